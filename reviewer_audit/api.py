@@ -1,0 +1,104 @@
+"""The public Python API: audit a transcript, check a bundle.
+
+    from reviewer_audit import audit_transcript, check_bundle
+    report = audit_transcript("fixtures/seed_002_fwlora_o3_ready.txt")
+    report.agreement            # 'reviewer_false_positive'
+    report = check_bundle("fixtures/clean_bundle")
+    report.tool_verdict.ready   # True
+
+Both return an `AuditReport` (see `reviewer_audit.report_models`) and raise `InputError` on
+input the tool cannot read. Nothing here imports, executes or installs the audited code.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterable
+
+from reviewer_audit.bundle import Bundle
+from reviewer_audit.context import AuditContext
+from reviewer_audit.engine import run_rules, select_rules
+from reviewer_audit.findings import Finding, Severity
+from reviewer_audit.report_models import AuditReport
+from reviewer_audit.spec import AuditSpec, default_spec, spec_for_transcript
+from reviewer_audit.verdict import ReviewerVerdict, agreement, criterion_table, match_claims, tool_verdict
+
+
+def audit_transcript(
+    path: str | Path,
+    fail_on: Severity | str = Severity.major,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> AuditReport:
+    """Parse a reviewer transcript, re-check its prompt's criteria, diff against its verdict."""
+    from reviewer_audit.transcript import load_transcript
+
+    started = time.perf_counter()
+    transcript = load_transcript(path)
+    parsed = time.perf_counter()
+    spec = spec_for_transcript(transcript)
+    ctx = AuditContext(transcript.bundle, spec, transcript.runs, transcript)
+    fail_on = Severity(fail_on)
+    report = _audit(ctx, fail_on, select, ignore, kind="transcript", source=str(path))
+    reviewer = ReviewerVerdict(ready=transcript.verdict.ready, issue=transcript.verdict.issue, model=transcript.llm_name)
+    claims, missed = match_claims(reviewer.issue, report.findings, fail_on)
+    report.llm_name = transcript.llm_name
+    report.reviewer_verdict = reviewer
+    report.agreement = agreement(reviewer.ready, report.tool_verdict.ready)
+    report.claims = claims
+    report.missed = missed
+    report.criteria = criterion_table(spec, report.findings, reviewer.ready, claims, fail_on)
+    report.run_ids = [r.run_id for r in transcript.runs]
+    report.timings_ms["parse"] = round((parsed - started) * 1000, 2)
+    report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+    return report
+
+
+def check_bundle(
+    path: str | Path | Bundle,
+    spec: AuditSpec | None = None,
+    fail_on: Severity | str = Severity.major,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    runs=None,
+) -> AuditReport:
+    """Check a generated-code bundle (directory, JSON file, or `Bundle`) against a spec
+    (default: the newest known prompt version)."""
+    started = time.perf_counter()
+    bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
+    spec = spec or default_spec()
+    ctx = AuditContext(bundle, spec, runs)
+    fail_on = Severity(fail_on)
+    report = _audit(ctx, fail_on, select, ignore, kind="bundle", source=bundle.source)
+    report.criteria = criterion_table(spec, report.findings, None, [], fail_on)
+    report.run_ids = [r.run_id for r in ctx.run_files]
+    report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+    return report
+
+
+def load_bundle(path: Path) -> Bundle:
+    """A directory is a generated repository; a file is a JSON bundle."""
+    from reviewer_audit.errors import InputError
+
+    if path.is_dir():
+        return Bundle.from_directory(path)
+    if not path.exists():
+        raise InputError(path, "no such file or directory")
+    return Bundle.from_json_file(path)
+
+
+def _audit(ctx: AuditContext, fail_on: Severity, select, ignore, kind: str, source: str) -> AuditReport:
+    rules = select_rules(select, ignore)
+    result = run_rules(ctx, rules)
+    findings: list[Finding] = result.findings
+    return AuditReport(
+        kind=kind,
+        source=source,
+        prompt_version=ctx.spec.version,
+        family=ctx.spec.family,
+        tool_verdict=tool_verdict(findings, fail_on),
+        findings=findings,
+        rules_run=sorted(result.timings),
+        rules_skipped=result.skipped,
+        timings_ms={code: round(t * 1000, 3) for code, t in result.timings.items()},
+    )
