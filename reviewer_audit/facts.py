@@ -585,12 +585,28 @@ def module_name_for(path: str) -> str:
     return dotted[: -len(".__init__")] if dotted.endswith(".__init__") else dotted
 
 
+def _python_syntax_problem(path: str, text: str) -> SyntaxProblem | None:
+    """CPython's own parser names the error better ("expected ':'" on the right line).
+
+    `ast.parse` only parses; nothing is compiled to bytecode or executed.
+    """
+    import ast
+
+    try:
+        ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        return SyntaxProblem(path, exc.msg, exc.lineno or 1, exc.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
+
+
 def extract_facts(path: str, text: str, config_roots: tuple[str, ...] = _CONFIG_ROOTS) -> ModuleFacts | SyntaxProblem:
     """Parse `text` once and collect its facts, or describe why it does not parse."""
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        return SyntaxProblem(path, exc.message.splitlines()[0] if exc.message else "invalid syntax", exc.raw_line, exc.raw_column + 1)
+        return _python_syntax_problem(path, text) or SyntaxProblem(path, exc.message.splitlines()[0] if exc.message else "invalid syntax", exc.raw_line, exc.raw_column + 1)
     except RecursionError:
         return SyntaxProblem(path, "expression nested too deeply to parse", 1, 1)
     except Exception as exc:  # noqa: BLE001 -- libcst raises a few non-syntax errors on odd input
