@@ -1,0 +1,170 @@
+"""Command line: a thin typer app. No logic lives here; every command calls the API.
+
+Exit codes (as in ruff and Fixit): 0 clean / tool says ready, 1 findings at or above
+`--fail-on` / tool says not ready, 2 usage or input error. Input errors print one line,
+`reviewer-audit: <file>: <problem>`, on stderr -- never a traceback.
+"""
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from reviewer_audit.errors import InputError
+
+app = typer.Typer(
+    name="reviewer-audit",
+    help=(
+        "Audit LLM code reviews of generated experiment code.\n\n"
+        "reviewer-audit re-checks every criterion of the reviewer's prompt statically (it never "
+        "runs the audited code) and diffs its verdict with the LLM reviewer's.\n\n"
+        "Examples:\n\n"
+        "  reviewer-audit audit-review fixtures/seed_002_fwlora_o3_ready.txt\n\n"
+        "  reviewer-audit check path/to/generated-repo --output sarif:results.sarif\n\n"
+        "  reviewer-audit report fixtures/ --format markdown"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class FailOn(str, Enum):
+    blocker = "blocker"
+    major = "major"
+    minor = "minor"
+
+
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _fail(message: str) -> "typer.Exit":
+    sys.stderr.write(f"reviewer-audit: {message}\n")
+    return typer.Exit(EXIT_ERROR)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command("parse")
+def parse_cmd(
+    file: Path = typer.Argument(..., help="A reviewer transcript (.txt) as the pipeline wrote it."),
+    format: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f", help="text: a readable outline; json: the full Transcript."),
+) -> None:
+    """Split a transcript into its parts and print them.
+
+    Shows the reviewer model, the prompt's criteria, the hypothesis/method sections, the run
+    configs (with the transcript line of each), the code bundle (files and sizes) and the
+    verdict. `--format json` prints the validated `Transcript` with a `schema_version`.
+
+    Example: reviewer-audit parse fixtures/seed_000_glora_o3_not_ready.txt --format json
+    """
+    from reviewer_audit.transcript import load_transcript
+
+    try:
+        transcript = load_transcript(file)
+    except InputError as exc:
+        raise _fail(str(exc))
+    if format is TextOrJson.json:
+        _write(transcript.model_dump_json(indent=2))
+        return
+    from reviewer_audit.output.text import render_transcript
+
+    render_transcript(transcript)
+
+
+@app.command("audit-review")
+def audit_review_cmd(
+    file: Path = typer.Argument(..., help="A reviewer transcript (.txt)."),
+    format: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f", help="text: rich report; json: the full report (schema: `reviewer-audit schema`)."),
+    fail_on: FailOn = typer.Option(FailOn.major, "--fail-on", help="Lowest severity that makes the tool say 'not ready'."),
+    select: List[str] = typer.Option([], "--select", help="Only rules with these codes or prefixes (repeatable), e.g. RA6."),
+    ignore: List[str] = typer.Option([], "--ignore", help="Skip rules with these codes or prefixes (repeatable)."),
+) -> None:
+    """Re-check a reviewer transcript and diff the tool's verdict with the LLM's.
+
+    Prints both verdicts side by side, a per-criterion table (tool vs reviewer), which of the
+    reviewer's claims a finding confirms, the blockers it missed, and every finding with its
+    file:line in the bundle and the line in the transcript.
+
+    Exit code: 0 when the tool says ready, 1 when it does not, 2 on input errors.
+
+    Example: reviewer-audit audit-review fixtures/seed_002_fwlora_o3_ready.txt --format json
+    """
+    from reviewer_audit.api import audit_transcript
+
+    try:
+        report = audit_transcript(file, fail_on=fail_on.value, select=select, ignore=ignore)
+    except InputError as exc:
+        raise _fail(str(exc))
+    if format is TextOrJson.json:
+        _write(report.model_dump_json(indent=2))
+    else:
+        from reviewer_audit.output.text import render_audit
+
+        render_audit(report)
+    raise typer.Exit(EXIT_OK if report.tool_verdict.ready else EXIT_FINDINGS)
+
+
+@app.command("rules")
+def rules_cmd(
+    format: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f", help="text table or JSON list."),
+) -> None:
+    """List every rule: code, name, criterion topic, default severity, prompt requirement.
+
+    Example: reviewer-audit rules
+    """
+    from reviewer_audit.engine import all_rules
+
+    rules = all_rules()
+    if format is TextOrJson.json:
+        import json
+
+        _write(json.dumps([
+            {"code": r.code, "name": r.name, "topic": r.topic, "severity": r.severity.value, "requirement": r.requirement, "summary": r.summary()}
+            for r in rules
+        ], indent=2))
+        return
+    from reviewer_audit.output.text import render_rules
+
+    render_rules(rules)
+
+
+@app.command("rule")
+def rule_cmd(code: str = typer.Argument(..., help="A rule code, e.g. RA801.")) -> None:
+    """Show one rule's documentation: what it does, why it matters, example, fix.
+
+    Example: reviewer-audit rule RA801
+    """
+    from reviewer_audit.engine import rule_by_code
+
+    rule = rule_by_code(code)
+    if rule is None:
+        raise _fail(f"unknown rule code {code!r} (see `reviewer-audit rules`)")
+    _write(f"{rule.code} {rule.name} ({rule.severity.value}, topic {rule.topic}"
+           + (f", requires '{rule.requirement}'" if rule.requirement else "") + ")\n\n" + rule.doc())
+
+
+def main() -> None:
+    """Console entry point: typer app with input errors mapped to one line and exit 2."""
+    try:
+        app()
+    except InputError as exc:  # pragma: no cover - commands catch their own
+        sys.stderr.write(f"reviewer-audit: {exc}\n")
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.stderr.write("reviewer-audit: interrupted\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

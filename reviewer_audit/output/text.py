@@ -1,0 +1,123 @@
+"""Human-readable terminal output with rich: verdicts side by side, criteria, findings."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from reviewer_audit.report_models import AuditReport
+    from reviewer_audit.transcript import Transcript
+
+SEVERITY_STYLE = {"blocker": "bold red", "major": "yellow", "minor": "cyan"}
+AGREEMENT_TEXT = {
+    "agree_ready": "[green]agree: ready[/]",
+    "agree_not_ready": "[green]agree: not ready[/]",
+    "reviewer_false_positive": "[bold red]reviewer false positive[/] (the reviewer approved code the tool rejects)",
+    "reviewer_false_negative": "[yellow]reviewer false negative?[/] (the reviewer rejected code the tool finds nothing at threshold in)",
+    "no_reviewer_verdict": "[dim]no reviewer verdict[/]",
+}
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _ready(value: bool | None) -> str:
+    return "[dim]none[/]" if value is None else ("[green]ready[/]" if value else "[red]not ready[/]")
+
+
+def render_transcript(t: "Transcript") -> None:
+    c = _console()
+    c.print(f"[bold]{escape(t.source)}[/]  family={t.family}  prompt={t.prompt_version}")
+    c.print(f"reviewer model: {escape(t.llm_name or '(none)')}" + (f"  (line {t.llm_name_line})" if t.llm_name_line else ""))
+    table = Table(title=f"criteria ({len(t.prompt.criteria)})", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("title")
+    table.add_column("lines")
+    table.add_column("bullets", justify="right")
+    for cr in t.prompt.criteria:
+        table.add_row(str(cr.number), escape(cr.title), f"{cr.span.start}-{cr.span.end}", str(len(cr.bullets)))
+    c.print(table)
+    for name, sec in (("hypothesis", t.hypothesis), ("method", t.method), ("experimental design", t.experimental_design)):
+        if sec is not None:
+            c.print(f"{name}: lines {sec.span.start}-{sec.span.end} ({len(sec.text)} chars)")
+    runs = Table(title=f"runs ({len(t.runs)})")
+    for col in ("run id", "method", "model", "dataset", "yaml line", "yaml"):
+        runs.add_column(col)
+    for r in t.runs:
+        runs.add_row(escape(r.run_id), escape(r.method or ""), escape(r.model or ""), escape(r.dataset or ""), str(r.yaml_line or ""),
+                     "[red]" + escape(r.yaml_error) + "[/]" if r.yaml_error else f"{len(r.config or {})} keys" + (f", @package {r.package}" if r.package else ""))
+    if t.runs:
+        c.print(runs)
+    if t.run_variations:
+        c.print(f"run variations: {', '.join(t.run_variations)}")
+    files = Table(title=f"bundle ({len(t.bundle.files)} files, transcript line {t.bundle_line or '-'})")
+    files.add_column("path")
+    files.add_column("lines", justify="right")
+    files.add_column("bytes", justify="right")
+    for p, f in sorted(t.bundle.files.items()):
+        files.add_row(escape(p), str(f.text.count("\n") + 1), str(len(f.text.encode())))
+    c.print(files)
+    v = t.verdict
+    c.print(f"verdict (lines {v.span.start}-{v.span.end}, key {v.ready_key}): {_ready(v.ready)}")
+    if v.issue:
+        c.print(f"issue: {escape(v.issue[:600])}" + ("…" if len(v.issue) > 600 else ""))
+
+
+def render_audit(r: "AuditReport") -> None:
+    c = _console()
+    c.print(f"[bold]{escape(r.source)}[/]  family={r.family}  prompt={r.prompt_version}  reviewer={escape(r.llm_name or '(none)')}")
+    side = Table(show_header=True, box=None)
+    side.add_column("")
+    side.add_column("reviewer")
+    side.add_column("reviewer-audit")
+    rv = r.reviewer_verdict
+    side.add_row("verdict", _ready(rv.ready if rv else None), _ready(r.tool_verdict.ready) + f" (fail on {r.tool_verdict.fail_on.value})")
+    counts = r.tool_verdict.counts
+    side.add_row("issues", f"{len(r.claims)} claim(s)", ", ".join(f"{counts.get(s, 0)} {s}" for s in ("blocker", "major", "minor")))
+    c.print(side)
+    if r.agreement:
+        c.print("agreement: " + AGREEMENT_TEXT.get(r.agreement, r.agreement))
+    if r.criteria:
+        table = Table(title="per criterion")
+        for col in ("#", "criterion", "tool", "reviewer", "findings"):
+            table.add_column(col)
+        for row in r.criteria:
+            tool = "[red]fail[/]" if row.tool == "fail" else "[green]pass[/]"
+            rev = {"fail": "[red]fail[/]", "pass": "[green]pass[/]"}.get(row.reviewer, "[dim]unstated[/]")
+            table.add_row(row.criterion, escape(row.title), tool, rev, str(row.findings))
+        c.print(table)
+    for claim in r.claims:
+        mark = "[green]confirmed[/]" if claim.status == "confirmed" else "[yellow]unsupported[/]"
+        refs = ", ".join(f"{r.findings[i].rule}@{r.findings[i].where}" for i in claim.findings[:4])
+        c.print(f"reviewer claim {mark}: {escape(claim.text[:200])}" + (f"  -> {refs}" if refs else ""))
+    if r.missed:
+        c.print(f"[bold]missed by the reviewer[/]: {len(r.missed)} finding(s) at or above {r.tool_verdict.fail_on.value}")
+    missed = set(r.missed)
+    for severity in ("blocker", "major", "minor"):
+        group = [(i, f) for i, f in enumerate(r.findings) if f.severity.value == severity]
+        if not group:
+            continue
+        c.print(f"\n[{SEVERITY_STYLE[severity]}]{severity} ({len(group)})[/]")
+        for i, f in group:
+            flag = " [magenta](missed by reviewer)[/]" if i in missed else ""
+            sup = f" [dim](suppressed: {escape(f.suppression_reason or '')})[/]" if f.suppressed else ""
+            tl = f" [dim](transcript line {f.transcript_line})[/]" if f.transcript_line else ""
+            c.print(f"  {escape(f.where)}: [bold]{f.rule}[/] [{f.criterion}] {escape(f.message)}{flag}{sup}{tl}")
+            if f.snippet:
+                c.print(f"      [dim]{escape(f.snippet)}[/]")
+            for rel in f.related:
+                c.print(f"      [dim]{escape(rel.label)}: {escape(rel.path)}{':' + str(rel.line) if rel.line else ''} {escape(rel.snippet or '')}[/]")
+
+
+def render_rules(rules) -> None:
+    c = _console()
+    table = Table(title=f"{len(rules)} rules")
+    for col in ("code", "name", "topic", "severity", "requires", "summary"):
+        table.add_column(col)
+    for r in rules:
+        table.add_row(r.code, r.name, r.topic, r.severity.value, r.requirement or "-", escape(r.summary()))
+    c.print(table)
