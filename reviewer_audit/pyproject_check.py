@@ -1,0 +1,1111 @@
+"""Static validation of a generated bundle's ``pyproject.toml``.
+
+What this module answers, without installing anything:
+
+* Does the text parse as TOML (``tomllib``)?  Syntax errors carry the line and column.
+* Is it valid PEP 621 / PEP 517-518 metadata?  The document is validated against the JSON
+  Schemas that ship inside the ``validate_pyproject`` package (loaded with
+  ``importlib.resources``, never copied here), with ``jsonschema``'s ``Draft7Validator`` and a
+  ``FormatChecker`` whose formats (``pep508``, ``pep440``, ``pep508-identifier``, ...) are the
+  functions of ``validate_pyproject.formats``.
+* Does the project declare its dependencies where uv/pip look for them?  A missing
+  ``[project]`` table (Poetry-only projects) or dependencies only under
+  ``[tool.poetry.dependencies]`` means a PEP 621 installer installs none of them.
+* Which dependency ranges are declared?  Taken from PEP 621 arrays and, best effort, from
+  Poetry-style tables (``torch = "^2.0"``), with caret/tilde constraints converted to PEP 440.
+
+Every problem is mapped back to a 1-based line of the TOML text by a small position scanner
+(:class:`TomlLocator`), because ``tomllib`` reports no positions.
+
+The helpers :func:`admits`, :func:`admits_any_in` and :func:`ranges_intersect` answer "does this
+dependency range admit a version where the API is removed?"; an unconstrained dependency admits
+every version, including the newest.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+__all__ = [
+    "Dependency",
+    "PyprojectProblem",
+    "PyprojectReport",
+    "TomlLocator",
+    "admits",
+    "admits_any_in",
+    "check_pyproject",
+    "poetry_to_pep440",
+    "ranges_intersect",
+]
+
+# Problem kinds.
+KIND_TOML_SYNTAX = "toml_syntax"
+KIND_SCHEMA = "schema"
+KIND_NO_PROJECT_TABLE = "no_project_table"
+KIND_DEPS_OUTSIDE_PROJECT = "deps_outside_project"
+
+
+# --------------------------------------------------------------------------------------
+# Result types
+
+
+@dataclass(frozen=True)
+class PyprojectProblem:
+    """One problem, anchored to a 1-based line of the pyproject text.
+
+    ``path`` is the dotted location in the TOML document (``project.dependencies``,
+    ``project.dependencies[2]``); ``""`` for the document itself.
+    """
+
+    path: str
+    line: int
+    message: str
+    kind: str
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A declared dependency and its version range as a PEP 440 specifier string.
+
+    ``specifier`` is ``""`` when unconstrained.  Poetry ``||`` alternatives are kept as
+    ``"<spec> || <spec>"``, which :func:`admits` and friends understand.  ``source`` says
+    where it was declared (``project.dependencies``, ``tool.poetry.dependencies``, ...);
+    ``group`` is ``None`` for the main (always installed) dependencies.
+    """
+
+    name: str
+    specifier: str
+    line: int
+    source: str
+    raw: str
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+    group: str | None = None
+    note: str | None = None
+
+    @property
+    def canonical_name(self) -> str:
+        return canonicalize_name(self.name)
+
+    def admits(self, version: str) -> bool:
+        return admits(self.specifier, version)
+
+    def admits_any_in(self, lower: str | None, upper: str | None) -> bool:
+        return admits_any_in(self.specifier, lower, upper)
+
+
+# Preference when one package is declared in several places: PEP 621 first.
+_SOURCE_RANK = {
+    "project.dependencies": 0,
+    "project.dependencies (Poetry-style table)": 1,
+    "tool.poetry.dependencies": 2,
+}
+
+
+@dataclass
+class PyprojectReport:
+    data: dict | None
+    problems: list[PyprojectProblem] = field(default_factory=list)
+    dependencies: list[Dependency] = field(default_factory=list)
+    headline: str | None = None
+    """``jsonschema.exceptions.best_match`` of the schema errors, or the most important problem."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problems_of(self, kind: str) -> list[PyprojectProblem]:
+        return [p for p in self.problems if p.kind == kind]
+
+    def dependency(self, name: str, *, main_only: bool = True) -> Dependency | None:
+        """The declaration of ``name`` that an installer would most plausibly use."""
+        wanted = canonicalize_name(name)
+        found = [
+            d
+            for d in self.dependencies
+            if d.canonical_name == wanted and (d.group is None or not main_only)
+        ]
+        if not found:
+            return None
+        found.sort(key=lambda d: (d.group is not None, _SOURCE_RANK.get(d.source, 9), d.line))
+        return found[0]
+
+
+# --------------------------------------------------------------------------------------
+# Version-range helpers
+
+
+def _alternatives(specifier: str | None) -> list[SpecifierSet]:
+    text = (specifier or "").strip()
+    parts = [p.strip() for p in text.split("||")] if text else [""]
+    return [SpecifierSet(p) for p in parts]
+
+
+def admits(specifier: str | None, version: str) -> bool:
+    """Does ``specifier`` (PEP 440, ``""`` = anything, ``a || b`` = either) admit ``version``?
+
+    Pre-releases count when asked about explicitly.
+    """
+    v = Version(version)
+    return any(s.contains(v, prereleases=True) for s in _alternatives(specifier))
+
+
+# Interval arithmetic over PEP 440 versions.  An interval is (lo, lo_closed, hi, hi_closed),
+# with ``None`` for an unbounded end.  ``<V`` excludes V's pre-releases (upper bound V.dev0);
+# ``>V`` is approximated by plain ordering (PEP 440 also excludes V's post-releases, which
+# only makes this answer more permissive); between two distinct versions there
+# is always another (1.0 < 1.0.0.1 < 1.0.1), so an open interval with lo < hi is non-empty.
+_Interval = tuple[Version | None, bool, Version | None, bool]
+_EVERYTHING: _Interval = (None, False, None, False)
+
+
+def _wildcard_bounds(version: str) -> tuple[Version, Version]:
+    """``1.2.*`` -> [1.2.dev0, 1.3.dev0)."""
+    base = Version(version[: -len(".*")])
+    release = list(base.release)
+    lower = Version(".".join(map(str, release)) + ".dev0")
+    release[-1] += 1
+    upper = Version(".".join(map(str, release)) + ".dev0")
+    if base.epoch:
+        lower = Version(f"{base.epoch}!{lower}")
+        upper = Version(f"{base.epoch}!{upper}")
+    return lower, upper
+
+
+def _specifier_intervals(spec: Specifier) -> list[_Interval]:
+    op, ver = spec.operator, spec.version
+    if op in ("==", "!=") and ver.endswith(".*"):
+        lo, hi = _wildcard_bounds(ver)
+        if op == "==":
+            return [(lo, True, hi, False)]
+        return [(None, False, lo, False), (hi, True, None, False)]
+    if op == "~=":
+        v = Version(ver)
+        release = list(v.release[:-1])
+        release[-1] += 1
+        upper = Version(".".join(map(str, release)) + ".dev0")
+        if v.epoch:
+            upper = Version(f"{v.epoch}!{upper}")
+        return [(v, True, upper, False)]
+    if op == "===":
+        try:
+            v = Version(ver)
+        except InvalidVersion:
+            return []
+        return [(v, True, v, True)]
+    v = Version(ver)
+    if op == "==":
+        return [(v, True, v, True)]
+    if op == "!=":
+        return [(None, False, v, False), (v, False, None, False)]
+    if op == ">=":
+        return [(v, True, None, False)]
+    if op == ">":
+        return [(v, False, None, False)]
+    if op == "<=":
+        return [(None, False, v, True)]
+    if op == "<":
+        # PEP 440: ``<V`` excludes the pre-releases of V unless V is one itself.
+        if not v.is_prerelease and v.local is None:
+            v = Version(f"{v}.dev0")
+        return [(None, False, v, False)]
+    raise ValueError(f"unsupported specifier operator {op!r}")  # pragma: no cover
+
+
+def _intersect(a: _Interval, b: _Interval) -> _Interval | None:
+    alo, alo_c, ahi, ahi_c = a
+    blo, blo_c, bhi, bhi_c = b
+    if alo is None:
+        lo, lo_c = blo, blo_c
+    elif blo is None or alo > blo:
+        lo, lo_c = alo, alo_c
+    elif blo > alo:
+        lo, lo_c = blo, blo_c
+    else:
+        lo, lo_c = alo, alo_c and blo_c
+    if ahi is None:
+        hi, hi_c = bhi, bhi_c
+    elif bhi is None or ahi < bhi:
+        hi, hi_c = ahi, ahi_c
+    elif bhi < ahi:
+        hi, hi_c = bhi, bhi_c
+    else:
+        hi, hi_c = ahi, ahi_c and bhi_c
+    if lo is not None and hi is not None:
+        if lo > hi or (lo == hi and not (lo_c and hi_c)):
+            return None
+    return (lo, lo_c, hi, hi_c)
+
+
+def _set_intervals(spec_set: SpecifierSet) -> list[_Interval]:
+    result: list[_Interval] = [_EVERYTHING]
+    for spec in spec_set:
+        pieces = _specifier_intervals(spec)
+        result = [i for r in result for p in pieces if (i := _intersect(r, p)) is not None]
+        if not result:
+            break
+    return result
+
+
+def _intervals(specifier: str | None) -> list[_Interval]:
+    return [i for s in _alternatives(specifier) for i in _set_intervals(s)]
+
+
+def ranges_intersect(specifier_a: str | None, specifier_b: str | None) -> bool:
+    """Is there a version admitted by both ranges (``""`` = anything)?"""
+    return any(
+        _intersect(a, b) is not None for a in _intervals(specifier_a) for b in _intervals(specifier_b)
+    )
+
+
+def admits_any_in(specifier: str | None, lower: str | None, upper: str | None) -> bool:
+    """Does ``specifier`` admit some version ``v`` with ``lower <= v < upper``?
+
+    ``None`` leaves that end open: ``admits_any_in("scipy>=1.11", "1.12", None)`` asks whether
+    a version at or after the 1.12 removal can be installed.  A bare requirement specifier
+    such as ``">=1.11"`` is expected (not ``"scipy>=1.11"``); a full PEP 508 string is
+    accepted too and its specifier used.
+    """
+    window = (
+        Version(lower) if lower is not None else None,
+        lower is not None,
+        Version(upper) if upper is not None else None,
+        False,
+    )
+    return any(_intersect(i, window) is not None for i in _intervals(_bare_specifier(specifier)))
+
+
+def _bare_specifier(specifier: str | None) -> str:
+    text = (specifier or "").strip()
+    if text and text[0].isalpha() and "||" not in text:
+        try:
+            return str(Requirement(text).specifier)
+        except InvalidRequirement:
+            return text
+    return text
+
+
+# --------------------------------------------------------------------------------------
+# Poetry constraints
+
+
+_POETRY_TOKEN = re.compile(
+    r"\s*(?P<op>\^|~=|~|===|==|!=|<=|>=|<|>|=)?\s*(?P<ver>[0-9A-Za-z*][0-9A-Za-z.*+!_-]*)\s*,?"
+)
+
+
+def _format_release(parts: Sequence[int]) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _caret(text: str) -> str:
+    release = list(Version(text).release)
+    n = len(release)
+    if release[0] > 0 or n == 1:
+        upper = [release[0] + 1] + [0] * (n - 1)
+    elif release[1] > 0 or n == 2:
+        upper = [0, release[1] + 1] + [0] * (n - 2)
+    else:
+        upper = [0, 0, release[2] + 1] + [0] * (n - 3)
+    return f">={text},<{_format_release(upper)}"
+
+
+def _tilde(text: str) -> str:
+    release = list(Version(text).release)
+    if len(release) == 1:
+        upper = [release[0] + 1]
+    else:
+        upper = [release[0], release[1] + 1] + [0] * (len(release) - 2)
+    return f">={text},<{_format_release(upper)}"
+
+
+def poetry_to_pep440(constraint: str) -> str:
+    """Convert a Poetry version constraint to a PEP 440 specifier string.
+
+    ``^1.11.3`` -> ``>=1.11.3,<2.0.0``; ``^0.2.3`` -> ``>=0.2.3,<0.3.0`` (caret on 0.x bumps
+    the first non-zero component, as Poetry does); ``~1.2`` -> ``>=1.2,<1.3``; ``*`` -> ``""``
+    (anything); a bare ``1.2.3`` is an exact pin (``==1.2.3``); ``a || b`` alternatives are
+    kept as ``"<a> || <b>"``.  Raises ``ValueError`` for what it cannot read.
+    """
+    alternatives = []
+    for alt in re.split(r"\s*\|\|?\s*", constraint.strip()):
+        alt = alt.strip()
+        if alt in ("", "*"):
+            alternatives.append("")
+            continue
+        parts: list[str] = []
+        pos = 0
+        while pos < len(alt):
+            m = _POETRY_TOKEN.match(alt, pos)
+            if not m or m.end() == pos:
+                raise ValueError(f"cannot read Poetry constraint {constraint!r}")
+            pos = m.end()
+            op, ver = m.group("op"), m.group("ver")
+            try:
+                if ver == "*":
+                    if op not in (None, "=", "=="):
+                        raise ValueError(f"cannot read Poetry constraint {constraint!r}")
+                    continue
+                if op == "^":
+                    parts.append(_caret(ver))
+                elif op == "~":
+                    parts.append(_tilde(ver))
+                elif op in (None, "="):
+                    parts.append(f"=={ver}")
+                else:
+                    parts.append(f"{op}{ver}")
+            except InvalidVersion as exc:
+                raise ValueError(f"cannot read Poetry constraint {constraint!r}: {exc}") from None
+        spec = ",".join(parts)
+        try:
+            SpecifierSet(spec)
+        except InvalidSpecifier as exc:
+            raise ValueError(f"cannot read Poetry constraint {constraint!r}: {exc}") from None
+        alternatives.append(spec)
+    if any(a == "" for a in alternatives):
+        return ""
+    return " || ".join(alternatives)
+
+
+# --------------------------------------------------------------------------------------
+# Line locator
+
+
+class TomlLocator:
+    """Map a TOML document path to the 1-based line that defines it.
+
+    A small scanner over text that ``tomllib`` has already accepted.  It records the line
+    of every table header (``[a.b]``, ``[[a.b]]`` with its index), every key of a key/value
+    pair (dotted keys included), every key of an inline table, and every array element.
+    :meth:`line_of` falls back to the nearest recorded ancestor, then to line 1.  It never
+    raises: whatever it could not scan simply stays unrecorded.
+    """
+
+    _BARE = re.compile(r"[A-Za-z0-9_-]+")
+    _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\", "e": "\x1b"}
+
+    def __init__(self, text: str) -> None:
+        self._s = text
+        self._i = 0
+        self._line = 1
+        self.positions: dict[tuple, int] = {}
+        self._explicit: set[tuple] = set()
+        self._aot: dict[tuple, int] = {}
+        try:
+            self._document()
+        except Exception:  # noqa: BLE001 - best effort; keep what was recorded
+            pass
+
+    # -- public -------------------------------------------------------------------------
+    def line_of(self, path: Iterable[str | int]) -> int:
+        key = tuple(path)
+        while key:
+            if key in self.positions:
+                return self.positions[key]
+            key = key[:-1]
+        return 1
+
+    # -- scanning primitives --------------------------------------------------------------
+    def _eof(self) -> bool:
+        return self._i >= len(self._s)
+
+    def _peek(self, n: int = 1) -> str:
+        return self._s[self._i : self._i + n]
+
+    def _advance(self, n: int = 1) -> None:
+        chunk = self._s[self._i : self._i + n]
+        self._line += chunk.count("\n")
+        self._i += n
+
+    def _skip_ws(self) -> None:
+        while not self._eof() and self._s[self._i] in " \t":
+            self._i += 1
+
+    def _skip_comment(self) -> None:
+        if self._peek() == "#":
+            end = self._s.find("\n", self._i)
+            self._i = len(self._s) if end < 0 else end
+
+    def _skip_blank(self) -> None:
+        """Whitespace, newlines and comments."""
+        while not self._eof():
+            c = self._s[self._i]
+            if c in " \t\r":
+                self._i += 1
+            elif c == "\n":
+                self._advance()
+            elif c == "#":
+                self._skip_comment()
+            else:
+                break
+
+    def _expect(self, token: str) -> None:
+        if self._peek(len(token)) != token:
+            raise ValueError(f"expected {token!r} at line {self._line}")
+        self._advance(len(token))
+
+    # -- strings and keys ---------------------------------------------------------------
+    def _basic_string(self) -> str:
+        self._expect('"')
+        out = []
+        while True:
+            c = self._s[self._i]
+            if c == '"':
+                self._i += 1
+                return "".join(out)
+            if c == "\\":
+                nxt = self._s[self._i + 1]
+                if nxt in self._ESCAPES:
+                    out.append(self._ESCAPES[nxt])
+                    self._i += 2
+                elif nxt in "uUx":
+                    width = {"u": 4, "U": 8, "x": 2}[nxt]
+                    out.append(chr(int(self._s[self._i + 2 : self._i + 2 + width], 16)))
+                    self._i += 2 + width
+                else:
+                    out.append(nxt)
+                    self._i += 2
+                continue
+            if c == "\n":
+                raise ValueError("newline in basic string")
+            out.append(c)
+            self._i += 1
+
+    def _literal_string(self) -> str:
+        self._expect("'")
+        end = self._s.index("'", self._i)
+        value = self._s[self._i : end]
+        self._i = end + 1
+        return value
+
+    def _multiline(self, delim: str) -> None:
+        self._advance(3)
+        while True:
+            if self._eof():
+                raise ValueError("unterminated multi-line string")
+            if delim == '"""' and self._peek() == "\\":
+                self._advance(2)
+                continue
+            if self._peek(3) == delim:
+                self._advance(3)
+                extra = 0
+                while extra < 2 and self._peek() == delim[0]:
+                    self._advance()
+                    extra += 1
+                return
+            self._advance()
+
+    def _key(self) -> list[str]:
+        parts = []
+        while True:
+            self._skip_ws()
+            c = self._peek()
+            if c == '"':
+                parts.append(self._basic_string())
+            elif c == "'":
+                parts.append(self._literal_string())
+            else:
+                m = self._BARE.match(self._s, self._i)
+                if not m:
+                    raise ValueError(f"bad key at line {self._line}")
+                parts.append(m.group())
+                self._i = m.end()
+            self._skip_ws()
+            if self._peek() == ".":
+                self._i += 1
+                continue
+            return parts
+
+    # -- values -------------------------------------------------------------------------
+    def _record(self, path: tuple, line: int, *, explicit: bool = False) -> None:
+        if explicit:
+            if path not in self._explicit:
+                self.positions[path] = line
+                self._explicit.add(path)
+        else:
+            self.positions.setdefault(path, line)
+
+    def _value(self, path: tuple) -> None:
+        c = self._peek()
+        if self._peek(3) in ('"""', "'''"):
+            self._multiline(self._peek(3))
+        elif c == '"':
+            self._basic_string()
+        elif c == "'":
+            self._literal_string()
+        elif c == "[":
+            self._array(path)
+        elif c == "{":
+            self._inline_table(path)
+        else:
+            m = re.compile(r"[^,\]}#\n]+").match(self._s, self._i)
+            if not m:
+                raise ValueError(f"bad value at line {self._line}")
+            self._i = m.end()
+
+    def _array(self, path: tuple) -> None:
+        self._expect("[")
+        index = 0
+        while True:
+            self._skip_blank()
+            if self._peek() == "]":
+                self._i += 1
+                return
+            self._record(path + (index,), self._line)
+            self._value(path + (index,))
+            self._skip_blank()
+            if self._peek() == ",":
+                self._i += 1
+            index += 1
+
+    def _inline_table(self, path: tuple) -> None:
+        self._expect("{")
+        while True:
+            self._skip_blank()
+            if self._peek() == "}":
+                self._i += 1
+                return
+            line = self._line
+            key = self._key()
+            for k in range(1, len(key) + 1):
+                self._record(path + tuple(key[:k]), line)
+            self._skip_ws()
+            self._expect("=")
+            self._skip_ws()
+            self._value(path + tuple(key))
+            self._skip_blank()
+            if self._peek() == ",":
+                self._i += 1
+
+    # -- document -----------------------------------------------------------------------
+    def _resolve(self, key: list[str]) -> tuple:
+        """Header key -> path, with the current index of every array-of-tables prefix."""
+        path: tuple = ()
+        for part in key:
+            path = path + (part,)
+            if path in self._aot:
+                path = path + (self._aot[path],)
+        return path
+
+    def _document(self) -> None:
+        current: tuple = ()
+        while True:
+            self._skip_blank()
+            if self._eof():
+                return
+            line = self._line
+            if self._peek(2) == "[[":
+                self._advance(2)
+                key = self._key()
+                self._expect("]]")
+                base = self._resolve(key[:-1]) + (key[-1],)
+                self._aot[base] = self._aot.get(base, -1) + 1
+                current = base + (self._aot[base],)
+                for k in range(1, len(base) + 1):
+                    self._record(base[:k], line)
+                self._record(current, line, explicit=True)
+            elif self._peek() == "[":
+                self._advance()
+                key = self._key()
+                self._expect("]")
+                current = self._resolve(key)
+                for k in range(1, len(current)):
+                    self._record(current[:k], line)
+                self._record(current, line, explicit=True)
+            else:
+                key = self._key()
+                for k in range(1, len(key) + 1):
+                    self._record(current + tuple(key[:k]), line)
+                self._skip_ws()
+                self._expect("=")
+                self._skip_ws()
+                self._value(current + tuple(key))
+            self._skip_ws()
+            self._skip_comment()
+
+
+# --------------------------------------------------------------------------------------
+# Schemas and format checker (from the validate_pyproject package)
+
+
+def _load_json(package: str, name: str) -> dict:
+    return json.loads(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
+
+
+_FORMAT_DESCRIPTIONS = {
+    "pep508": 'a PEP 508 requirement string (e.g. "torch>=2.0,<3")',
+    "pep508-versionspec": "a PEP 508 version specifier",
+    "pep508-identifier": "a valid PEP 508 project name",
+    "pep440": "a PEP 440 version",
+    "pep517-backend-reference": 'a PEP 517 build-backend reference ("module:object")',
+    "trove-classifier": "a known trove classifier",
+    "SPDX": "an SPDX license expression",
+    "url": "a URL",
+    "idn-email": "an e-mail address",
+}
+
+
+def _format_checker() -> FormatChecker:
+    from validate_pyproject import formats
+
+    checker = FormatChecker()
+    for attr, fn in vars(formats).items():
+        if attr.startswith("_") or not callable(fn) or inspect.isclass(fn):
+            continue
+        if getattr(fn, "__module__", None) != formats.__name__:
+            continue
+        name = getattr(fn, "__name__", attr).replace("_", "-")
+        if name == "trove-classifier" and not inspect.isfunction(fn):
+            # Without the ``trove_classifiers`` package validate_pyproject would download the
+            # list from PyPI; never go to the network from an audit: accept instead.
+            fn = _accept
+        checker.checks(name)(_wrap_format(fn, numeric=bool(re.fullmatch(r"u?int\d*", attr))))
+    return checker
+
+
+def _accept(value: Any) -> bool:  # noqa: ARG001
+    return True
+
+
+def _wrap_format(fn, *, numeric: bool):
+    def check(instance: Any) -> bool:
+        if numeric:
+            if not isinstance(instance, int) or isinstance(instance, bool):
+                return True
+        elif not isinstance(instance, str):
+            return True  # the "type" keyword reports that
+        try:
+            return bool(fn(instance))
+        except Exception:  # noqa: BLE001 - a checker that crashes rejects the value
+            return False
+
+    return check
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> Draft7Validator:
+    from referencing import Registry, Resource
+
+    pkg = "validate_pyproject"
+    top = _load_json(pkg, "pyproject_toml.schema.json")
+    project = _load_json(pkg, "project_metadata.schema.json")
+    schemas = [top, project]
+    tool_props = {}
+    for plugin in ("setuptools", "distutils"):
+        try:
+            plugin_schema = _load_json(f"{pkg}.plugins", f"{plugin}.schema.json")
+        except (FileNotFoundError, ModuleNotFoundError):  # pragma: no cover - older packages
+            continue
+        schemas.append(plugin_schema)
+        tool_props[plugin] = {"$ref": plugin_schema["$id"]}
+    if tool_props:
+        top = dict(top)
+        props = dict(top["properties"])
+        props["tool"] = {**props["tool"], "properties": tool_props}
+        top["properties"] = props
+    registry = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas
+    )
+    Draft7Validator.check_schema(top)
+    return Draft7Validator(top, registry=registry, format_checker=_format_checker())
+
+
+# --------------------------------------------------------------------------------------
+# Error formatting
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            text = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part)
+            out += f".{text}" if out else text
+    return out
+
+
+def _toml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    return f"a {type(value).__name__}"
+
+
+_JSON_TO_TOML = {"object": "a table", "array": "an array", "string": "a string",
+                 "integer": "an integer", "number": "a number", "boolean": "a boolean"}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _extra_keys(error: ValidationError) -> list[str]:
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    patterns = error.schema.get("patternProperties", {}) if isinstance(error.schema, dict) else {}
+    return [k for k in instance if k not in props and not any(re.search(p, k) for p in patterns)]
+
+
+def _describe(error: ValidationError) -> tuple[tuple, str]:
+    """(path to anchor the problem at, one-line message) for a jsonschema error."""
+    path = tuple(error.absolute_path)
+    where = f"`{_dotted(path)}`" if path else "the document"
+    v = error.validator
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        # The failing value is a key of the table at ``path``, not a value inside it.
+        return path + (error.instance,), f"{where} has an invalid key {error.instance!r}"
+    if v == "type":
+        expected = error.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        want = " or ".join(_JSON_TO_TOML.get(n, n) for n in names)
+        msg = f"{where} must be {want}, but it is {_toml_type(error.instance)}"
+        if path in (("project", "dependencies"),) and isinstance(error.instance, dict):
+            msg += (
+                ' (Poetry-style table such as `torch = "^2.0"`; PEP 621 requires an array of '
+                'PEP 508 strings such as "torch>=2.0,<3". uv and pip reject the whole file: '
+                '"invalid type: map, expected a sequence")'
+            )
+        elif len(path) >= 2 and path[:2] == ("project", "optional-dependencies") and isinstance(
+            error.instance, dict
+        ):
+            msg += " (PEP 621 wants a table of arrays of PEP 508 strings)"
+        return path, msg
+    if v == "format":
+        desc = _FORMAT_DESCRIPTIONS.get(error.validator_value, f"in format {error.validator_value!r}")
+        msg = f"{where} = {_short(error.instance)} is not {desc}"
+        if isinstance(error.instance, str) and re.search(r"\^|~(?!=)", error.instance):
+            msg += " (caret/tilde constraints are Poetry syntax, not PEP 440)"
+        return path, msg
+    if v == "additionalProperties":
+        extras = _extra_keys(error)
+        if extras:
+            keys = ", ".join(repr(k) for k in extras)
+            return path + (extras[0],), f"{where} has unexpected key(s) {keys}"
+    if v == "required":
+        return path, f"{where}: {error.message}"
+    return path, f"{where}: {_short(error.message, 200)}"
+
+
+def _leaf(error: ValidationError) -> ValidationError:
+    """The most specific sub-error of a oneOf/anyOf failure, else the error itself."""
+    return best_match([error]) if error.context else error
+
+
+# --------------------------------------------------------------------------------------
+# Dependencies
+
+
+def _pep621_dependencies(
+    items: Any, base: tuple, source: str, group: str | None, locator: TomlLocator
+) -> list[Dependency]:
+    out: list[Dependency] = []
+    if not isinstance(items, list):
+        return out
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            continue
+        try:
+            req = Requirement(item)
+        except InvalidRequirement:
+            continue  # reported by the schema's pep508 format
+        out.append(
+            Dependency(
+                name=req.name,
+                specifier=str(req.specifier),
+                line=locator.line_of(base + (index,)),
+                source=source,
+                raw=item,
+                extras=tuple(sorted(req.extras)),
+                marker=str(req.marker) if req.marker else None,
+                group=group,
+                note="direct URL reference" if req.url else None,
+            )
+        )
+    return out
+
+
+def _poetry_dependencies(
+    table: Any, base: tuple, source: str, group: str | None, locator: TomlLocator
+) -> list[Dependency]:
+    out: list[Dependency] = []
+    if not isinstance(table, dict):
+        return out
+    for name, value in table.items():
+        if not isinstance(name, str) or name.lower() == "python":
+            continue
+        line = locator.line_of(base + (name,))
+        constraints: list[str] = []
+        extras: tuple[str, ...] = ()
+        marker: str | None = None
+        notes: list[str] = []
+        dep_group = group
+        entries = value if isinstance(value, list) else [value]
+        for entry in entries:
+            if isinstance(entry, str):
+                constraints.append(entry)
+            elif isinstance(entry, dict):
+                if any(k in entry for k in ("git", "path", "url", "file")):
+                    notes.append("non-registry source (git/path/url)")
+                if "version" in entry:
+                    constraints.append(str(entry["version"]))
+                elif not any(k in entry for k in ("git", "path", "url", "file")):
+                    constraints.append("*")
+                if isinstance(entry.get("extras"), list):
+                    extras = tuple(sorted(str(e) for e in entry["extras"]))
+                if isinstance(entry.get("markers"), str):
+                    marker = entry["markers"]
+                if entry.get("optional") is True and dep_group is None:
+                    dep_group = "optional"
+            else:
+                notes.append(f"unreadable value {_short(entry)}")
+        if len(entries) > 1:
+            notes.append("multiple constraints (merged as alternatives)")
+        specs = []
+        for c in constraints:
+            try:
+                specs.append(poetry_to_pep440(c))
+            except ValueError as exc:
+                notes.append(str(exc))
+        if not specs or "" in specs:
+            specifier = ""
+        else:
+            specifier = " || ".join(dict.fromkeys(specs))
+        raw = value if isinstance(value, str) else json.dumps(value, default=str)
+        out.append(
+            Dependency(
+                name=name,
+                specifier=specifier,
+                line=line,
+                source=source,
+                raw=raw,
+                extras=extras,
+                marker=marker,
+                group=dep_group,
+                note="; ".join(notes) or None,
+            )
+        )
+    return out
+
+
+def _collect_dependencies(data: dict, locator: TomlLocator) -> list[Dependency]:
+    deps: list[Dependency] = []
+    project = data.get("project")
+    if isinstance(project, dict):
+        declared = project.get("dependencies")
+        if isinstance(declared, list):
+            deps += _pep621_dependencies(
+                declared, ("project", "dependencies"), "project.dependencies", None, locator
+            )
+        elif isinstance(declared, dict):
+            deps += _poetry_dependencies(
+                declared,
+                ("project", "dependencies"),
+                "project.dependencies (Poetry-style table)",
+                None,
+                locator,
+            )
+        optional = project.get("optional-dependencies")
+        if isinstance(optional, dict):
+            for group, items in optional.items():
+                deps += _pep621_dependencies(
+                    items,
+                    ("project", "optional-dependencies", group),
+                    f"project.optional-dependencies.{group}",
+                    str(group),
+                    locator,
+                )
+    groups = data.get("dependency-groups")
+    if isinstance(groups, dict):
+        for group, items in groups.items():
+            deps += _pep621_dependencies(
+                items, ("dependency-groups", group), f"dependency-groups.{group}", str(group), locator
+            )
+    poetry = _poetry_table(data)
+    if poetry is not None:
+        deps += _poetry_dependencies(
+            poetry.get("dependencies"),
+            ("tool", "poetry", "dependencies"),
+            "tool.poetry.dependencies",
+            None,
+            locator,
+        )
+        deps += _poetry_dependencies(
+            poetry.get("dev-dependencies"),
+            ("tool", "poetry", "dev-dependencies"),
+            "tool.poetry.dev-dependencies",
+            "dev",
+            locator,
+        )
+        poetry_groups = poetry.get("group")
+        if isinstance(poetry_groups, dict):
+            for group, body in poetry_groups.items():
+                if isinstance(body, dict):
+                    deps += _poetry_dependencies(
+                        body.get("dependencies"),
+                        ("tool", "poetry", "group", group, "dependencies"),
+                        f"tool.poetry.group.{group}.dependencies",
+                        str(group),
+                        locator,
+                    )
+    return deps
+
+
+def _poetry_table(data: Mapping) -> dict | None:
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    return poetry if isinstance(poetry, dict) else None
+
+
+def _poetry_main_deps(data: Mapping) -> list[str]:
+    poetry = _poetry_table(data)
+    deps = poetry.get("dependencies") if poetry else None
+    if not isinstance(deps, dict):
+        return []
+    return [k for k in deps if isinstance(k, str) and k.lower() != "python"]
+
+
+def _uses_poetry_backend(data: Mapping) -> bool:
+    build = data.get("build-system")
+    backend = build.get("build-backend") if isinstance(build, dict) else None
+    return isinstance(backend, str) and backend.startswith("poetry")
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+
+
+def _count(items: Sequence, singular: str, plural: str) -> str:
+    return f"{len(items)} {singular if len(items) == 1 else plural}"
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def check_pyproject(text: str) -> PyprojectReport:
+    """Validate a bundle's pyproject.toml text.  Never raises for any input string."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        column = getattr(exc, "colno", None)
+        if line is None:
+            m = _TOML_POSITION.search(str(exc))
+            if m:
+                line, column = int(m.group(1)), int(m.group(2))
+            else:  # "(at end of document)"
+                line = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+        message = f"TOML syntax error: {exc}"
+        problem = PyprojectProblem("", line, message, KIND_TOML_SYNTAX, column)
+        return PyprojectReport(data=None, problems=[problem], headline=message)
+
+    locator = TomlLocator(text)
+    problems: list[PyprojectProblem] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(path: tuple, message: str, kind: str, *, anchor: tuple | None = None) -> None:
+        key = (_dotted(path), message)
+        if key not in seen:
+            seen.add(key)
+            line = locator.line_of(path if anchor is None else anchor)
+            problems.append(PyprojectProblem(_dotted(path), line, message, kind))
+
+    # 1. Where do the dependencies live?
+    project = data.get("project")
+    if not isinstance(project, dict):
+        poetry_deps = _poetry_main_deps(data)
+        if not text.strip():
+            message = "pyproject.toml is empty: no [project] table, so no dependencies are declared"
+            anchor: tuple = ()
+        elif _poetry_table(data) is not None:
+            anchor = ("tool", "poetry", "dependencies") if poetry_deps else ("tool", "poetry")
+            message = (
+                "no [project] table: the project is declared only under [tool.poetry]"
+                f" ({_count(poetry_deps, 'dependency', 'dependencies')} in Poetry syntax);"
+                " PEP 621 tools such as uv read none of it, so `uv run` installs no dependencies"
+            )
+            if _uses_poetry_backend(data):
+                message += " (pip can still build it through the poetry-core backend)"
+        else:
+            anchor = ()
+            message = (
+                "no [project] table: no PEP 621 metadata and no dependencies for uv/pip to install"
+            )
+        if project is None:
+            # The problem is the missing table; the line is where the dependencies really are.
+            add(("project",), message, KIND_NO_PROJECT_TABLE, anchor=anchor)
+    else:
+        dynamic = project.get("dynamic")
+        dynamic_deps = isinstance(dynamic, list) and "dependencies" in dynamic
+        poetry_deps = _poetry_main_deps(data)
+        if "dependencies" not in project and not dynamic_deps and poetry_deps:
+            add(
+                ("tool", "poetry", "dependencies"),
+                "[project] declares no `dependencies`; the "
+                f"{_count(poetry_deps, 'package', 'packages')} under [tool.poetry.dependencies]"
+                " are ignored by PEP 621 tools such as uv, so `uv run` installs none of them",
+                KIND_DEPS_OUTSIDE_PROJECT,
+            )
+
+    # 2. JSON Schema validation (PEP 517/518/621/735 + setuptools/distutils tool tables).
+    validator = _validator()
+    errors = list(validator.iter_errors(data))
+    headline = None
+    if errors:
+        top = best_match(errors)
+        headline = _describe(_leaf(top))[1]
+    for error in sorted(errors, key=lambda e: tuple(map(str, e.absolute_path))):
+        path, message = _describe(_leaf(error))
+        add(path, message, KIND_SCHEMA)
+
+    # 3. PEP 621 rules the schema cannot express (only on schema-valid data, whose types
+    # those checks assume).
+    if not errors:
+        from validate_pyproject.extra_validations import EXTRA_VALIDATIONS
+
+        for check in EXTRA_VALIDATIONS:
+            try:
+                check(data)
+            except Exception as exc:  # noqa: BLE001 - each raises its own ValidationError type
+                name = getattr(exc, "name", "") or ""
+                path = tuple(p for p in name.removeprefix("data.").split(".") if p and p != "data")
+                add(path, f"{str(exc).splitlines()[0]}", KIND_SCHEMA)
+
+    problems.sort(key=lambda p: (p.line, p.kind != KIND_NO_PROJECT_TABLE, p.path))
+    missing = [p for p in problems if p.kind == KIND_NO_PROJECT_TABLE]
+    if missing:  # nothing gets installed at all: that outranks any schema detail
+        headline = missing[0].message
+    elif headline is None and problems:
+        headline = problems[0].message
+    return PyprojectReport(
+        data=data,
+        problems=problems,
+        dependencies=_collect_dependencies(data, locator),
+        headline=headline,
+    )
