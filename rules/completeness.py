@@ -1,0 +1,115 @@
+"""Completeness rules: placeholders, truncation markers and stub bodies."""
+from __future__ import annotations
+
+import re
+
+from reviewer_audit.engine import Case, Rule
+from reviewer_audit.findings import Severity
+
+#: Text that marks unfinished or elided code in generated bundles.
+PLACEHOLDER_TEXT = re.compile(
+    r"\bTODO\b|\bFIXME\b|\b[A-Z_]*PLACEHOLDER\b|omitted for brevity|simplified version|\[UNCHANGED\]",
+    re.IGNORECASE,
+)
+#: Case-sensitive forms: the prompt's own tokens are upper-case; "todo" in prose is not a marker.
+_MARKER_CASE = re.compile(r"TODO|FIXME|PLACEHOLDER|\[UNCHANGED\]")
+
+
+def _is_marker(text: str) -> re.Match | None:
+    m = PLACEHOLDER_TEXT.search(text)
+    if m is None:
+        return None
+    word = m.group(0)
+    if word.lower() in ("todo", "fixme") or "placeholder" in word.lower() or "unchanged" in word.lower():
+        return m if _MARKER_CASE.search(word) else None
+    return m
+
+
+class PlaceholderText(Rule):
+    """Placeholder or truncation markers left in the code or configs.
+
+    **What it does.** Finds TODO/FIXME comments, `*_PLACEHOLDER` tokens, "omitted for brevity",
+    "simplified version" and "[UNCHANGED]" in comments, strings and YAML.
+
+    **Why is this bad?** The prompt requires complete, publication-ready code with no
+    placeholders; a marker means a part was never written (in the Base/Derived family,
+    `DATASET_PLACEHOLDER` means the dataset was never wired in).
+
+    **Example.** `# TODO: implement the AdaLoRA baseline`
+
+    **Use instead.** The implementation.
+    """
+
+    code = "RA101"
+    name = "placeholder-text"
+    topic = "completeness"
+    severity = Severity.major
+    requirement = "no_placeholders"
+
+    VALID = [Case(files={"src/model.py": "# Build the model.\ndef build(cfg):\n    return cfg.model\n"})]
+    INVALID = [
+        Case(files={"src/model.py": "def build(cfg):\n    # TODO: add the baseline\n    return cfg\n"}, path="src/model.py", line=2),
+        Case(files={"config/config.yaml": "dataset:\n  name: DATASET_PLACEHOLDER\n"}, path="config/config.yaml", line=2),
+    ]
+
+    def check(self, ctx):
+        for path, f in sorted(ctx.bundle.files.items()):
+            if path.endswith(".py"):
+                mod = ctx.module(path)
+                if mod is None:
+                    continue
+                texts = [(c.text, c.pos.line) for c in mod.comments] + [(s.value, s.pos.line) for s in mod.strings]
+            else:
+                texts = [(line, i) for i, line in enumerate(f.text.splitlines(), 1)]
+            seen = set()
+            for text, line in texts:
+                m = _is_marker(text)
+                if m and line not in seen:
+                    seen.add(line)
+                    yield self.hit(path, line, f"placeholder marker '{m.group(0)}' left in {path}")
+
+
+class StubBody(Rule):
+    """A function whose body is only `pass`, `...`, a docstring or `raise NotImplementedError`.
+
+    **What it does.** Reports functions and methods with no implementation. One that raises
+    `NotImplementedError` and is called somewhere in the bundle is a blocker (the call crashes);
+    other stubs are major completeness violations. Abstract methods are exempt.
+
+    **Why is this bad?** The prompt forbids `pass`/`...` placeholders: all functions and classes
+    must be completely implemented.
+
+    **Example.** `def compute_fisher(model):\\n    pass`
+
+    **Use instead.** The implementation, or remove the function.
+    """
+
+    code = "RA102"
+    name = "stub-function-body"
+    topic = "completeness"
+    severity = Severity.major
+    requirement = "no_placeholders"
+
+    VALID = [
+        Case(files={"src/model.py": "import abc\nclass B(abc.ABC):\n    @abc.abstractmethod\n    def f(self):\n        ...\n\ndef g():\n    return 1\n"}),
+        Case(files={"src/train.py": "class StopTraining(Exception):\n    pass\n"}),
+    ]
+    INVALID = [
+        Case(files={"src/model.py": "def fisher(model):\n    pass\n"}, path="src/model.py", line=1),
+        Case(files={"src/train.py": "from src.model import fisher\nfisher(1)\n", "src/model.py": "def fisher(model):\n    raise NotImplementedError\n"}, path="src/model.py", line=1),
+    ]
+
+    def check(self, ctx):
+        called = {c.method or c.func for m in ctx.modules.values() for c in m.calls if c.func}
+        for path, mod in sorted(ctx.modules.items()):
+            for fn in mod.functions.values():
+                if not fn.is_stub:
+                    continue
+                if any(d and d.rsplit(".", 1)[-1] in ("abstractmethod", "overload", "abstractproperty") for d in fn.decorators):
+                    continue
+                is_called = fn.name in called
+                what = "raises NotImplementedError" if fn.raises_not_implemented else "has no implementation"
+                yield self.hit(
+                    path, fn.pos, f"{fn.qualname}() {what}" + (" and is called in the bundle" if is_called else ""),
+                    severity=Severity.blocker if (is_called and fn.raises_not_implemented) else None,
+                )

@@ -1,0 +1,108 @@
+"""File-set rules: exactly the files the prompt requires, none missing, none extra."""
+from __future__ import annotations
+
+from reviewer_audit.engine import Case, Rule
+from reviewer_audit.findings import Severity
+
+_SEVEN = {
+    "src/train.py": "def train(cfg):\n    return cfg\n",
+    "src/evaluate.py": "def main():\n    return 0\n",
+    "src/preprocess.py": "def load(cfg):\n    return cfg\n",
+    "src/model.py": "def build(cfg):\n    return cfg\n",
+    "src/main.py": "def main():\n    return 0\n",
+    "pyproject.toml": "[project]\nname = 'x'\nversion = '0.1'\ndependencies = []\n",
+    "config/config.yaml": "mode: full\n",
+}
+
+
+class MissingRequiredFile(Rule):
+    """A file the prompt requires is missing from the bundle.
+
+    **What it does.** Compares the bundle with the prompt's required file list (criterion "File
+    Structure Compliance"; in the Base/Derived family, the Base bundle's files).
+
+    **Why is this bad?** The prescribed commands (`python -m src.main ...`,
+    `python -m src.evaluate ...`) import these modules; a missing one fails at once.
+
+    **Example.** A bundle without `src/evaluate.py`.
+
+    **Use instead.** Ship every required file.
+    """
+
+    code = "RA501"
+    name = "missing-required-file"
+    topic = "files"
+    severity = Severity.blocker
+    requirement = "exact_file_set"
+
+    VALID = [Case(files=_SEVEN)]
+    INVALID = [Case(files={k: v for k, v in _SEVEN.items() if k != "src/evaluate.py"}, path="src/evaluate.py")]
+
+    def check(self, ctx):
+        present = set(ctx.bundle.files)
+        for path in ctx.spec.required_files:
+            if path not in present:
+                yield self.hit(path, None, f"required file {path} is missing from the bundle")
+
+
+class ExtraFile(Rule):
+    """The bundle contains a file the prompt does not allow.
+
+    **What it does.** Reports every file outside the required set when the prompt demands
+    EXACTLY the required files (e.g. `src/__init__.py`, `setup.py`, extra modules).
+
+    **Why is this bad?** The prompt states "NO additional files"; pipelines that copy only the
+    required files lose anything else, so code depending on an extra file breaks later.
+
+    **Example.** `src/utils.py` next to the seven required files.
+
+    **Use instead.** Put the code in one of the required files.
+    """
+
+    code = "RA502"
+    name = "extra-file"
+    topic = "files"
+    severity = Severity.major
+    requirement = "exact_file_set"
+
+    VALID = [Case(files=_SEVEN)]
+    INVALID = [Case(files={**_SEVEN, "src/__init__.py": ""}, path="src/__init__.py")]
+
+    def check(self, ctx):
+        if not ctx.spec.forbid_extra_files or not ctx.spec.required_files:
+            return
+        allowed = set(ctx.spec.required_files) | set(ctx.spec.run_config_files)
+        run_dir = (ctx.spec.run_config_dir or "").rstrip("/") + "/"
+        for path in ctx.bundle.paths():
+            if path in allowed or (run_dir != "/" and path.startswith(run_dir)):
+                continue
+            yield self.hit(path, None, f"{path} is not one of the required files; the prompt allows no other files")
+
+
+class EmptyRequiredFile(Rule):
+    """A required file is present but empty.
+
+    **What it does.** Reports required files whose text is empty or whitespace only.
+
+    **Why is this bad?** An empty `src/model.py` makes every `from src.model import ...` fail; an
+    empty config or pyproject stops Hydra or the installer.
+
+    **Example.** `"model_py": ""` in the bundle JSON.
+
+    **Use instead.** The complete file.
+    """
+
+    code = "RA503"
+    name = "empty-required-file"
+    topic = "files"
+    severity = Severity.blocker
+    requirement = "exact_file_set"
+
+    VALID = [Case(files=_SEVEN)]
+    INVALID = [Case(files={**_SEVEN, "src/model.py": "\n  \n"}, path="src/model.py")]
+
+    def check(self, ctx):
+        for path in ctx.spec.required_files:
+            text = ctx.bundle.text(path)
+            if text is not None and not text.strip():
+                yield self.hit(path, None, f"required file {path} is empty")
