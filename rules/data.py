@@ -20,13 +20,14 @@ def _needs_labels(ctx) -> bool:
     return False
 
 
-def _mentions_label(mod, fn_name: str | None) -> bool:
-    """The map function (a def in this module, or a lambda) produces a label key itself."""
+def _mentions_label(mod, fn_name: str | None) -> bool | None:
+    """Whether the map function (a def in this module) produces a label key itself; None when
+    the function is not visible here."""
     fn = mod.functions.get(fn_name) if fn_name else None
     if fn is None:
         fn = next((f for f in mod.functions.values() if f.name == fn_name), None)
     if fn is None:
-        return True  # a callable we cannot see: give the code the benefit of the doubt
+        return None
     code = mod.tree.code_for_node(fn.node)
     return any(f'"{n}"' in code or f"'{n}'" in code for n in LABEL_NAMES)
 
@@ -88,9 +89,12 @@ class LabelColumnDropped(Rule):
                 if isinstance(fn, cst.Lambda):
                     continue
                 listed = string_values(removed)
-                if _removes_all_columns(removed) and not _mentions_label(mod, fn_name):
+                relabels = _mentions_label(mod, fn_name)
+                # a map function we cannot see gets the benefit of the doubt, unless the label is
+                # removed by name: then only a visible function that re-creates it clears it
+                if _removes_all_columns(removed) and relabels is False:
                     yield self.hit(path, call.pos, "map(remove_columns=<all columns>) drops the label column and the map function does not return one; batches will have no 'labels'")
-                elif any(n in listed for n in LABEL_NAMES) and not _mentions_label(mod, fn_name):
+                elif any(n in listed for n in LABEL_NAMES) and not relabels:
                     yield self.hit(path, call.pos, f"map(remove_columns={listed}) drops the label column; batches will have no 'labels'")
             for call in [*mod.method_calls("select_columns"), *mod.method_calls("set_format")]:
                 cols = call.keyword("columns") if call.method == "set_format" else (call.positional()[0] if call.positional() else call.keyword("column_names"))
