@@ -1,0 +1,34 @@
+"""Shared test fixtures: where the repo, the fixtures and ../shared live."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+SEED_000 = FIXTURES / "seed_000_glora_o3_not_ready.txt"
+SEED_002 = FIXTURES / "seed_002_fwlora_o3_ready.txt"
+
+
+def corpus_files() -> list[Path]:
+    return sorted((CORPUS / "transcripts").glob("*.txt"))
+
+
+needs_corpus = pytest.mark.skipif(
+    not (CORPUS / "transcripts").is_dir(),
+    reason=f"the shared corpus is not at {CORPUS} (CI places ../shared beside the checkout)",
+)
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the installed console script as a user would (a separate process)."""
+    exe = Path(sys.executable).with_name("reviewer-audit")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "reviewer_audit.cli"]
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env)
