@@ -306,6 +306,13 @@ class _FactCollector(cst.CSTVisitor):
         self.call_funcs: dict[int, str] = {}  # id(Attribute node used as call func) -> method name
         self.store_targets: set[int] = set()  # ids of assignment targets (libcst has no ctx)
 
+    # ---- no per-attribute hooks are used; skipping their dispatch saves ~10% of the walk
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
     # ---- positions
     def _pos(self, node: cst.CSTNode) -> Pos:
         p = self.get_metadata(PositionProvider, node).start
