@@ -1,0 +1,775 @@
+"""Hydra and configuration rules: entry points, run-config composition, and the keys code reads.
+
+Every check here asks Hydra itself (through `reviewer_audit.hydra_compose`) what config a run
+receives, then compares the code's `cfg.*` reads and writes against it. The shared model --
+entry points, compositions per run, which name holds which part of the config -- lives in
+`reviewer_audit.hydra_model`.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from reviewer_audit.engine import Case, Rule
+from reviewer_audit.facts import dotted_name
+from reviewer_audit.findings import Related, Severity
+from reviewer_audit.hydra_model import HYDRA_MODULES, View, chain_text, hydra_model, iter_config_chains, walk
+
+# --------------------------------------------------------------------------- case fixtures
+
+_CONFIG = "defaults:\n  - _self_\n  - run: ???\nresults_dir: results\nmode: ???\nwandb:\n  mode: online\n"
+_RUN = "run_id: r1\nmodel:\n  name: bert-tiny\ntraining:\n  epochs: 3\n"
+_SPEC = {"run_config_dir": "config/run"}
+
+
+def _main(body: str, header: str = "") -> str:
+    return (
+        "import hydra\n" + header
+        + '@hydra.main(config_path="../config", config_name="config", version_base=None)\n'
+        + "def main(cfg):\n" + body
+    )
+
+
+def _short(keys) -> str:
+    keys = sorted(keys)
+    return ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
+
+
+def _runs_text(runs: list[str], total: int) -> str:
+    return "every run" if len(runs) == total and total > 1 else ("run " + ", ".join(runs) if len(runs) <= 3 else f"{len(runs)} runs")
+
+
+# --------------------------------------------------------------------------- RA201
+
+
+class HydraMainMissing(Rule):
+    """The entry point does not use Hydra although the prompt requires it.
+
+    **What it does.** Checks that `src/main.py` has a `@hydra.main` task function (or uses
+    Hydra's compose API), and that `src/train.py` does too when main starts it as
+    `python -m src.train key=value ...`.
+
+    **Why is this bad?** The prompt's command line is `python -u -m src.main run={run_id}
+    results_dir={path} ...`: Hydra-style `key=value` overrides. Without Hydra, nothing parses them
+    and the run configs are not composed, so the "Hydra Integration" criterion is not met.
+
+    **Example.** `def main(): args = argparse.ArgumentParser().parse_args()` in src/main.py.
+
+    **Use instead.** `@hydra.main(config_path="../config", config_name="config", version_base=None)`.
+    """
+
+    code = "RA201"
+    name = "hydra-main-missing"
+    topic = "hydra"
+    severity = Severity.major
+    requirement = "hydra_run_configs"
+    needs = ("main",)
+
+    VALID = [Case(files={"src/main.py": _main("    print(cfg.mode)\n"), "config/config.yaml": _CONFIG})]
+    INVALID = [
+        Case(files={"src/main.py": "import argparse\n\ndef main():\n    p = argparse.ArgumentParser()\n    p.parse_args()\n"}, path="src/main.py", line=3),
+        Case(
+            files={
+                "src/main.py": _main('    import subprocess, sys\n    subprocess.run([sys.executable, "-m", "src.train", f"run={cfg.run}"])\n'),
+                "src/train.py": "import sys\n\ndef main():\n    print(sys.argv)\n",
+            },
+            path="src/train.py", line=3,
+        ),
+    ]
+
+    @staticmethod
+    def _uses_hydra(mod) -> bool:
+        return any((c.resolved or "").startswith(("hydra.compose", "hydra.initialize", "hydra.experimental")) for c in mod.calls)
+
+    def check(self, ctx):
+        model = hydra_model(ctx)
+        main = ctx.module("main")
+        # an empty or stub main.py is the completeness rules' finding, not this one
+        if main is not None and main.functions and "src/main.py" not in model.entries and not self._uses_hydra(main):
+            fn = main.functions.get("main")
+            yield self.hit("src/main.py", fn.pos if fn else 1, "src/main.py has no @hydra.main entry point: the prompt's `run=... results_dir=...` overrides are never composed by Hydra")
+        train = ctx.module("train")
+        tokens = model.child_tokens()
+        if train is not None and tokens and any(t.override for t in tokens) and "src/train.py" not in model.entries and not self._uses_hydra(train):
+            fn = train.functions.get("main") or next(iter(train.functions.values()), None)
+            first = next(t for t in tokens if t.override)
+            yield self.hit(
+                "src/train.py", fn.pos if fn else 1,
+                f"src/main.py starts `python -m src.train` with Hydra overrides (`{first.text}`), but src/train.py has no @hydra.main to parse them",
+                related=[Related(label="overrides built", path="src/main.py", line=first.pos.line if first.pos else None)],
+            )
+
+
+# --------------------------------------------------------------------------- RA202
+
+
+class HydraConfigNotFound(Rule):
+    """`@hydra.main` points at a config folder or file that is not in the repository.
+
+    **What it does.** Resolves `config_path` against the module's folder, as Hydra does for
+    `python -m src.main`, and checks that the folder and `<config_name>.yaml` exist. Also flags
+    a missing `config_name`, which makes Hydra ignore config/config.yaml.
+
+    **Why is this bad?** Hydra stops before the task function runs: "Primary config directory
+    not found" or "Cannot find primary config 'config'". Without `config_name`, the composed
+    config is empty, and the first override (`run=...`) fails.
+
+    **Example.** `@hydra.main(config_path="../../config", config_name="config")` in src/main.py
+    (that is one level above the repository).
+
+    **Use instead.** `@hydra.main(config_path="../config", config_name="config", version_base=None)`.
+    """
+
+    code = "RA202"
+    name = "hydra-config-not-found"
+    topic = "hydra"
+    severity = Severity.blocker
+    requirement = "hydra_run_configs"
+
+    VALID = [Case(files={"src/main.py": _main("    print(cfg.mode)\n"), "config/config.yaml": _CONFIG})]
+    INVALID = [
+        Case(files={"src/main.py": _main("    print(cfg.mode)\n").replace("../config", "../../config"), "config/config.yaml": _CONFIG}, path="src/main.py", line=2),
+        Case(files={"src/main.py": _main("    print(cfg.mode)\n").replace('config_name="config"', 'config_name="main"'), "config/config.yaml": _CONFIG}, path="src/main.py", line=2),
+        Case(files={"src/main.py": _main("    print(cfg.mode)\n").replace(', config_name="config"', ""), "config/config.yaml": _CONFIG}, spec=_SPEC, runs={"r1": _RUN}, path="src/main.py", line=2),
+    ]
+
+    def check(self, ctx):
+        model = hydra_model(ctx)
+        for path, ep in sorted(model.entries.items()):
+            if path == "src/evaluate.py" or not ep.literal:
+                continue
+            cp = ep.effective_config_path
+            where = f"config_path={ep.config_path!r}" if ep.config_path_given else f"config_path (unset, so {cp!r})"
+            if cp is None:
+                if ep.config_name is not None:
+                    yield self.hit(path, ep.pos, f"{where}: Hydra has no config folder, so config_name={ep.config_name!r} cannot be found ('Cannot find primary config')")
+                continue
+            if ep.config_dir is None:
+                yield self.hit(path, ep.pos, f"{where} resolves outside the repository (from {path.rsplit('/', 1)[0]}/): Hydra stops with 'Primary config directory not found'")
+                continue
+            if not model.config_dir_exists(ep.config_dir):
+                slash = " (the backslash is part of the folder name on Linux)" if "\\" in (ep.config_path or "") else ""
+                yield self.hit(path, ep.pos, f"{where} resolves to '{ep.config_dir}/', which is not in the repository{slash}: Hydra stops with 'Primary config directory not found'")
+                continue
+            if ep.config_name is None:
+                if "config/config.yaml" not in model.files:
+                    continue
+                msg = f"@hydra.main has no config_name, so Hydra ignores {ep.config_dir}/config.yaml and composes an empty config"
+                failure = None
+                for run_id in model.run_ids[:1]:
+                    res = model.compose(ep, model.cli_overrides(run_id))
+                    failure = res.error
+                if failure:
+                    msg += f"; the prompt's command line then fails: {failure}"
+                    yield self.hit(path, ep.pos, msg)
+                else:
+                    yield self.hit(path, ep.pos, msg, severity=Severity.major)
+                continue
+            if not model.composable(ep):
+                yield self.hit(path, ep.pos, f"config_name={ep.config_name!r}: {ep.config_dir}/{ep.config_name}.yaml is not in the repository ('Cannot find primary config')")
+
+
+# --------------------------------------------------------------------------- RA203
+
+
+class RunConfigDoesNotCompose(Rule):
+    """Hydra cannot compose the config for a run with the prompt's command line.
+
+    **What it does.** For every run config and for each mode of the prompt's command line
+    (`run=<run_id> results_dir=<path> mode=full|trial`, or `trial_mode=true`), composes the
+    entry point's config exactly as Hydra would -- defaults list, config groups, `# @package`
+    headers, override grammar -- and reports the first error. For `src.train` started by main,
+    the overrides main passes to the child are used too.
+
+    **Why is this bad?** Hydra fails before any code runs, so every run of that kind crashes.
+    Typical causes: the defaults list names a group (`run`) while the run files live in
+    another folder (`config/runs/`); `run=` used for a group missing from the defaults list;
+    an override for a key config.yaml does not define (`mode=full` needs `mode:` in
+    config.yaml, or `+mode=`).
+
+    **Example.** `defaults: [_self_]` and no `run:` key, then `python -m src.main run=proposed-x`.
+
+    **Use instead.** `defaults: [_self_, {run: ???}]` with `config/run/<run_id>.yaml`, or a
+    `run: ???` key that the code resolves itself.
+    """
+
+    code = "RA203"
+    name = "run-config-does-not-compose"
+    topic = "hydra"
+    severity = Severity.blocker
+    requirement = "hydra_run_configs"
+
+    VALID = [Case(files={"src/main.py": _main("    print(cfg.run.model.name)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC)]
+    INVALID = [
+        Case(files={"src/main.py": _main("    print(cfg.run.model.name)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, path="src/main.py", line=2, note="group `run` but the files are in config/runs/"),
+        Case(files={"src/main.py": _main("    print(cfg.mode)\n"), "config/config.yaml": "defaults:\n  - _self_\n  - run: ???\nresults_dir: results\n"}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=2, note="`mode=full` for a key config.yaml lacks"),
+        Case(files={"src/main.py": _main("    print(cfg.run)\n"), "config/config.yaml": "defaults:\n  - _self_\nrun: ???\nresults_dir: results\nmode: ???\n"}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=2, note="`run` is a plain key, but config/run/ makes `run=` a group override"),
+    ]
+
+    def check(self, ctx):
+        model = hydra_model(ctx)
+        if not model.run_ids:
+            return
+        reported: set[str] = set()
+        for path in ("src/main.py", "src/train.py"):
+            ep = model.entries.get(path)
+            if ep is None or not model.composable(ep):
+                continue
+            failures: dict[str, list[str]] = {}
+            shown: dict[str, str] = {}
+            variants = ["full", "trial"] if (ctx.spec.has("mode_flag") or ctx.spec.has("trial_mode_flag")) else ["full"]
+            for n, run_id in enumerate(model.run_ids):
+                # the mode only changes override values, so the trial line is composed once
+                for variant in variants if n == 0 else variants[:1]:
+                    overrides = model.overrides_for(ep, run_id, variant)
+                    res = model.compose(ep, overrides)
+                    if res.error:
+                        msg = res.error.replace(run_id, "<run_id>")
+                        failures.setdefault(msg, [])
+                        if run_id not in failures[msg]:
+                            failures[msg].append(run_id)
+                        shown.setdefault(msg, " ".join(overrides))
+                        break
+            for msg, runs in failures.items():
+                if msg in reported:
+                    continue
+                reported.add(msg)
+                hint = self._hint(model, ep, msg)
+                who = "src.main" if path == "src/main.py" else "src.train (as started by src.main)"
+                related = [Related(label="primary config", path=f"{ep.config_dir}/{ep.config_name}.yaml", line=1)]
+                yield self.hit(
+                    path, ep.pos,
+                    f"Hydra cannot compose the config of {who} for {_runs_text(runs, len(model.run_ids))} with `{shown[msg]}`: {msg.replace('<run_id>', runs[0])}{hint}",
+                    related=related,
+                )
+
+    @staticmethod
+    def _hint(model, ep, msg: str) -> str:
+        spec_dir = model.ctx.spec.run_config_dir or ""
+        groups = model.config_groups(ep)
+        folder = spec_dir[len(ep.config_dir) + 1:] if spec_dir.startswith(f"{ep.config_dir}/") else None
+        primary = model.ctx.yaml_doc(f"{ep.config_dir}/{ep.config_name}.yaml")
+        data = primary.data if primary is not None and isinstance(primary.data, dict) else {}
+        m = re.search(r"Could not override '(\w+)'\. No match in the defaults list", msg)
+        if m:
+            key = m.group(1)
+            if key in data:
+                return f" (`{key}` is a plain key in config.yaml, but the folder {ep.config_dir}/{key}/ makes `{key}=` a config-group override, and the defaults list has no `{key}` entry)"
+            return f" (the folder {ep.config_dir}/{key}/ is a config group missing from the defaults list; `+{key}=` would append it)"
+        m = re.search(r"Could not (?:find|load) '(\w+)/", msg)
+        if m and folder and m.group(1) != folder and folder in groups:
+            return f" (the run configs are in {spec_dir}/, i.e. config group '{folder}', not '{m.group(1)}')"
+        if "Error resolving interpolation" in msg and "defaults" in msg.lower() or re.search(r"interpolation '\$\{\w+\}'", msg):
+            return " (an interpolation in the defaults list can only name another config group's choice, not a config value)"
+        return ""
+
+
+# --------------------------------------------------------------------------- RA204
+
+_RUN_DIR_NAMES = {"run", "runs", "experiments", "experiment"}
+
+
+class RunConfigDirMismatch(Rule):
+    """Code loads run configs from a folder other than the one the prompt puts them in.
+
+    **What it does.** Finds paths built as `config/<folder>/<run_id>.yaml` (`os.path.join`,
+    `Path(...) / ... / f"{run}.yaml"`, f-strings) and compares the folder with the prompt's
+    run-config folder (`config/run/` or `config/runs/`, depending on the prompt version).
+
+    **Why is this bad?** The run configs are provided at the prompt's location, so the code's
+    `os.path.exists`/`OmegaConf.load` finds nothing and the run stops with FileNotFoundError.
+
+    **Example.** `Path(root) / "config" / "runs" / f"{cfg.run}.yaml"` when the prompt says
+    `config/run/{run_id}.yaml`.
+
+    **Use instead.** The prompt's folder, or let Hydra compose the run config as a group.
+    """
+
+    code = "RA204"
+    name = "run-config-dir-mismatch"
+    topic = "config"
+    severity = Severity.blocker
+    requirement = "hydra_run_configs"
+
+    _LOAD = 'import os\nfrom omegaconf import OmegaConf\n\ndef load(cfg):\n    return OmegaConf.load(os.path.join("config", "DIR", f"{cfg.run}.yaml"))\n'
+    VALID = [Case(files={"src/train.py": _LOAD.replace("DIR", "runs")})]
+    INVALID = [
+        Case(files={"src/train.py": _LOAD.replace("DIR", "run")}, path="src/train.py", line=5),
+        Case(files={"src/main.py": 'from pathlib import Path\n\ndef f(cfg):\n    return Path(__file__).parents[1] / "config" / "run" / f"{cfg.run}.yaml"\n'}, path="src/main.py", line=4),
+    ]
+
+    def check(self, ctx):
+        spec_dir = ctx.spec.run_config_dir
+        if not spec_dir:
+            return
+        model = hydra_model(ctx)
+        want = spec_dir.split("/")[-1]
+        seen = set()
+        for path, mod in model.modules.items():
+            for segs, template, pos, _fn in model.index(mod).paths:
+                if not template or not re.search(r"\{\}\.ya?ml$", template):
+                    continue
+                i = max((k for k, s in enumerate(segs) if s == "config"), default=-1)
+                if i < 0 or i + 2 != len(segs) - 1:
+                    continue
+                folder = segs[i + 1]
+                if folder is None or folder == want or folder not in _RUN_DIR_NAMES:
+                    continue
+                if (path, pos.line) in seen:
+                    continue
+                seen.add((path, pos.line))
+                yield self.hit(path, pos, f"loads run configs from config/{folder}/<run>.yaml, but the prompt provides them in {spec_dir}/: FileNotFoundError at run time")
+
+
+# --------------------------------------------------------------------------- RA205
+
+
+def _where_run_lands(model, view: View, run_id: str, prefix: tuple[str, ...]) -> tuple[str, Related | None]:
+    """A hint when the missing key is in the run file but mounted under a group node."""
+    run = model.run_file(run_id)
+    if run is None or run.doc is None or not isinstance(run.doc.data, dict) or walk(run.doc.data, prefix).status != "ok":
+        return "", None
+    dotted = ".".join(prefix)
+    related = Related(label=f"'{dotted}' defined in the run config", path=run.path, line=run.doc.line_of(dotted))
+    data = model.data(view.entry, run_id)
+    base = walk(data, view.path).leaf if data is not None else None
+    if isinstance(base, dict):
+        for key, value in base.items():
+            if isinstance(value, dict) and walk(value, prefix).status == "ok":
+                return f"; the run config is mounted at cfg.{key} (no `# @package _global_`), so this is cfg.{key}.{dotted}", related
+    return "; the run config defines it, but it is not composed into this config", related
+
+
+class ConfigKeyMissing(Rule):
+    """Code reads a config key that the composed config of the runs does not have.
+
+    **What it does.** Follows the Hydra config from the `@hydra.main` task function through
+    calls, copies and merges into main/train/model/preprocess, and resolves every `cfg.a.b`
+    read against the config Hydra composes for each run. Reports one finding per missing key
+    and file, at its first read, when it is missing for every run. Reads guarded by
+    `cfg.get(...)`, `"k" in cfg`, `hasattr`, and keys the code assigns itself, are skipped.
+
+    **Why is this bad?** OmegaConf raises `ConfigAttributeError: Key 'model' is not in struct`
+    at the first read, so the run crashes. The usual cause (seed_000 D-03): the run config is a
+    config group without `# @package _global_`, so Hydra mounts it at `cfg.run`, while the
+    code reads `cfg.model.*` at the root.
+
+    **Example.** `defaults: [_self_, {run: ???}]`, config/run/x.yaml has `model:`, the code reads
+    `cfg.model.name`.
+
+    **Use instead.** `cfg.run.model.name`, or `# @package _global_` as the run file's first line.
+    """
+
+    code = "RA205"
+    name = "config-key-missing"
+    topic = "hydra"
+    severity = Severity.blocker
+    requirement = "hydra_run_configs"
+
+    VALID = [
+        Case(files={"src/main.py": _main("    print(cfg.run.model.name, cfg.get('seed', 0))\n    if 'extra' in cfg:\n        print(cfg.extra.x)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
+        Case(files={"src/main.py": _main("    from omegaconf import OmegaConf\n    cfg = OmegaConf.merge(cfg, cfg.run)\n    print(cfg.model.name)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, note="merge flagged by RA207; reads resolve against the union"),
+        Case(files={"src/main.py": _main("    build(cfg.run)\n", "from src.model import build\n"), "src/model.py": "def build(cfg):\n    return cfg.model.name\n", "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _main("    print(cfg.model.name)\n    print(cfg.model.name)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
+        Case(files={"src/main.py": _main("    build(cfg)\n", "from src.model import build\n"), "src/model.py": "def build(cfg):\n    return cfg.model.name\n", "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/model.py", line=2),
+        Case(files={"src/main.py": _main("    print(cfg.run.training.batch_size)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
+    ]
+
+    def check(self, ctx):
+        model = hydra_model(ctx)
+        runs = model.run_ids
+        if not runs:
+            return
+        assigned: set[tuple[str, tuple[str, ...]]] = set()
+        bound = list(iter_config_chains(model))
+        for _mod, ch, views in bound:
+            if ch.ctx == "store":
+                for v in views:
+                    assigned.add((v.entry, v.path + ch.path))
+        groups: dict[tuple[str, tuple[str, ...]], list] = {}
+        for mod, ch, views in bound:
+            path = ch.path if ch.ctx == "load" else ch.path[:-1]
+            if not path:
+                continue
+            first = None
+            ok = True
+            for v in views:
+                for run_id in runs:
+                    res = model.lookup(v, run_id, path)
+                    if res.status not in ("missing", "leaf"):
+                        ok = False
+                        break
+                    if first is None:
+                        first = (v, run_id, res)
+                if not ok:
+                    break
+            if not ok or first is None:
+                continue
+            v, run_id, res = first
+            prefix = path[: res.index + 1]
+            key = prefix[-1]
+            if model.guarded(mod, ch.function, key):
+                continue
+            if any(e == w.entry and (w.path + prefix)[: len(p)] == p for w in views for e, p in assigned):
+                continue
+            groups.setdefault((mod.path, prefix), []).append((ch, v, run_id, res))
+        for (path, prefix), hits in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0][0].pos.line)):
+            hits.sort(key=lambda h: (h[0].pos.line, h[0].pos.column))
+            ch, v, run_id, res = hits[0]
+            shown = chain_text(ch.root, prefix)
+            more = f" ({len(hits) - 1} more read{'s' if len(hits) > 2 else ''} of {shown}.* in this file)" if len(hits) > 1 else ""
+            where = "the config" if not v.path else f"cfg.{'.'.join(v.path)}"
+            if res.status == "leaf":
+                parent = chain_text(ch.root, prefix[:-1])
+                msg = f"{shown}: {parent} is {res.leaf!r} (not a config node) in {_runs_text(runs, len(runs))}, so reading .{prefix[-1]} raises AttributeError{more}"
+                yield self.hit(path, ch.pos, msg)
+                continue
+            hint, related = _where_run_lands(model, v, run_id, prefix)
+            if prefix == ("hydra",) and not v.path:
+                hint = "; Hydra removes the `hydra` node from the task function's config (use HydraConfig.get())"
+            if res.keys:
+                container = ("top-level keys: " if len(prefix) == 1 and not v.path else f"keys of {chain_text(ch.root, prefix[:-1])}: ") + _short(res.keys)
+            else:
+                container = f"{chain_text(ch.root, prefix[:-1])} is empty"
+            msg = f"{shown} is not in {where} Hydra composes for {_runs_text(runs, len(runs))} ({container}): ConfigAttributeError at run time{hint}{more}"
+            yield self.hit(path, ch.pos, msg, related=[related] if related else [])
+
+
+# --------------------------------------------------------------------------- RA206
+
+
+class StructConfigNewKey(Rule):
+    """Code assigns a new key on Hydra's config, which is in struct mode.
+
+    **What it does.** Finds `cfg.x = ...` / `cfg.a.b = ...` / `cfg["x"] = ...` where the key does
+    not exist in the composed config of any run and the write is not inside
+    `with open_dict(cfg):`, after `OmegaConf.set_struct(cfg, False)`, or on a plain copy
+    (`OmegaConf.create(OmegaConf.to_container(cfg))`).
+
+    **Why is this bad?** Hydra hands the task function a struct config: adding a key raises
+    `ConfigAttributeError: Key 'training' is not in struct` (seed_002 D-02, main.py:21).
+
+    **Example.** `cfg.training = cfg.get("training", {})` when config.yaml has no `training`.
+
+    **Use instead.** `with open_dict(cfg): cfg.training = {...}`, or define the key in config.yaml.
+    """
+
+    code = "RA206"
+    name = "struct-config-new-key"
+    topic = "hydra"
+    severity = Severity.blocker
+    requirement = "hydra_run_configs"
+
+    VALID = [
+        Case(files={"src/main.py": _main("    cfg.wandb.mode = 'disabled'\n    with open_dict(cfg):\n        cfg.training = {}\n", "from omegaconf import open_dict\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
+        Case(files={"src/main.py": _main("    cfg = OmegaConf.create(OmegaConf.to_container(cfg))\n    cfg.training = {}\n", "from omegaconf import OmegaConf\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
+        Case(files={"src/main.py": _main("    OmegaConf.set_struct(cfg, False)\n    cfg.training = {}\n", "from omegaconf import OmegaConf\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _main("    cfg.training = cfg.get('training', {})\n    cfg.training.epochs = 1\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
+        Case(files={"src/main.py": _main("    cfg.wandb.offline = True\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
+    ]
+
+    def check(self, ctx):
+        model = hydra_model(ctx)
+        runs = model.run_ids
+        if not runs:
+            return
+        seen = set()
+        stores = [(m, ch, vs) for m, ch, vs in iter_config_chains(model) if ch.ctx == "store"]
+        for mod, ch, views in stores:
+            if not ch.path or model.under_open_dict(ch.with_contexts):
+                continue
+            if any(v.struct is not True for v in views) or any(model.is_unlocked(v, ch.path) for v in views):
+                continue
+            # a write below a key this function assigned earlier is judged at that assignment
+            if any(
+                o.function == ch.function and o.root == ch.root and o.pos.line < ch.pos.line and ch.path[: len(o.path)] == o.path and len(o.path) < len(ch.path)
+                for _m, o, _v in stores if _m is mod
+            ):
+                continue
+            missing = True
+            keys: tuple[str, ...] = ()
+            for v in views:
+                for run_id in runs:
+                    res = model.lookup(v, run_id, ch.path)
+                    if not (res.status == "missing" and res.index == len(ch.path) - 1):
+                        missing = False
+                        break
+                    keys = res.keys
+                if not missing:
+                    break
+            if not missing or (mod.path, ch.path) in seen:
+                continue
+            seen.add((mod.path, ch.path))
+            shown = chain_text(ch.root, ch.path)
+            parent = chain_text(ch.root, ch.path[:-1])
+            yield self.hit(
+                mod.path, ch.pos,
+                f"assigns new key {shown} on Hydra's struct config ({parent} has: {_short(keys)}): ConfigAttributeError 'Key {ch.path[-1]!r} is not in struct'; wrap it in `with open_dict(cfg):`",
+            )
+
+
+# --------------------------------------------------------------------------- RA207
+
+
+class MergeIntoStructConfig(Rule):
+    """`OmegaConf.merge(cfg, other)` adds keys to Hydra's struct config.
+
+    **What it does.** For `OmegaConf.merge(cfg, x)` / `cfg.merge_with(x)` where `cfg` is the Hydra
+    config (struct mode, not under `open_dict`/`set_struct(False)`) and `x` is a run config
+    loaded with `OmegaConf.load`, a subtree like `cfg.run`, or a dict literal, merges the
+    composed config with `x` using OmegaConf itself and reports the error.
+
+    **Why is this bad?** Merging into a struct config cannot add keys: `ConfigKeyError: Key
+    'run_id' is not in struct` (seed_002 D-03, train.py:282). The run crashes there.
+
+    **Example.** `cfg = OmegaConf.merge(cfg, OmegaConf.load(f"config/runs/{cfg.run}.yaml"))`.
+
+    **Use instead.** `OmegaConf.set_struct(cfg, False)` first, merge into a plain copy
+    (`OmegaConf.merge(OmegaConf.to_container(cfg), run_cfg)`), or let Hydra compose the run config.
+    """
+
+    code = "RA207"
+    name = "merge-into-struct-config"
+    topic = "hydra"
+    severity = Severity.blocker
+    requirement = "hydra_run_configs"
+
+    _CFG = "defaults:\n  - _self_\nrun: ???\nresults_dir: results\nmode: ???\n"
+    VALID = [
+        Case(files={"src/main.py": _main("    OmegaConf.set_struct(cfg, False)\n    cfg = OmegaConf.merge(cfg, OmegaConf.load(f'config/runs/{cfg.run}.yaml'))\n", "from omegaconf import OmegaConf\n"), "config/config.yaml": _CFG}, runs={"r1": _RUN}),
+        Case(files={"src/main.py": _main("    cfg = OmegaConf.merge(cfg, {'mode': 'trial'})\n", "from omegaconf import OmegaConf\n"), "config/config.yaml": _CFG}, runs={"r1": _RUN}),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _main("    run_cfg = OmegaConf.load(f'config/runs/{cfg.run}.yaml')\n    cfg = OmegaConf.merge(cfg, run_cfg)\n", "from omegaconf import OmegaConf\n"), "config/config.yaml": _CFG}, runs={"r1": _RUN}, path="src/main.py", line=6),
+        Case(files={"src/main.py": _main("    flat = OmegaConf.merge(cfg, cfg.run)\n", "from omegaconf import OmegaConf\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=5),
+    ]
+
+    def check(self, ctx):
+        from omegaconf import OmegaConf
+
+        model = hydra_model(ctx)
+        runs = model.run_ids
+        if not runs:
+            return
+        for path, mod in model.modules.items():
+            for call in mod.calls:
+                tail = (call.resolved or call.func or "")
+                if tail.endswith("OmegaConf.merge") and call.positional():
+                    target, others = call.positional()[0], call.positional()[1:]
+                elif call.method == "merge_with" and isinstance(call.node.func, cst.Attribute):
+                    target, others = call.node.func.value, call.positional()
+                else:
+                    continue
+                if not others or model.under_open_dict(call.with_contexts):
+                    continue
+                views = model.eval_views(mod, call.function, target, call.pos.line)
+                if not views or len(views) != 1:
+                    continue
+                (view,) = tuple(views)
+                if view.struct is not True or view.extras or model.is_unlocked(view, ()):
+                    continue
+                extras = [model.eval_extra(mod, call.function, o, call.pos.line, views) for o in others]
+                if any(e is None for e in extras):
+                    continue
+                errors = []
+                for run_id in runs:
+                    base = model.view_data(view, run_id)
+                    if not isinstance(base, dict):
+                        errors = []
+                        break
+                    operands = [self._operand(model, view, run_id, e) for e in extras]
+                    if any(o is None for o in operands):
+                        errors = []
+                        break
+                    try:
+                        cfg = OmegaConf.create(base)
+                        OmegaConf.set_struct(cfg, True)
+                        OmegaConf.merge(cfg, *operands)
+                    except Exception as exc:  # noqa: BLE001 -- the error is the finding
+                        errors.append((run_id, f"{type(exc).__name__}: {str(exc).splitlines()[0]}"))
+                    else:
+                        errors = []
+                        break
+                if errors:
+                    code_text = (mod.line_text(call.pos.line) or "").strip()
+                    what = "the run config" if ("run",) in extras else "keys"
+                    yield self.hit(
+                        path, call.pos,
+                        f"merges {what} into Hydra's struct config ({code_text[:80]}): OmegaConf raises {errors[0][1]} for {_runs_text([r for r, _ in errors], len(runs))}",
+                    )
+
+    @staticmethod
+    def _operand(model, view, run_id, extra):
+        if extra[0] == "run":
+            run = model.run_file(run_id)
+            return run.doc.data if run is not None and run.doc is not None and isinstance(run.doc.data, dict) else None
+        if extra[0] == "node":
+            data = model.data(view.entry, run_id)
+            res = walk(data, extra[1]) if data is not None else None
+            return res.leaf if res is not None and res.status == "ok" and isinstance(res.leaf, dict) else None
+        if extra[0] == "keys":
+            return {k: None for k in extra[1]}
+        return None
+
+
+# --------------------------------------------------------------------------- RA208
+
+_KEY_BEFORE = re.compile(r"(?:^|\s)(?P<key>[+~]{0,2}[A-Za-z_][\w.]*)=$")
+
+
+class ConfigNodeInOverride(Rule):
+    """A config node (a mapping) is formatted into a Hydra override string for a child process.
+
+    **What it does.** Finds f-strings such as `f"run={cfg.run}"` in the command main builds for
+    `python -m src.train`, where `cfg.run` composes to a mapping (a config group's node) for the
+    runs, and checks the resulting text with Hydra's override parser.
+
+    **Why is this bad?** `str()` of a DictConfig is a Python dict repr (`{'run_id': ...}`),
+    which Hydra's override grammar rejects: the child dies with `OverrideParseException: no
+    viable alternative at input '{'run_id''` (seed_000 D-02, main.py:21).
+
+    **Example.** `subprocess.run([sys.executable, "-m", "src.train", f"run={cfg.run}"])` with
+    `defaults: [{run: ???}]`.
+
+    **Use instead.** Pass the run's name: `f"run={cfg.run.run_id}"` or
+    `HydraConfig.get().runtime.choices.run`.
+    """
+
+    code = "RA208"
+    name = "config-node-in-override"
+    topic = "hydra"
+    severity = Severity.blocker
+    requirement = "hydra_run_configs"
+
+    _SPAWN = '    import subprocess, sys\n    subprocess.run([sys.executable, "-m", "src.train", {arg}])\n'
+    VALID = [Case(files={"src/main.py": _main(_SPAWN.replace("{arg}", 'f"run={cfg.run.run_id}"')), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC)]
+    INVALID = [Case(files={"src/main.py": _main(_SPAWN.replace("{arg}", 'f"run={cfg.run}"')), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=5)]
+
+    def check(self, ctx):
+        from reviewer_audit.hydra_compose import parse_override
+
+        model = hydra_model(ctx)
+        tokens = model.child_tokens() or []
+        runs = model.run_ids
+        main = ctx.module("main")
+        if main is None or not runs:
+            return
+        token_lines = {(t.pos.line, t.pos.column) for t in tokens if t.pos}
+        chains = {id(ch.node): ch for ch in main.chains}
+        for node, pos, fn in model.index(main).fstrings:
+            if (pos.line, pos.column) not in token_lines:
+                continue
+            before = ""
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    before += part.value
+                    continue
+                m = _KEY_BEFORE.search(before)
+                ch = chains.get(id(part.expression))
+                before += "{}"
+                if m is None or ch is None:
+                    continue
+                views = model.binding(main, fn, ch.root, pos.line)
+                if not views or len(views) != 1:
+                    continue
+                (view,) = tuple(views)
+                if view.extras:
+                    continue
+                problems = []
+                for run_id in runs:
+                    value = model.node(view.entry, run_id, view.path + ch.path)
+                    if value is None or not hasattr(value, "keys"):
+                        problems = []
+                        break
+                    err = parse_override(f"{m.group('key')}={value}")
+                    if err is None:
+                        problems = []
+                        break
+                    problems.append((run_id, value, err))
+                if problems:
+                    run_id, value, err = problems[0]
+                    text = chain_text(ch.root, ch.path)
+                    yield self.hit(
+                        main.path, pos,
+                        f"f\"{m.group('key')}={{{text}}}\" formats the whole config node {text} (a mapping with keys {_short(value.keys())}) into the override passed to src.train; Hydra rejects it: {err}",
+                    )
+
+
+# --------------------------------------------------------------------------- RA209
+
+
+class ChildOverrideInvalid(Rule):
+    """An override main passes to `python -m src.train` is rejected by Hydra.
+
+    **What it does.** Collects the literal `key=value` tokens main builds for the training child
+    (through lists, `+=`, dict constants and helpers) and checks each with Hydra: the override
+    grammar, and -- by composing src.train's config with them for every run -- whether the key
+    exists (Hydra requires `+key=value` to add a key).
+
+    **Why is this bad?** Hydra stops the child before training starts: `Could not override
+    'training.max_batches'. To append to your config use +training.max_batches=2`.
+
+    **Example.** `overrides += ["training.max_batches=2"]` in trial mode while config.yaml has no
+    `training.max_batches`.
+
+    **Use instead.** Define the key in config.yaml (e.g. `max_batches: null`) or use `+key=value`.
+    """
+
+    code = "RA209"
+    name = "child-override-invalid"
+    topic = "hydra"
+    severity = Severity.blocker
+    requirement = "hydra_run_configs"
+
+    _CFG = "defaults:\n  - _self_\n  - run: ???\nresults_dir: results\nmode: ???\ntraining:\n  max_batches: null\n"
+    _SPAWN = '    import subprocess, sys\n    cmd = [sys.executable, "-m", "src.train", f"run={cfg.run.run_id}", f"mode={cfg.mode}"]\n    if cfg.mode == "trial":\n        cmd += [{tok}]\n    subprocess.run(cmd)\n'
+    _TRAIN = _main("    print(cfg.training.max_batches)\n")
+    VALID = [Case(files={"src/main.py": _main(_SPAWN.replace("{tok}", '"training.max_batches=2"')), "src/train.py": _TRAIN, "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC)]
+    INVALID = [
+        Case(files={"src/main.py": _main(_SPAWN.replace("{tok}", '"training.max_steps=2"')), "src/train.py": _TRAIN, "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=7),
+        Case(files={"src/main.py": _main(_SPAWN.replace("{tok}", '"training.max_batches=[2"')), "src/train.py": _TRAIN, "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=7),
+    ]
+
+    def check(self, ctx):
+        from reviewer_audit.hydra_compose import parse_override
+
+        model = hydra_model(ctx)
+        tokens = [t for t in model.child_tokens() or [] if t.pos is not None]
+        ep = model.entries.get("src/train.py")
+        if not tokens:
+            return
+        bad_parse = set()
+        for t in tokens:
+            if t.holes or t.override is None:
+                continue
+            err = parse_override(t.text)
+            if err:
+                bad_parse.add(t.text)
+                yield self.hit("src/main.py", t.pos, f"override `{t.text}` passed to src.train does not parse: {err}")
+        if ep is None or not model.composable(ep) or not model.run_ids:
+            return
+        reported = set()
+        for run_id in model.run_ids:
+            if model.composed(ep, run_id).error:
+                continue  # RA203 reports it
+            overrides = [o for o in model.overrides_for(ep, run_id, child="all") if o not in bad_parse]
+            res = model.compose(ep, overrides)
+            if res.error_kind != "override_missing_key":
+                break  # the child's overrides compose (or fail for another reason): one run is enough
+            m = re.search(r"Could not override '([^']+)'", res.error or "")
+            if not m:
+                continue
+            key = m.group(1)
+            for t in tokens:
+                om = t.override
+                if om is not None and om.group("key") == key and not om.group("prefix") and key not in reported:
+                    reported.add(key)
+                    yield self.hit(
+                        "src/main.py", t.pos,
+                        f"main passes `{t.text}` to src.train, but {key} is not in src.train's composed config: Hydra stops with \"{res.error}\" (needs `+{key}=...` or the key in config.yaml)",
+                    )
