@@ -154,6 +154,50 @@ def rule_cmd(code: str = typer.Argument(..., help="A rule code, e.g. RA801.")) -
            + (f", requires '{rule.requirement}'" if rule.requirement else "") + ")\n\n" + rule.doc())
 
 
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command("report")
+def report_cmd(
+    paths: List[Path] = typer.Argument(..., help="Transcript files or folders (searched recursively); with --merge, the .jsonl shards."),
+    format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="text (rich), json (versioned; schema in reviewer_audit/data/corpus.schema.json), markdown or html (one self-contained file)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes auditing in parallel (default: CPU count; 1 audits in-process)."),
+    glob: str = typer.Option("*.txt", "--glob", help="File pattern searched for in folders."),
+    jsonl: Optional[Path] = typer.Option(None, "--jsonl", help="Also append one JSON row per transcript to this file as each audit finishes."),
+    merge: bool = typer.Option(False, "--merge", help="PATHS are --jsonl shards: aggregate their rows without re-auditing."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Lowest severity that makes the tool say 'not ready' (default major; with --merge, the shards' own)."),
+) -> None:
+    """Audit many transcripts and report how the reviewer and the tool agree.
+
+    Shows the reviewer x tool table with Cohen's kappa, the reviewer's false positives with
+    their top blockers, reviewer claims no finding supports, per-criterion misses, breakdowns
+    by reviewer model and prompt version, the most frequent rules, and what changed between
+    rounds of one pipeline run. A transcript that does not parse or whose audit crashes is
+    listed with its error; the run goes on.
+
+    Exit code: 0 when the report was produced (even with transcripts listed as not audited),
+    2 on usage errors (no transcripts found, unreadable merge file).
+
+    Examples: reviewer-audit report fixtures/
+
+      reviewer-audit report ../shared/corpus/transcripts --jobs 2 --format html --output report.html
+
+      reviewer-audit report --merge shard1.jsonl shard2.jsonl --format markdown
+    """
+    from reviewer_audit.corpus import run_report
+
+    try:
+        run_report(paths, fmt=format.value, output=output, jobs=jobs, pattern=glob, jsonl=jsonl, merge=merge,
+                   fail_on=fail_on.value if fail_on else None)
+    except InputError as exc:
+        raise _fail(str(exc))
+
+
 def main() -> None:
     """Console entry point: typer app with input errors mapped to one line and exit 2."""
     try:

@@ -1,0 +1,158 @@
+"""Benchmark reviewer-audit (not a test; CI does not run it, and it never fails).
+
+    python benchmarks/bench.py                      # everything, on ../shared/corpus/transcripts
+    python benchmarks/bench.py --limit 30 --runs 3  # quicker
+    python benchmarks/bench.py --corpus DIR --skip-throughput
+
+Measures
+- per-transcript audit time in-process (`audit_transcript`): median and p95;
+- corpus throughput (transcripts/s) of the report machinery with --jobs 1 and --jobs 2;
+- one `reviewer-audit audit-review SEED` as a whole process (start-up included), median of N;
+- per-transcript time vs bundle bytes: least-squares slope and Pearson r, to show the cost
+  is linear in the size of the code under audit.
+Prints a small table. Timings are wall-clock and move with machine load.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "transcripts"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile, q in [0, 100]."""
+    xs = sorted(values)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * q / 100
+    lo, hi = math.floor(k), math.ceil(k)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
+    """Slope, intercept and Pearson r of y = slope * x + intercept."""
+    n = len(xs)
+    if n < 2:
+        return float("nan"), float("nan"), float("nan")
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    if sxx == 0:
+        return float("nan"), my, float("nan")
+    slope = sxy / sxx
+    r = sxy / math.sqrt(sxx * syy) if syy else float("nan")
+    return slope, my - slope * mx, r
+
+
+def per_transcript(files: list[Path]) -> tuple[list[float], list[int], int]:
+    from reviewer_audit.api import audit_transcript
+    from reviewer_audit.errors import InputError
+    from reviewer_audit.transcript import load_transcript
+
+    audit_transcript(files[0])  # warm imports and caches outside the measurement
+    times, sizes, failed = [], [], 0
+    for f in files:
+        try:
+            size = sum(len(b.text.encode()) for b in load_transcript(f).bundle.files.values())
+            started = time.perf_counter()
+            audit_transcript(f)
+            times.append((time.perf_counter() - started) * 1000)
+            sizes.append(size)
+        except InputError:
+            failed += 1
+        print(f"\r  in-process: {len(times) + failed}/{len(files)}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return times, sizes, failed
+
+
+def throughput(files: list[Path], jobs: int) -> tuple[float, float]:
+    from reviewer_audit.corpus import audit_corpus
+
+    started = time.perf_counter()
+    rows = audit_corpus(files, jobs=jobs)
+    wall = time.perf_counter() - started
+    return wall, len(rows) / wall if wall else float("nan")
+
+
+def whole_process(seed: Path, runs: int) -> float:
+    exe = shutil.which("reviewer-audit")
+    cmd = [exe, "audit-review", str(seed)] if exe else [sys.executable, "-m", "reviewer_audit.cli", "audit-review", str(seed)]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO, check=False)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of transcripts (default: ../shared/corpus/transcripts)")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N transcripts (0: all)")
+    ap.add_argument("--runs", type=int, default=5, help="whole-process runs per seed (median)")
+    ap.add_argument("--skip-throughput", action="store_true", help="skip the --jobs 1 / --jobs 2 corpus runs")
+    args = ap.parse_args(argv)
+
+    table: list[tuple[str, str]] = []
+    files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else []
+    if args.limit:
+        files = files[: args.limit]
+    if not files:
+        table.append(("corpus", f"skipped: no transcripts in {args.corpus}"))
+    else:
+        table.append(("corpus", f"{len(files)} transcripts in {args.corpus}"))
+        try:
+            times, sizes, failed = per_transcript(files)
+            table.append(("per transcript, in-process: median", f"{statistics.median(times):.0f} ms"))
+            table.append(("per transcript, in-process: p95", f"{percentile(times, 95):.0f} ms"))
+            table.append(("per transcript, in-process: max", f"{max(times):.0f} ms" + (f"  ({failed} did not parse)" if failed else "")))
+            slope, intercept, r = least_squares([s / 1000 for s in sizes], times)
+            table.append(("time vs bundle size: slope", f"{slope:.2f} ms per KB (intercept {intercept:.0f} ms)"))
+            table.append(("time vs bundle size: Pearson r", f"{r:.3f}  (bundles {min(sizes) / 1000:.0f}-{max(sizes) / 1000:.0f} KB)"))
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not fail
+            table.append(("per transcript", f"failed: {type(exc).__name__}: {exc}"))
+        if not args.skip_throughput:
+            for jobs in (1, 2):
+                try:
+                    print(f"  corpus with --jobs {jobs} ...", file=sys.stderr, flush=True)
+                    wall, rate = throughput(files, jobs)
+                    table.append((f"corpus, --jobs {jobs}", f"{wall:.1f} s wall, {rate:.2f} transcripts/s"))
+                except Exception as exc:  # noqa: BLE001
+                    table.append((f"corpus, --jobs {jobs}", f"failed: {type(exc).__name__}: {exc}"))
+    for seed in sorted((REPO / "fixtures").glob("seed_*.txt")):
+        try:
+            print(f"  {args.runs} x reviewer-audit audit-review {seed.name} ...", file=sys.stderr, flush=True)
+            table.append((f"audit-review {seed.name} (process, median of {args.runs})", f"{whole_process(seed, args.runs):.2f} s"))
+        except Exception as exc:  # noqa: BLE001
+            table.append((f"audit-review {seed.name}", f"failed: {type(exc).__name__}: {exc}"))
+
+    try:
+        load = os.getloadavg()[0]
+        table.append(("machine", f"{os.cpu_count()} CPUs, load average {load:.2f} at the end"))
+    except OSError:
+        pass
+    width = max(len(k) for k, _ in table)
+    print()
+    for k, v in table:
+        print(f"{k.ljust(width)}  {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - never fail CI, even if someone runs it there
+        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(0)
