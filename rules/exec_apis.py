@@ -1,0 +1,554 @@
+"""Execution blockers in code (RA904-RA907): calls, names and library APIs that fail at run time."""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import libcst as cst
+from libcst.metadata import GlobalScope, MetadataWrapper, PositionProvider, ScopeProvider
+from packaging.specifiers import SpecifierSet
+from ruamel.yaml import YAML
+
+from reviewer_audit.bundle_index import BUILTIN_NAMES, bundle_index, library_specifier
+from reviewer_audit.engine import Case, Rule
+from reviewer_audit.facts import dotted_name, literal_string
+from reviewer_audit.findings import Related, Severity
+from reviewer_audit.library_knowledge import load_knowledge
+from reviewer_audit.pyproject_check import admits_any_in
+
+# --------------------------------------------------------------------------- RA904
+
+
+class BundleCallArity(Rule):
+    """A call to a function or class of the bundle passes arguments its signature rejects.
+
+    **What it does.** For every call that certainly reaches a top-level `def` or `class` of the
+    bundle -- defined in the same module, imported from another bundle module
+    (`from src.model import build_model`), or reached as `module.func` -- binds the call's
+    arguments to the signature as Python would: too many positional arguments, a keyword the
+    function does not accept, a value given twice, or a required argument left out. Classes
+    are checked against their own `__init__` (without `self`); a `@dataclass` without an
+    explicit `__init__` against its fields (`field(init=False)`, `ClassVar`, `KW_ONLY` and
+    `kw_only=True` honoured). Calls with `*args`/`**kwargs`, functions with unknown decorators,
+    classes with bases but no own `__init__`, and names bound more than once are not judged.
+
+    **Why is this bad?** The call raises `TypeError` when it runs, typically at the start of
+    training (`build_model(cfg)` when the function takes `(cfg, num_labels)`).
+
+    **Example.** `model = build_model(cfg)` with `def build_model(cfg, num_labels):`.
+
+    **Use instead.** Pass exactly what the signature takes: `build_model(cfg, num_labels=2)`.
+    """
+
+    code = "RA904"
+    name = "bundle-call-arity"
+    topic = "exec"
+    severity = Severity.blocker
+    requirement = None
+
+    VALID = [
+        Case(files={
+            "src/model.py": (
+                "from dataclasses import dataclass, field\n\n"
+                "def build_model(cfg, num_labels=2, *, cache=None):\n    return cfg\n\n"
+                "def wrap(*args, **kwargs):\n    return args\n\n"
+                "@dataclass\nclass Cfg:\n    lr: float\n    steps: int = 1\n    tags: list = field(default_factory=list)\n\n"
+                "class Trainer:\n    def __init__(self, model, lr=0.1):\n        self.model = model\n"
+            ),
+            "src/train.py": (
+                "from src.model import build_model, wrap, Cfg, Trainer\nimport src.model as M\n\n"
+                "def main(cfg, extra):\n    m = build_model(cfg, 3, cache='x')\n    wrap(1, 2, 3, a=1)\n    c = Cfg(0.1, steps=3)\n"
+                "    t = Trainer(m, lr=0.2)\n    M.build_model(cfg, num_labels=4)\n    build_model(*extra)\n"
+            ),
+        }),
+        Case(files={"src/train.py": "import hydra\n\n@hydra.main(config_path='c', version_base=None)\ndef main(cfg):\n    pass\n\nmain()\n"},
+             note="decorated by hydra.main: the decorator changes the signature"),
+    ]
+    INVALID = [
+        Case(files={
+            "src/model.py": "def build_model(cfg, num_labels):\n    return cfg\n",
+            "src/train.py": "from src.model import build_model\n\ndef run(cfg):\n    return build_model(cfg)\n",
+        }, path="src/train.py", line=4),
+        Case(files={"src/train.py": "def f(a, b=1):\n    return a\n\nf(1, 2, 3)\n"}, path="src/train.py", line=4),
+        Case(files={"src/train.py": "from dataclasses import dataclass\n\n@dataclass\nclass C:\n    a: int\n\nC(a=1, b=2)\n"}, path="src/train.py", line=7),
+        Case(files={"src/train.py": "class T:\n    def __init__(self, model):\n        self.model = model\n\nT()\n"}, path="src/train.py", line=5),
+    ]
+
+    def check(self, ctx):
+        idx = bundle_index(ctx)
+        for mi in idx.modules.values():
+            for call in mi.facts.calls:
+                found = idx.definition_for_call(mi, call)
+                if found is None:
+                    continue
+                src, node = found
+                sig = idx.signature_of(src, node)
+                if sig is None:
+                    continue
+                problems = sig.problems(call.node)
+                if not problems:
+                    continue
+                where = f" ({sig.path}:{sig.line})" if sig.path != mi.path else f" (line {sig.line})"
+                yield self.hit(mi.path, call.pos, f"`{call.func}(...)` {'; '.join(problems)} -- {sig.label}{where} (TypeError)",
+                               related=[Related(label="defined here", path=sig.path, line=sig.line)])
+
+
+# --------------------------------------------------------------------------- RA905
+
+
+class _EvaluatedAnnotations(cst.CSTVisitor):
+    """Names inside annotations Python evaluates: parameters/returns of defs and module- or
+    class-level variable annotations (not local variable annotations)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.func_depth = 0
+        self.names: set[int] = set()
+        self.guarded: list[cst.CSTNode] = []  # try bodies that catch NameError
+        self.loops: list[cst.CSTNode] = []  # for/while statements
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops.append(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops.append(node)
+
+    def _collect(self, ann: cst.Annotation | None) -> None:
+        if ann is None:
+            return
+        names = self.names
+
+        class _N(cst.CSTVisitor):
+            def visit_Name(self, node: cst.Name) -> None:
+                names.add(id(node))
+
+        ann.visit(_N())
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        p = node.params
+        for prm in (*p.posonly_params, *p.params, *p.kwonly_params):
+            self._collect(prm.annotation)
+        for prm in (p.star_arg, p.star_kwarg):
+            if isinstance(prm, cst.Param):
+                self._collect(prm.annotation)
+        self._collect(node.returns)
+        self.func_depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.func_depth -= 1
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if not self.func_depth:
+            self._collect(node.annotation)
+
+    def visit_Try(self, node: cst.Try) -> None:
+        for h in node.handlers:
+            names = []
+            if h.type is None:
+                names = ["Exception"]
+            elif isinstance(h.type, cst.Tuple):
+                names = [dotted_name(el.value) or "" for el in h.type.elements]
+            else:
+                names = [dotted_name(h.type) or ""]
+            if any(n in ("NameError", "Exception", "BaseException") for n in names):
+                self.guarded.append(node.body)
+                break
+
+
+class UndefinedName(Rule):
+    """A name is read that is bound nowhere: not a builtin, not imported, not defined.
+
+    **What it does.** Resolves every name read in each module with libcst's `ScopeProvider`
+    (function, class, comprehension and global scopes, `global`/`nonlocal`, builtins). A read
+    that no scope binds is reported. Annotations are only judged where Python evaluates them
+    (parameter/return annotations and module/class-level variable annotations, and not at all
+    under `from __future__ import annotations`); string annotations and local variable
+    annotations are never evaluated. Modules with a star import of a module the audit cannot
+    see, or writes through `globals()`, are skipped; reads inside a `try` that catches
+    `NameError`/`Exception` are skipped. ScopeProvider costs ~40 ms per generated module, so it
+    runs only on modules under 4,000 lines.
+
+    **Why is this bad?** The read raises `NameError` when it executes: at import for module-level
+    code, when the function runs otherwise. A function whose name occurs nowhere else in the
+    bundle may never run; that case is reported as minor.
+
+    **Example.** `x = np.zeros(3)` without `import numpy as np`.
+
+    **Use instead.** Import or define the name.
+    """
+
+    code = "RA905"
+    name = "undefined-name"
+    topic = "exec"
+    severity = Severity.blocker
+    requirement = None
+    MAX_LINES = 4000
+
+    VALID = [
+        Case(files={"src/train.py": (
+            "from __future__ import annotations\nimport os\n\n"
+            "def f(a: Tensor, *args) -> Dict:\n    y: wandb.wandb_sdk.Run = None\n    z = [i for i in range(3)]\n    return os.sep, z, __file__, len(a)\n\n"
+            "class C:\n    k = 1\n    def m(self):\n        return self.k\n\n"
+            "try:\n    q = maybe_defined\nexcept NameError:\n    q = None\n\nf(1)\n"
+        )}),
+        Case(files={"src/train.py": "from torch.nn import *\nx = Linear(2, 2)\n"}, note="star import: unknown namespace"),
+        Case(files={"src/train.py": "def f():\n    global G\n    G = 1\n\ndef g():\n    return G\n\nf(); g()\n"}),
+    ]
+    INVALID = [
+        Case(files={"src/train.py": "import torch\n\nx = np.zeros(3)\n"}, path="src/train.py", line=3),
+        Case(files={"src/train.py": "def run(cfg):\n    return build(cfg)\n\nrun(1)\n"}, path="src/train.py", line=2),
+        Case(files={"src/train.py": "def run(cfg: DictConfig):\n    return cfg\n\nrun(1)\n"}, path="src/train.py", line=1),
+    ]
+
+    def check(self, ctx):
+        idx = bundle_index(ctx)
+        for mi in idx.modules.values():
+            if mi.open_reasons or len(mi.facts.lines) > self.MAX_LINES:
+                continue
+            yield from self._module(idx, mi)
+
+    def _module(self, idx, mi):
+        tree = mi.facts.tree
+        wrapper = mi.wrapper or MetadataWrapper(tree, unsafe_skip_copy=True)
+        scopes = wrapper.resolve(ScopeProvider)
+        positions = wrapper.resolve(PositionProvider)
+        ann = _EvaluatedAnnotations()
+        tree.visit(ann)
+        future_annotations = any(i.module == "__future__" and i.name == "annotations" for i in mi.facts.imports)
+        guarded_spans = []
+        for body in ann.guarded:
+            r = positions.get(body)
+            if r is not None:
+                guarded_spans.append((r.start.line, r.end.line))
+        loops = [positions[n] for n in ann.loops if n in positions]
+        reported: set[tuple[str, int]] = set()
+        for scope in {s for s in scopes.values() if s is not None}:
+            for access in scope.accesses:
+                if access.referents:
+                    continue
+                node = access.node
+                if not isinstance(node, cst.Name):
+                    continue
+                name = node.value
+                if name in BUILTIN_NAMES or (name.startswith("__") and name.endswith("__")):
+                    continue
+                if access.is_type_hint:
+                    continue
+                if access.is_annotation and (future_annotations or id(node) not in ann.names):
+                    continue
+                pos = positions.get(node)
+                if pos is None:
+                    continue
+                line = pos.start.line
+                if any(a <= line <= b for a, b in guarded_spans):
+                    continue
+                if (name, line) in reported:
+                    continue
+                func = mi.facts.function_at(line)
+                qual = func.qualname if func is not None else None
+                if name in mi.facts.guarded_keys.get(qual, ()):
+                    continue  # `if "x" in locals(): use(x)`
+                if mi.bind_counts.get(name, 0) == 0:
+                    what = f"`{name}` is never imported or defined in {mi.path}"
+                    exc = "NameError"
+                elif name in scope:
+                    # bound in this very scope, but only after this read: UnboundLocalError,
+                    # unless a loop can run the assignment first
+                    if any(r.start.line <= line <= r.end.line for r in loops):
+                        continue
+                    lines = sorted(positions[a.node].start.line for a in scope[name] if getattr(a, "node", None) in positions)
+                    what = f"`{name}` is read before it is assigned{f' (line {lines[0]})' if lines else ''}"
+                    exc = "NameError" if isinstance(scope, GlobalScope) else "UnboundLocalError"
+                else:
+                    what = f"`{name}` is only assigned in another function's local scope, not where it is read"
+                    exc = "NameError"
+                reported.add((name, line))
+                severity = None
+                when = "at import time"
+                if func is not None:
+                    top = func.qualname.split(".")[0]
+                    when = f"when `{func.qualname}` runs"
+                    if not func.is_method and "." not in func.qualname and idx.mention_count(top) <= 1:
+                        severity = Severity.minor
+                        when = f"if `{func.qualname}` is ever called (nothing in the bundle calls it)"
+                yield self.hit(mi.path, line, f"{what}: {exc} {when}", column=pos.start.column + 1, severity=severity)
+
+
+# --------------------------------------------------------------------------- RA906
+
+
+@functools.lru_cache(maxsize=1)
+def _call_checks() -> dict[str, dict]:
+    text = resources.files("reviewer_audit.data").joinpath("api_call_checks.yaml").read_text(encoding="utf-8")
+    raw = YAML(typ="safe").load(text) or {}
+    return {c["knowledge"]: c for c in raw.get("checks") or []}
+
+
+def _severity_for(ctx, entry) -> tuple[Severity | None, str]:
+    """(severity, declared range text) for a knowledge entry in this bundle, None = not admitted."""
+    spec = library_specifier(ctx, entry.library)
+    shown = f"{entry.library}{spec}" if spec else f"{entry.library} (unpinned)"
+    if not entry.admitted_by(spec):
+        return None, shown
+    severity = Severity(entry.severity)
+    uppers = [s for s in SpecifierSet(entry.affected_range) if s.operator in ("<", "<=")]
+    if uppers and admits_any_in(spec, uppers[0].version, None):
+        # the resolver will pick a newer release, outside the affected window
+        severity = Severity.minor
+    return severity, shown
+
+
+class RemovedLibraryApi(Rule):
+    """The code uses a library API that the declared dependency range removed or renamed.
+
+    **What it does.** Matches imports, attribute uses (`np.float`, `wandb.run.get_url()`) and calls
+    against the reviewed entries of `reviewer_audit/data/library_knowledge.yaml` of kind
+    `removed`/`renamed` (and `signature` entries with a call-site condition in
+    `data/api_call_checks.yaml`, e.g. `TrainingArguments(evaluation_strategy=...)`). A finding is
+    raised only when the pyproject's range for that library admits an affected release (an
+    unpinned or undeclared dependency admits the newest); its severity is the entry's, lowered to
+    minor when the range also admits newer releases outside an upper-bounded affected window.
+    Names reached through local variables (`run = wandb.init(); run.get_url()`) are not seen.
+
+    **Why is this bad?** `from scipy.stats import binom_test` raises ImportError on SciPy >= 1.12,
+    which `scipy^1.11.3` admits (seed_002 D-13, evaluate.py:13); deprecated-but-working APIs such
+    as `torch.cuda.amp.autocast` are minor.
+
+    **Example.** `from scipy.stats import binom_test` with `scipy>=1.11`.
+
+    **Use instead.** The entry's replacement (`scipy.stats.binomtest(k, n).pvalue`).
+    """
+
+    code = "RA906"
+    name = "removed-library-api"
+    topic = "exec"
+    severity = Severity.blocker
+    requirement = None
+
+    VALID = [
+        Case(files={
+            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["scipy>=1.9,<1.12", "datasets<3"]\n',
+            "src/evaluate.py": "from scipy.stats import binom_test\nfrom datasets import load_metric\nimport numpy as np\nx = np.float64(1)\n",
+        }, note="pinned below the removal"),
+        Case(files={"src/train.py": "import torch\nclass A:\n    pass\nA.float = 1\nself_np = A()\nprint(self_np.float)\n"}),
+    ]
+    INVALID = [
+        Case(files={
+            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["scipy>=1.11.3"]\n',
+            "src/evaluate.py": "import json\nfrom scipy.stats import binom_test\n",
+        }, path="src/evaluate.py", line=2),
+        Case(files={"src/train.py": "import numpy as np\n\nx = np.zeros(3).astype(np.float)\n"}, path="src/train.py", line=3),
+        Case(files={"src/train.py": "from transformers import TrainingArguments\nargs = TrainingArguments(output_dir='o', evaluation_strategy='epoch')\n"},
+             path="src/train.py", line=2),
+    ]
+
+    def check(self, ctx):
+        kb = load_knowledge()
+        checks = _call_checks()
+        idx = bundle_index(ctx)
+        plain = [e for e in kb if e.kind in ("removed", "renamed")]
+        by_name = {}
+        for e in plain:
+            for n in e.names:
+                by_name.setdefault(n, []).append(e)
+        for mi in idx.modules.values():
+            reported: set[tuple[str, int]] = set()
+
+            def emit(entry, line, column, what):  # noqa: ARG001 -- `what` names the use; the entry message already does
+                if (entry.id, line) in reported:
+                    return None
+                severity, shown = _severity_for(ctx, entry)
+                if severity is None:
+                    return None
+                reported.add((entry.id, line))
+                msg = f"{entry.message.rstrip('.')} ({shown} admits {entry.library}{entry.affected_range}; use {entry.replacement})"
+                return self.hit(mi.path, line, msg, column=column, severity=severity)
+
+            # imports that name the symbol itself fail at import time
+            from_imported = set()
+            for imp in mi.facts.imports:
+                if not imp.name or imp.name == "*" or imp.level:
+                    continue
+                for entry in by_name.get(f"{imp.module}.{imp.name}", []):
+                    from_imported.add(imp.alias)
+                    h = emit(entry, imp.pos.line, imp.pos.column, f"`from {imp.module} import {imp.name}`")
+                    if h:
+                        yield h
+            # attribute uses through an imported name
+            for use in mi.attr_uses:
+                head = use.dotted.split(".")[0]
+                if head not in mi.facts.aliases or head in from_imported:
+                    continue
+                for name, entries in _prefixes(use.resolved, by_name):
+                    for entry in entries:
+                        h = emit(entry, use.pos.line, use.pos.column, f"`{use.dotted}`")
+                        if h:
+                            yield h
+            # call-site conditions of signature entries
+            for call in mi.facts.calls:
+                if not call.resolved:
+                    continue
+                for entry in kb.by_symbol(call.resolved):
+                    check = checks.get(entry.id)
+                    if check is None or entry.kind != "signature":
+                        continue
+                    kws = {a.keyword.value for a in call.node.args if a.keyword is not None}
+                    if any(a.star == "**" for a in call.node.args):
+                        continue
+                    bad = [k for k in check.get("forbidden_keywords") or [] if k in kws]
+                    required = check.get("required_keywords") or []
+                    if bad:
+                        h = emit(entry, call.pos.line, call.pos.column, f"`{call.func}(..., {bad[0]}=...)`")
+                    elif required and not any(k in kws for k in required):
+                        h = emit(entry, call.pos.line, call.pos.column, f"`{call.func}(...)` without {'/'.join(required)}")
+                    else:
+                        h = None
+                    if h:
+                        yield h
+
+
+def _prefixes(resolved: str, by_name: dict) -> list[tuple[str, list]]:
+    parts = resolved.split(".")
+    out = []
+    for i in range(len(parts), 1, -1):
+        name = ".".join(parts[:i])
+        if name in by_name:
+            out.append((name, by_name[name]))
+            break
+    return out
+
+
+# --------------------------------------------------------------------------- RA907
+
+_SPAWN = frozenset({
+    "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen",
+    "os.system", "os.execv", "os.execvp", "os.execl", "os.execlp", "os.spawnv", "os.spawnl", "os.popen",
+})
+
+
+def _hydra_chdir_disabled(ctx) -> bool:
+    doc = ctx.config_doc
+    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    hydra = data.get("hydra") if isinstance(data.get("hydra"), dict) else {}
+    job = hydra.get("job") if isinstance(hydra.get("job"), dict) else {}
+    run = hydra.get("run") if isinstance(hydra.get("run"), dict) else {}
+    return job.get("chdir") is False or str(run.get("dir", "")).strip() in (".", "./", "${hydra:runtime.cwd}")
+
+
+def _installs_src_package(ctx) -> bool:
+    """The pyproject has a build backend and explicitly packages `src` (then `src` is importable anywhere)."""
+    report = ctx.pyproject
+    data = report.data if report is not None and report.data else {}
+    if not isinstance(data.get("build-system"), dict):
+        return False
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    text = repr(tool.get("setuptools", "")) + repr(tool.get("hatch", "")) + repr(tool.get("poetry", {}).get("packages", "") if isinstance(tool.get("poetry"), dict) else "")
+    return "'src'" in text or '"src"' in text
+
+
+class HydraChdirBreaksSubprocess(Rule):
+    """`@hydra.main` without `version_base` in a module that spawns `python -m src.…`.
+
+    **What it does.** Finds `@hydra.main(...)` without `version_base` (or with
+    `version_base="1.1"`) in a module that launches a child process running the bundle's own
+    code (`[sys.executable, "-m", "src.train", ...]`, `"python src/train.py"`) through
+    `subprocess`/`os.system`. It stays silent when the child gets an explicit `cwd=`, when the
+    module changes back with `os.chdir` or sets `PYTHONPATH`, when config.yaml sets
+    `hydra.job.chdir: false` (or `hydra.run.dir: .`), when the hydra-core range excludes every
+    release with the 1.1 behaviour, or when the pyproject installs a `src` package.
+
+    **Why is this bad?** Without `version_base`, Hydra applies its 1.1 defaults and changes the
+    working directory to `outputs/<date>/<time>` before calling the function. The child inherits
+    that directory; the project is not installed (no `[build-system]`, and uv does not install
+    such projects), so `python -m src.train` fails with `No module named 'src'` in every mode
+    (seed_000 D-01, main.py:14). With `version_base=None` there is no directory change
+    (seed_002).
+
+    **Example.** `@hydra.main(config_path="../config", config_name="config")` followed by
+    `subprocess.run([sys.executable, "-m", "src.train", ...])`.
+
+    **Use instead.** `@hydra.main(config_path="../config", config_name="config", version_base=None)`,
+    or `subprocess.run(cmd, cwd=hydra.utils.get_original_cwd())`.
+    """
+
+    code = "RA907"
+    name = "hydra-chdir-breaks-subprocess"
+    topic = "exec"
+    severity = Severity.blocker
+    requirement = None
+
+    _MAIN = (
+        "import subprocess\nimport sys\nimport hydra\n\n\n"
+        "@hydra.main(config_path='../config', config_name='config'{vb})\n"
+        "def main(cfg):\n    cmd = [sys.executable, '-u', '-m', 'src.train', f'run={{cfg.run}}']\n    subprocess.run(cmd, check=True{cwd})\n\n\n"
+        "if __name__ == '__main__':\n    main()\n"
+    )
+    VALID = [
+        Case(files={"src/main.py": _MAIN.format(vb=", version_base=None", cwd="")}),
+        Case(files={"src/main.py": _MAIN.format(vb="", cwd=", cwd=hydra.utils.get_original_cwd()")}),
+        Case(files={"src/main.py": _MAIN.format(vb="", cwd=""), "config/config.yaml": "hydra:\n  job:\n    chdir: false\n"}),
+        Case(files={"src/train.py": "import hydra\n\n@hydra.main(config_path='../config', config_name='config')\ndef main(cfg):\n    print(cfg)\n"},
+             note="no child process"),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _MAIN.format(vb="", cwd="")}, path="src/main.py", line=6),
+        Case(files={"src/main.py": _MAIN.format(vb=", version_base='1.1'", cwd="")}, path="src/main.py", line=6),
+    ]
+
+    def check(self, ctx):
+        if _hydra_chdir_disabled(ctx) or _installs_src_package(ctx):
+            return
+        spec = library_specifier(ctx, "hydra-core")
+        if spec and not admits_any_in(spec, None, "1.4"):
+            return
+        for path, m in ctx.modules.items():
+            decorators = [c for c in m.calls if c.resolved in ("hydra.main",) or (c.func == "main" and m.aliases.get("main") == "hydra.main")]
+            decorators = [c for c in decorators if _is_decorator(m, c)]
+            if not decorators:
+                continue
+            spawns = [c for c in m.calls if c.resolved in _SPAWN]
+            if not spawns:
+                continue
+            if any(c.keyword("cwd") is not None for c in spawns):
+                continue
+            if any(c.resolved == "os.chdir" for c in m.calls) or any("PYTHONPATH" in s.value for s in m.strings):
+                continue
+            child = _child_module(m)
+            if child is None:
+                continue
+            for dec in decorators:
+                vb = dec.keyword("version_base")
+                if vb is not None:
+                    value = literal_string(vb)
+                    if value is None or not value.strip().startswith("1.1"):
+                        continue
+                spawn = spawns[0]
+                yield self.hit(
+                    path, dec.pos,
+                    f"`@hydra.main` without version_base: Hydra keeps its 1.1 behaviour and changes the working directory to outputs/<date>/<time>, "
+                    f"so the child `{child}` started at line {spawn.pos.line} cannot find the bundle's `src` package (ModuleNotFoundError; the project is not installed)",
+                    related=[Related(label="child process", path=path, line=spawn.pos.line)],
+                )
+
+
+def _is_decorator(m, call) -> bool:
+    for f in m.functions.values():
+        for d in f.node.decorators:
+            if d.decorator is call.node:
+                return True
+    return False
+
+
+def _child_module(m) -> str | None:
+    """What the module launches: "python -m src.train" or "python src/train.py", else None."""
+    values = [s.value for s in m.strings]
+    has_dash_m = any(v.strip() == "-m" or "-m src." in v for v in values)
+    for v in values:
+        v = v.strip()
+        if has_dash_m and v.startswith("src.") and v[4:].replace(".", "").replace("_", "").isalnum():
+            return f"python -m {v}"
+        if "-m src." in v:
+            return "python " + v[v.index("-m src."):].split()[0] + " " + v[v.index("-m src."):].split()[1]
+        if v.startswith("src/") and v.endswith(".py"):
+            return f"python {v}"
+    return None
