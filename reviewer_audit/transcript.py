@@ -26,10 +26,12 @@ from reviewer_audit.errors import InputError
 
 SCHEMA_VERSION = "1.0"
 
-_HEADING = re.compile(r"^# (?P<title>\S.*?)\s*$")
+# No `.*?` followed by `\s*$`: on a long line of spaces that backtracks quadratically. The
+# captured text is stripped in code instead.
+_HEADING = re.compile(r"^# (?P<title>\S.*)")
 _CRITERION = re.compile(r"^(?P<num>\d+)\.\s+\*\*(?P<title>.+?)\*\*")
-_RUN_ID = re.compile(r"^- Run ID:\s*(?P<id>.*?)\s*$")
-_RUN_FIELD = re.compile(r"^\s+(?P<key>Method|Model|Dataset):\s*(?P<value>.*?)\s*$")
+_RUN_ID = re.compile(r"^- Run ID:(?P<id>.*)")
+_RUN_FIELD = re.compile(r"^\s+(?P<key>Method|Model|Dataset):(?P<value>.*)")
 _FENCE = re.compile(r"^\s*```")
 _CODE_SECTION = re.compile(r"Experiment Code \(To be validated\)")
 
@@ -214,7 +216,7 @@ def _sections(prompt_lines: list[str], first_line: int) -> list[Section]:
         if m:
             if title or any(s.strip() for s in body):
                 sections.append(Section(title=title, text="\n".join(body), span=Span(start=body_start, end=max(body_start, lineno - 1))))
-            title, body, body_start = m.group("title"), [], lineno
+            title, body, body_start = m.group("title").rstrip(), [], lineno
             continue
         body.append(line)
     sections.append(Section(title=title, text="\n".join(body), span=Span(start=body_start, end=first_line + max(0, len(prompt_lines) - 1))))
@@ -278,12 +280,12 @@ def _runs(section: Section) -> list[RunConfig]:
         if not m:
             i += 1
             continue
-        run = RunConfig(run_id=m.group("id"), span=Span(start=first + i, end=first + i))
+        run = RunConfig(run_id=m.group("id").strip(), span=Span(start=first + i, end=first + i))
         i += 1
         while i < len(lines) and not _RUN_ID.match(lines[i]):
             fm = _RUN_FIELD.match(lines[i])
             if fm and run.yaml_line is None:
-                setattr(run, fm.group("key").lower(), fm.group("value"))
+                setattr(run, fm.group("key").lower(), fm.group("value").strip())
             elif lines[i].strip().startswith("```") and run.yaml_line is None:
                 body_start = i + 1
                 j = body_start
