@@ -29,7 +29,8 @@ SCHEMA_VERSION = "1.0"
 # No `.*?` followed by `\s*$`: on a long line of spaces that backtracks quadratically. The
 # captured text is stripped in code instead.
 _HEADING = re.compile(r"^# (?P<title>\S.*)")
-_CRITERION = re.compile(r"^(?P<num>\d+)\.\s+\*\*(?P<title>.+?)\*\*")
+# At most 9 digits: int() of a 5000-digit "number" raises ValueError (CPython's digit limit).
+_CRITERION = re.compile(r"^(?P<num>\d{1,9})\.\s+\*\*(?P<title>.+?)\*\*")
 _RUN_ID = re.compile(r"^- Run ID:(?P<id>.*)")
 _RUN_FIELD = re.compile(r"^\s+(?P<key>Method|Model|Dataset):(?P<value>.*)")
 _FENCE = re.compile(r"^\s*```")
