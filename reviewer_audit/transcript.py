@@ -323,7 +323,7 @@ def _run_variations(section: Section) -> list[str]:
             value = line.split(":", 1)[1].strip()
             try:
                 parsed = ast.literal_eval(value)  # a Python list literal of strings, data only
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):  # TypeError: `[{[]: 1}]`
                 return [v.strip(" '\"") for v in value.strip("[]").split(",") if v.strip()]
             if isinstance(parsed, (list, tuple)):
                 return [str(v) for v in parsed]
