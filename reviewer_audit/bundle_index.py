@@ -204,6 +204,8 @@ class _ModuleWalker(cst.CSTVisitor):
         self._guard_depth = 0
         #: how often each identifier occurs (names, attribute names, keywords), any context
         self.mentions: Counter[str] = Counter()
+        #: names bound inside each function (qualname; None = module level), any binding form
+        self.func_binds: dict[str | None, set[str]] = {}
 
     def _pos(self, node: cst.CSTNode) -> Pos:
         p = self.get_metadata(PositionProvider, node).start
@@ -215,6 +217,7 @@ class _ModuleWalker(cst.CSTVisitor):
 
     def _bind(self, name: str) -> None:
         self.bind_counts[name] += 1
+        self.func_binds.setdefault(self.func_stack[-1] if self.func_stack else None, set()).add(name)
         if self._at_module or name in self.globals_declared:
             self.module_names.add(name)
 
@@ -239,13 +242,12 @@ class _ModuleWalker(cst.CSTVisitor):
         if self._at_module and node.name.value == "__getattr__":
             self.open_reasons.append("defines a module-level __getattr__")
         p = node.params
-        for prm in (*p.posonly_params, *p.params, *p.kwonly_params):
-            self.bind_counts[prm.name.value] += 1
-        for prm in (p.star_arg, p.star_kwarg):
-            if isinstance(prm, cst.Param):
-                self.bind_counts[prm.name.value] += 1
         self.scope.append(node.name.value)
         self.func_stack.append(".".join(self.scope))
+        for prm in (*p.posonly_params, *p.params, *p.kwonly_params, p.star_arg, p.star_kwarg):
+            if isinstance(prm, cst.Param):
+                self.bind_counts[prm.name.value] += 1
+                self.func_binds.setdefault(self.func_stack[-1], set()).add(prm.name.value)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.func_stack.pop()
@@ -356,6 +358,7 @@ class _ModuleWalker(cst.CSTVisitor):
         def names(t: cst.BaseExpression) -> None:
             if isinstance(t, cst.Name):
                 self.bind_counts[t.value] += 1
+                self.func_binds.setdefault(self.func_stack[-1] if self.func_stack else None, set()).add(t.value)
             elif isinstance(t, (cst.Tuple, cst.List)):
                 for el in t.elements:
                     names(el.value)
@@ -379,6 +382,10 @@ class _ModuleWalker(cst.CSTVisitor):
     def visit_MatchStar(self, node: cst.MatchStar) -> None:
         if node.name is not None:
             self._bind(node.name.value)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self._bind(node.rest.value)
 
     def visit_Name(self, node: cst.Name) -> None:
         self.mentions[node.value] += 1
@@ -420,6 +427,7 @@ class ModuleIndex:
     attr_uses: list[AttrUse]
     attr_stores: set[str]
     attr_store_values: dict
+    func_binds: dict
     guarded_import_lines: set[int]
     mentions: Counter
     #: unique top-level definitions: name -> FunctionDef/ClassDef node
@@ -458,6 +466,7 @@ def _index_module(facts: ModuleFacts) -> ModuleIndex:
         facts=facts, dotted=facts.module_name, is_package=facts.path.endswith("__init__.py"),
         module_names=names, bind_counts=walker.bind_counts, open_reasons=walker.open_reasons,
         attr_uses=walker.attr_uses, attr_stores=walker.attr_stores, attr_store_values=walker.attr_store_values,
+        func_binds=walker.func_binds,
         guarded_import_lines=walker.guarded_import_lines, mentions=walker.mentions, top_defs=_top_defs(facts.tree),
         wrapper=wrapper,
     )
@@ -629,6 +638,36 @@ class BundleIndex:
                 return None
             return src, src.top_defs[name]
         return None
+
+    def method_signature_for_call(self, mi: ModuleIndex, call) -> Signature | None:
+        """`self.m(...)` inside a method of class C that defines `m` itself, when no class of the
+        bundle can override `m` (no subclass of C in the bundle defines it) and nothing assigns
+        `x.m = ...`."""
+        func = call.node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"):
+            return None
+        if call.function is None:
+            return None
+        cls = call.function.split(".")[0]
+        name = func.attr.value
+        node = mi.top_defs.get(cls)
+        if not isinstance(node, cst.ClassDef) or name in mi.attr_stores:
+            return None
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+        defs = [st for st in body if isinstance(st, cst.FunctionDef) and st.name.value == name]
+        if len(defs) != 1:
+            return None
+        method = defs[0]
+        # a subclass in the bundle could override it
+        for other in self.modules.values():
+            for st in other.facts.tree.body:
+                if isinstance(st, cst.ClassDef) and any((dotted_name(b.value) or "").split(".")[-1] == cls for b in st.bases):
+                    return None
+        kinds = [_decorator_name(mi, d) for d in method.decorators]
+        if any(k not in SIGNATURE_PRESERVING_DECORATORS for k in kinds):
+            return None
+        static = "staticmethod" in kinds
+        return _signature(method, mi.path, self._line(mi, method), f"{cls}.{name}", drop_first=not static)
 
     def signature_of(self, mi: ModuleIndex, node: cst.FunctionDef | cst.ClassDef) -> Signature | None:
         """The call signature of a def, or of a class's constructor; None when not certain."""

@@ -63,6 +63,10 @@ class BundleCallArity(Rule):
         }),
         Case(files={"src/train.py": "import hydra\n\n@hydra.main(config_path='c', version_base=None)\ndef main(cfg):\n    pass\n\nmain()\n"},
              note="decorated by hydra.main: the decorator changes the signature"),
+        Case(files={"src/train.py": (
+            "class Base:\n    def step(self, batch):\n        return batch\n\n    def run(self, b):\n        return self.step(b, 2)\n\n"
+            "class Child(Base):\n    def step(self, batch, scale):\n        return batch\n"
+        )}, note="a subclass may override the method"),
     ]
     INVALID = [
         Case(files={
@@ -72,6 +76,8 @@ class BundleCallArity(Rule):
         Case(files={"src/train.py": "def f(a, b=1):\n    return a\n\nf(1, 2, 3)\n"}, path="src/train.py", line=4),
         Case(files={"src/train.py": "from dataclasses import dataclass\n\n@dataclass\nclass C:\n    a: int\n\nC(a=1, b=2)\n"}, path="src/train.py", line=7),
         Case(files={"src/train.py": "class T:\n    def __init__(self, model):\n        self.model = model\n\nT()\n"}, path="src/train.py", line=5),
+        Case(files={"src/train.py": "class T:\n    def step(self, batch, scale):\n        return batch\n\n    def run(self, b):\n        return self.step(b)\n"},
+             path="src/train.py", line=6, note="self.method with a missing argument"),
     ]
 
     def check(self, ctx):
@@ -79,10 +85,10 @@ class BundleCallArity(Rule):
         for mi in idx.modules.values():
             for call in mi.facts.calls:
                 found = idx.definition_for_call(mi, call)
-                if found is None:
-                    continue
-                src, node = found
-                sig = idx.signature_of(src, node)
+                if found is not None:
+                    sig = idx.signature_of(*found)
+                else:
+                    sig = idx.method_signature_for_call(mi, call)
                 if sig is None:
                     continue
                 problems = sig.problems(call.node)
@@ -248,6 +254,9 @@ class UndefinedName(Rule):
                 qual = func.qualname if func is not None else None
                 if name in mi.facts.guarded_keys.get(qual, ()):
                     continue  # `if "x" in locals(): use(x)`
+                enclosing = _enclosing(qual)
+                if name not in scope and (name in mi.module_names or any(name in mi.func_binds.get(q, ()) for q in enclosing)):
+                    continue  # bound where Python looks (match captures, walrus targets: libcst misses these)
                 if mi.bind_counts.get(name, 0) == 0:
                     what = f"`{name}` is never imported or defined in {mi.path}"
                     exc = "NameError"
@@ -274,6 +283,14 @@ class UndefinedName(Rule):
                 yield self.hit(mi.path, line, f"{what}: {exc} {when}", column=pos.start.column + 1, severity=severity)
 
 
+def _enclosing(qual: str | None) -> list[str]:
+    """"a.b.c" -> ["a.b.c", "a.b", "a"]: the function and the scopes around it."""
+    if not qual:
+        return []
+    parts = qual.split(".")
+    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
 # --------------------------------------------------------------------------- RA906
 
 
@@ -287,7 +304,8 @@ def _call_checks() -> dict[str, dict]:
 def _severity_for(ctx, entry) -> tuple[Severity | None, str]:
     """(severity, declared range text) for a knowledge entry in this bundle, None = not admitted."""
     spec = library_specifier(ctx, entry.library)
-    shown = f"{entry.library}{spec}" if spec else f"{entry.library} (unpinned)"
+    declared = ctx.pyproject is not None and ctx.pyproject.dependency(entry.library) is not None
+    shown = f"{entry.library}{spec}" if spec else f"{entry.library} ({'unpinned' if declared else 'not declared, so any version'})"
     if not entry.admitted_by(spec):
         return None, shown
     severity = Severity(entry.severity)

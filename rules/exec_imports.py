@@ -41,7 +41,7 @@ class BundleImportUnresolved(Rule):
 
     VALID = [
         Case(files={
-            "src/train.py": "from src.model import build_model, CACHE\nfrom .preprocess import load\nimport src.model as m\n",
+            "src/train.py": "from src.model import build_model, CACHE\nfrom .preprocess import load\nimport src.model as m\nfrom src import model\nfrom . import preprocess\n",
             "src/model.py": "CACHE = '.cache/'\ndef build_model(cfg):\n    return cfg\n",
             "src/preprocess.py": "try:\n    from fast import load\nexcept ImportError:\n    def load():\n        return 1\n",
         }),
@@ -57,6 +57,7 @@ class BundleImportUnresolved(Rule):
              path="src/train.py", line=2),
         Case(files={"src/train.py": "import src.utils\n", "src/model.py": "X = 1\n"}, path="src/train.py", line=1),
         Case(files={"src/train.py": "from .helpers import f\n", "src/model.py": "X = 1\n"}, path="src/train.py", line=1),
+        Case(files={"src/train.py": "from . import utils\n", "src/model.py": "X = 1\n"}, path="src/train.py", line=1),
         Case(files={"src/train.py": "from model import build_model\n", "src/model.py": "def build_model():\n    return 1\n",
                     "src/main.py": "import subprocess, sys\nsubprocess.run([sys.executable, '-m', 'src.train'])\n"},
              path="src/train.py", line=1),
@@ -81,6 +82,9 @@ class BundleImportUnresolved(Rule):
                 elif not target.exists:
                     file_hint = target.module.replace(".", "/")
                     yield self.hit(mi.path, imp.pos, f"imports `{target.module}`, but the bundle has no {file_hint}.py or {file_hint}/ (ModuleNotFoundError)")
+                elif target.missing_name and idx.module(target.module) is None:
+                    pkg = target.module.replace(".", "/")
+                    yield self.hit(mi.path, imp.pos, f"`from {shown} import {target.missing_name}`: the bundle has no {pkg}/{target.missing_name}.py and {pkg}/ has no __init__.py defining it (ImportError)")
                 elif target.missing_name:
                     src = idx.module(target.module)
                     defined = sorted(n for n in (src.top_defs if src else {}) if not n.startswith("_"))
@@ -101,6 +105,13 @@ class BundleImportUnresolved(Rule):
         path = sibling.replace(".", "/") + ".py"
         yield self.hit(mi.path, imp.pos, f"imports `{imp.module}` as a top-level module, but the run uses `python -m {mi.dotted}` with the project root on sys.path, so {path} is only importable as `{sibling}` (ModuleNotFoundError)",
                        related=[Related(label="module", path=path, line=1)] if path in ctx.bundle.files else [])
+
+
+def _not_run(path: str) -> bool:
+    """Build scripts and tests: `uv run python -m src.main` never imports them (setup.py gets its
+    imports from the build requirements, not the runtime dependencies)."""
+    name = path.rsplit("/", 1)[-1]
+    return name in ("setup.py", "conftest.py", "noxfile.py", "fabfile.py") or path.startswith(("tests/", "test/", "docs/")) or name.startswith("test_")
 
 
 class ImportWithoutDependency(Rule):
@@ -137,6 +148,7 @@ class ImportWithoutDependency(Rule):
             "src/evaluate.py": "X = 1\n",
         }),
         Case(files={"src/train.py": "import sklearn\n"}, note="no pyproject: nothing to compare with"),
+        Case(files={"pyproject.toml": _PYPROJECT, "setup.py": "from setuptools import setup\nsetup()\n"}, note="build script"),
         Case(files={"pyproject.toml": '[project]\nname = "x"\nversion = "0"\n\n[project.dependencies]\ntorch = "^2"\n', "src/train.py": "import sklearn\n"},
              note="unusable pyproject: RA901 fires instead"),
     ]
@@ -155,6 +167,8 @@ class ImportWithoutDependency(Rule):
         report = ctx.pyproject
         dep_line = next((d.line for d in report.dependencies if d.group is None), None) if report else None
         for mi in idx.modules.values():
+            if _not_run(mi.path):
+                continue
             seen: set[str] = set()
             for imp in mi.facts.imports:
                 if imp.level or imp.pos.line in mi.guarded_import_lines:

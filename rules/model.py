@@ -25,7 +25,9 @@ _PEFT_CONFIGS = ("LoraConfig", "AdaLoraConfig", "IA3Config", "LoHaConfig", "LoKr
 
 
 def _uses_peft(ctx) -> bool:
-    return any(m.imports_module("peft") for m in ctx.modules.values())
+    """The bundle imports peft and not loralib (whose lora_A/lora_B are plain Parameters)."""
+    mods = ctx.modules.values()
+    return any(m.imports_module("peft") for m in mods) and not any(m.imports_module("loralib") for m in mods)
 
 
 def _entry(entry_id: str):
