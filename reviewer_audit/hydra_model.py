@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reviewer_audit.facts import (
     CallFact,
@@ -39,6 +38,7 @@ from reviewer_audit.facts import (
     Pos,
     _chain_parts,
     dotted_name,
+    fstring_template,
     literal_string,
 )
 
@@ -142,26 +142,60 @@ class _ModuleIndex:
     paths: list[tuple[list[str | None], str | None, Pos, str | None]] = field(default_factory=list)
     #: dynamic subscript stores `x[k] = v` on a chain: (root chain parts, function, line)
     dynamic_stores: list[tuple[tuple[str, ...], str | None, int]] = field(default_factory=list)
+    #: for loops: (node, position, function)
+    fors: list[tuple[cst.For, Pos, str | None]] = field(default_factory=list)
+    #: maximal attribute reads rooted at any name: (root, path, line, function)
+    reads: list[tuple[str, tuple[str, ...], int, str | None]] = field(default_factory=list)
 
 
 class _IndexVisitor(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    """One plain (metadata-free) walk. Positions come from the facts already extracted: calls and
+    cfg chains by node identity, string literals by their order of appearance; any other node
+    takes the first known position inside it (or the last one seen before it)."""
 
-    def __init__(self, index: _ModuleIndex) -> None:
+    def __init__(self, index: _ModuleIndex, mod: ModuleFacts) -> None:
         super().__init__()
         self.index = index
         self.scope: list[str] = []
         self.funcs: list[str] = []
         self._path_nodes: set[int] = set()
+        self.known: dict[int, Pos] = {id(c.node): c.pos for c in mod.calls}
+        self.known.update((id(ch.node), ch.pos) for ch in mod.chains)
+        self.string_pos: dict[tuple, list[Pos]] = {}
+        for sf in reversed(mod.strings):
+            self.string_pos.setdefault((sf.function, sf.is_fstring, sf.value), []).append(sf.pos)
+        self.fdepth = 0
+        self.last = Pos(1, 1)
+        self.frames: list[list] = []  # open records waiting for their first known position
 
-    def _pos(self, node: cst.CSTNode) -> Pos:
-        p = self.get_metadata(PositionProvider, node).start
-        return Pos(p.line, p.column + 1)
+    # ---- positions
+    def _see(self, node: cst.CSTNode) -> None:
+        pos = self.known.get(id(node))
+        if pos is None:
+            return
+        self.last = pos
+        for frame in self.frames:
+            if frame[0] is None:
+                frame[0] = pos
+
+    def _open(self, apply, owner: cst.CSTNode) -> None:
+        self.frames.append([None, apply, id(owner)])
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        while self.frames and self.frames[-1][2] == id(original_node):
+            pos, apply, _owner = self.frames.pop()
+            apply(pos or self.last)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self._see(node)
+        return super().on_visit(node)
 
     @property
     def fn(self) -> str | None:
         return self.funcs[-1] if self.funcs else None
 
+    # ---- scopes
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.scope.append(node.name.value)
 
@@ -177,39 +211,101 @@ class _IndexVisitor(cst.CSTVisitor):
         self.scope.pop()
         self.funcs.pop()
 
+    # ---- assignments and loops
+    def _assign(self, owner, target, value, aug=False) -> None:
+        fn = self.fn
+        rec = _Assign(target, value, 0, aug)
+        self.index.assigns.setdefault(fn, []).append(rec)
+
+        def apply(pos: Pos, rec=rec, target=target, fn=fn) -> None:
+            rec.line = pos.line
+            self._dynamic_store(target, pos.line, fn)
+
+        self._open(apply, owner)
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        line = self._pos(node).line
         for t in node.targets:
-            self.index.assigns.setdefault(self.fn, []).append(_Assign(t.target, node.value, line))
-            self._dynamic_store(t.target, line)
+            self._assign(node, t.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.index.assigns.setdefault(self.fn, []).append(_Assign(node.target, node.value, self._pos(node).line))
+        self._assign(node, node.target, node.value if node.value is not None else cst.Name("__loop__"))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.operator, cst.AddAssign):
-            self.index.assigns.setdefault(self.fn, []).append(_Assign(node.target, node.value, self._pos(node).line, aug=True))
+        self._assign(node, node.target, node.value, aug=isinstance(node.operator, cst.AddAssign))
 
     def visit_For(self, node: cst.For) -> None:
         # a loop variable rebinds its name: record it as an assignment from an unknown value
-        self.index.assigns.setdefault(self.fn, []).append(_Assign(node.target, cst.Name("__loop__"), self._pos(node).line))
+        fn = self.fn
+        rec = _Assign(node.target, cst.Name("__loop__"), 0)
+        self.index.assigns.setdefault(fn, []).append(rec)
+        iter_pos = self.known.get(id(node.iter))
+
+        def apply(pos: Pos, rec=rec, node=node, fn=fn) -> None:
+            pos = iter_pos or pos
+            rec.line = pos.line
+            self.index.fors.append((node, pos, fn))
+
+        self._open(apply, node)
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is not None:
             self.index.returns.setdefault(self.fn, []).append(node.value)
 
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self.index.positions[id(node)] = self._pos(node)
+    # ---- attribute reads rooted at any name
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if id(node) in self._path_nodes:
+            return
+        parts = _chain_parts(node)
+        if parts is None:
+            return  # `a.b[i].c`: the inner `a.b` is recorded when it is visited
+        inner = node.value
+        while isinstance(inner, (cst.Attribute, cst.Subscript)):
+            self._path_nodes.add(id(inner))
+            inner = inner.value
+        if parts and len(parts) > 1:
+            if parts[0] == "self" and len(parts) > 2:
+                root, rest = f"self.{parts[1]}", parts[2:]
+            else:
+                root, rest = parts[0], parts[1:]
+            fn = self.fn
+            pos = self.known.get(id(node))
+            self.index.reads.append((root, tuple(rest), (pos or self.last).line, fn))
 
-    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
-        self.index.positions[id(node)] = self._pos(node)
+    # ---- strings
+    def _string_pos(self, fstring: bool, value: str | None) -> Pos | None:
+        queue = self.string_pos.get((self.fn, fstring, value)) if value is not None else None
+        return queue.pop() if queue else None
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self.fdepth:
+            return
+        pos = self._string_pos(False, literal_string(node))
+        if pos is not None:
+            self.index.positions[id(node)] = pos
+            self.known[id(node)] = pos
+            self._see(node)
+
+    def leave_ConcatenatedString(self, original_node: cst.ConcatenatedString) -> None:
+        left = original_node.left
+        while isinstance(left, cst.ConcatenatedString):
+            left = left.left
+        pos = self.index.positions.get(id(left))
+        if pos is not None:
+            self.index.positions[id(original_node)] = pos
 
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
-        pos = self._pos(node)
-        self.index.positions[id(node)] = pos
-        self.index.fstrings.append((node, pos, self.fn))
+        self.fdepth += 1
+        pos = self._string_pos(True, fstring_template(node))
+        if pos is not None:
+            self.index.positions[id(node)] = pos
+            self.known[id(node)] = pos
+            self._see(node)
+            self.index.fstrings.append((node, pos, self.fn))
 
+    def leave_FormattedString(self, original_node: cst.FormattedString) -> None:
+        self.fdepth -= 1
+
+    # ---- paths built from "config" / "<folder>" / f"{run}.yaml"
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.Divide) and id(node) not in self._path_nodes:
             operands: list[cst.BaseExpression] = []
@@ -219,40 +315,45 @@ class _IndexVisitor(cst.CSTVisitor):
                 operands.append(cur.right)
                 cur = cur.left
             operands.append(cur)
-            self._record_path(list(reversed(operands)), node)
+            self._record_path(node, list(reversed(operands)))
 
     def visit_Call(self, node: cst.Call) -> None:
         name = dotted_name(node.func) or ""
         if name.endswith(("path.join", "joinpath")) or name in ("Path", "pathlib.Path"):
-            self._record_path([a.value for a in node.args if not a.star and a.keyword is None], node)
+            self._record_path(node, [a.value for a in node.args if not a.star and a.keyword is None])
 
-    def _record_path(self, operands: list[cst.BaseExpression], node: cst.CSTNode) -> None:
+    def _record_path(self, owner: cst.CSTNode, operands: list[cst.BaseExpression]) -> None:
         segs: list[str | None] = []
         for op in operands:
             s = literal_string(op)
             if s is not None:
                 segs.extend(p for p in s.split("/") if p)
-            elif isinstance(op, cst.FormattedString):
-                segs.append(None)
             else:
                 segs.append(None)
+        if "config" not in segs:
+            return
         last = operands[-1] if operands else None
         template = None
         if isinstance(last, cst.FormattedString):
             template = "".join(p.value if isinstance(p, cst.FormattedStringText) else "{}" for p in last.parts)
-        if "config" in segs:
-            self.index.paths.append((segs, template, self._pos(node), self.fn))
+        fn = self.fn
+        self._open(lambda pos, segs=segs, template=template, fn=fn: self.index.paths.append((segs, template, pos, fn)), owner)
 
-    def _dynamic_store(self, target: cst.BaseExpression, line: int) -> None:
+    def _dynamic_store(self, target: cst.BaseExpression, line: int, fn: str | None) -> None:
         if isinstance(target, cst.Subscript) and len(target.slice) == 1:
             el = target.slice[0].slice
             if isinstance(el, cst.Index) and literal_string(el.value) is None:
                 parts = _chain_parts(target.value)
                 if parts:
-                    self.index.dynamic_stores.append((parts, self.fn, line))
+                    self.index.dynamic_stores.append((parts, fn, line))
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def quote_value(value: str) -> str:
+    """An override value as a user would type it: quoted when Hydra's grammar needs it."""
+    return value if re.fullmatch(r"[\w.\-/]+", value) else "'" + value.replace("'", "\\'") + "'"
 
 
 def _version_tuple(v: str) -> tuple[int, ...]:
@@ -353,7 +454,7 @@ class HydraModel:
         if idx is None:
             idx = _ModuleIndex()
             try:
-                MetadataWrapper(mod.tree, unsafe_skip_copy=True).visit(_IndexVisitor(idx))
+                mod.tree.visit(_IndexVisitor(idx, mod))
             except RecursionError:
                 pass
             self._indexes[mod.path] = idx
@@ -467,7 +568,7 @@ class HydraModel:
         if chosen is None:
             chosen = next((f for f in forms if any(a.name == "run" for a in f.args)), None)
         out: list[str] = []
-        rid = run_id if re.fullmatch(r"[\w.\-/]+", run_id) else "'" + run_id.replace("'", "\\'") + "'"
+        rid = quote_value(run_id)
         if chosen is None:
             out = [f"run={rid}"]
         else:
@@ -605,11 +706,17 @@ class HydraModel:
         return mod.functions.get(name)
 
     def token_value(self, tok: Token, run_id: str) -> str:
-        """A token with its holes filled: run-like expressions get the run id, others a dummy."""
+        """A token with its holes filled: the command line's value for the same key, the run id
+        for run-like expressions, a dummy otherwise."""
+        m = tok.override
+        if m is not None and tok.holes and m.group("value") == "{}":
+            for o in self.cli_overrides(run_id):
+                if o.split("=", 1)[0] == m.group("key") and not m.group("prefix"):
+                    return o
         text = tok.text
         for hole in tok.holes:
             names = " ".join(_names_in(hole)) + " " + (dotted_name(hole) or "")
-            text = text.replace("{}", run_id if "run" in names.lower() else "x", 1)
+            text = text.replace("{}", quote_value(run_id) if "run" in names.lower() else "x", 1)
         return text
 
     # ------------------------------------------------------------------ compositions
@@ -643,9 +750,16 @@ class HydraModel:
                 extra = self.structural_child_overrides(entry, run_id)
             else:
                 extra = [self.token_value(t, run_id) for t in self.child_tokens() or [] if t.override is not None]
-            keys = {re.sub(r"^[+~]+", "", e.split("=", 1)[0]) for e in extra}
-            base = [b for b in base if b.split("=", 1)[0] not in keys]
-            return base + extra
+            # the child's value replaces the command line's in place, so equal sets compose once
+            merged = list(base)
+            for e in extra:
+                key = re.sub(r"^[+~]+", "", e.split("=", 1)[0])
+                at = next((i for i, b in enumerate(merged) if b.split("=", 1)[0] == key), None)
+                if at is None:
+                    merged.append(e)
+                else:
+                    merged[at] = e
+            return merged
         return base
 
     def compose(self, entry: EntryPoint, overrides: list[str]):
@@ -1081,3 +1195,120 @@ def iter_config_chains(model: HydraModel) -> Iterator[tuple[ModuleFacts, Any, fr
             views = model.binding(mod, ch.function, ch.root, ch.pos.line)
             if views:
                 yield mod, ch, views
+
+
+# --------------------------------------------------------------------------- modes
+
+#: Modules where mode handling may live (evaluate.py runs after training, never in trial mode).
+MODE_MODULES = ("src/main.py", "src/train.py", "src/model.py", "src/preprocess.py")
+_TRIPLE = re.compile(r'("""|\'\'\')[\s\S]*?\1')
+
+#: Evidence of each trial/full behaviour in code (comments and docstrings removed).
+#: A literal override passed to the child (`"training.epochs=1"`) matches the same patterns.
+MODE_EVIDENCE: dict[str, tuple[re.Pattern, ...]] = {
+    "wandb_disabled": (re.compile(r"""["'](?:[\w.]*mode=)?disabled["']"""), re.compile(r"WANDB_(?:MODE|DISABLED)\b")),
+    "wandb_online": (re.compile(r"""["'](?:[\w.]*mode=)?online["']"""),),
+    "epochs_1": (
+        re.compile(r"epoch\w*\s*\]?\s*=\s*1\b(?!\.)"),
+        re.compile(r"epoch\w*=1\b"),
+        re.compile(r"\b1\s+if\s+[^\n]*trial[^\n]*else[^\n]*epoch", re.I),
+        re.compile(r"epoch\w*\s*=\s*1\s+if\b", re.I),
+        re.compile(r"\bmin\([^\n]*epoch[^\n]*,\s*1\)"),
+    ),
+    "optuna_off": (
+        re.compile(r"n_trials\w*\s*\]?\s*=\s*0\b"),
+        re.compile(r"n_trials=0\b"),
+        re.compile(r"n_trials\s*=\s*0\s+if\b"),
+        re.compile(r"optuna\w*(?:\.\w+)*\s*=\s*(?:False|None)\b"),  # cfg.optuna.enabled = False
+        re.compile(r"(?:n_trials|optuna)[^\n]*(?:trial_mode|mode\s*[!=]=\s*[\"'](?:trial|full)[\"'])"),
+        re.compile(r"(?:trial_mode|mode\s*[!=]=\s*[\"'](?:trial|full)[\"'])[^\n]*(?:n_trials|optuna)"),
+    ),
+    "limit_batches": (
+        re.compile(r"(?:batch|step)\w*\s*\]?\s*=\s*[12]\b(?!\.)"),
+        re.compile(r"(?:batch|step|limit)\w*=[12]\b"),
+        re.compile(r"=\s*[12]\s+if\s+[^\n]*trial", re.I),
+        re.compile(r"\bislice\("),
+        re.compile(r"\[\s*:\s*[12]\s*\]"),  # list(loader)[:2]
+        re.compile(r"range\(\s*(?:min\(\s*[12]\s*,|[12]\s*\))"),  # for _ in range(min(2, len(loader)))
+    ),
+}
+_BREAK_GUARD = re.compile(r"\bif\b[^\n]*(?:trial|max_|limit|_max\b|>=?\s*[0-9]\b|==\s*[12]\b)", re.I)
+_TRIAL_BRANCH = re.compile(r"""mode\s*[!=]=\s*["']trial["']|\btrial_mode\b""")
+
+
+def code_lines(mod: ModuleFacts) -> list[str]:
+    """The module's lines with comments and triple-quoted strings (docstrings) blanked."""
+    lines = list(mod.lines)
+    for c in mod.comments:
+        i = c.pos.line - 1
+        if 0 <= i < len(lines):
+            lines[i] = lines[i][: c.pos.column - 1]
+    text = "\n".join(lines)
+    text = _TRIPLE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    return text.split("\n")
+
+
+class ModeEvidence:
+    """Where the bundle handles trial/full mode, read once per context."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.lines: dict[str, list[str]] = {}
+        for path in MODE_MODULES:
+            mod = ctx.module(path)
+            if mod is not None:
+                self.lines[path] = code_lines(mod)
+
+    def find(self, behaviour: str) -> tuple[str, int] | None:
+        """(path, line) of the first evidence of a behaviour, or None."""
+        for path, lines in self.lines.items():
+            for i, line in enumerate(lines, 1):
+                if any(p.search(line) for p in MODE_EVIDENCE[behaviour]):
+                    return path, i
+        if behaviour == "limit_batches":
+            return self._guarded_break()
+        return None
+
+    def _guarded_break(self) -> tuple[str, int] | None:
+        """`if <trial / max / limit / small-number test>: break` inside a loop."""
+        for path, lines in self.lines.items():
+            for i, line in enumerate(lines):
+                s = line.strip()
+                if s == "break" or s.endswith(": break"):
+                    window = [s] if s.endswith(": break") else [lines[j].strip() for j in range(max(0, i - 2), i)]
+                    if any(_BREAK_GUARD.search(w) for w in window):
+                        return path, i + 1
+        return None
+
+    def trial_branch(self) -> tuple[str, int] | None:
+        """The first place the code tests for trial mode."""
+        for path in ("src/train.py", "src/main.py", *self.lines):
+            for i, line in enumerate(self.lines.get(path, ()), 1):
+                if _TRIAL_BRANCH.search(line):
+                    return path, i
+        return None
+
+    def has_code(self) -> bool:
+        """main.py and train.py define functions (an empty file is the completeness rules' case)."""
+        present = [p for p in ("src/main.py", "src/train.py") if p in self.ctx.bundle.files]
+        return bool(present) and all((m := self.ctx.module(p)) is not None and m.functions for p in present)
+
+    def has_epochs(self) -> bool:
+        """The training code has an epoch loop or reads an epoch count from the config."""
+        for path, lines in self.lines.items():
+            if any(re.search(r"\bfor\s+\w*epoch\w*\s+in\b", line) for line in lines):
+                return True
+            mod = self.ctx.module(path)
+            if mod is not None and any(ch.ctx == "load" and any("epoch" in seg for seg in ch.path) for ch in mod.chains):
+                return True
+        return False
+
+    def uses_optuna(self) -> bool:
+        return any(m.imports_module("optuna") for p in self.lines if (m := self.ctx.module(p)) is not None)
+
+
+def mode_evidence(ctx) -> ModeEvidence:
+    ev = ctx.__dict__.get("_mode_evidence")
+    if ev is None:
+        ev = ctx.__dict__["_mode_evidence"] = ModeEvidence(ctx)
+    return ev

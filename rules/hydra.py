@@ -209,8 +209,8 @@ class RunConfigDoesNotCompose(Rule):
 
     def check(self, ctx):
         model = hydra_model(ctx)
-        if not model.run_ids:
-            return
+        if not model.run_ids or ctx.yaml_errors or any(r.error for r in ctx.run_files):
+            return  # unparsable YAML is RA002's finding
         reported: set[str] = set()
         for path in ("src/main.py", "src/train.py"):
             ep = model.entries.get(path)
@@ -224,7 +224,7 @@ class RunConfigDoesNotCompose(Rule):
                 for variant in variants if n == 0 else variants[:1]:
                     overrides = model.overrides_for(ep, run_id, variant)
                     res = model.compose(ep, overrides)
-                    if res.error:
+                    if res.error and res.error_kind != "yaml":
                         msg = res.error.replace(run_id, "<run_id>")
                         failures.setdefault(msg, [])
                         if run_id not in failures[msg]:
@@ -236,7 +236,7 @@ class RunConfigDoesNotCompose(Rule):
                     continue
                 reported.add(msg)
                 hint = self._hint(model, ep, msg)
-                who = "src.main" if path == "src/main.py" else "src.train (as started by src.main)"
+                who = "src.main" if path == "src/main.py" else ("src.train (as started by src.main)" if model.child_tokens() else "src.train")
                 related = [Related(label="primary config", path=f"{ep.config_dir}/{ep.config_name}.yaml", line=1)]
                 yield self.hit(
                     path, ep.pos,
@@ -773,3 +773,156 @@ class ChildOverrideInvalid(Rule):
                         "src/main.py", t.pos,
                         f"main passes `{t.text}` to src.train, but {key} is not in src.train's composed config: Hydra stops with \"{res.error}\" (needs `+{key}=...` or the key in config.yaml)",
                     )
+
+
+# --------------------------------------------------------------------------- RA210
+
+
+def _walk(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def _search_space_loops(model):
+    """(module, loop position, function, loop variable, body) for `for k, v in X.search_space.items()`."""
+    for mod in model.modules.values():
+        for node, pos, fn in model.index(mod).fors:
+            it = node.iter
+            if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and it.func.attr.value == "items"):
+                continue
+            base = dotted_name(it.func.value) or ""
+            if not (base.endswith("search_space") or base.endswith("search_space()")):
+                continue
+            target = node.target
+            first = target.elements[0].value if isinstance(target, cst.Tuple) and target.elements else target
+            if isinstance(first, cst.Name):
+                yield mod, pos, fn, first.value, node.body
+
+
+class OptunaSearchSpaceUnused(Rule):
+    """Optuna samples hyper-parameters into config keys that training never reads.
+
+    **What it does.** Finds the loop over `optuna.search_space.items()` and where it stores each
+    sampled value: `cfg.training[name] = ...` (under `training`), or a dict handed to a helper
+    that splits dotted names and writes them from the config root. For every search-space key
+    of the run configs it checks that the code reads the config key the value lands in.
+
+    **Why is this bad?** The sampled value is written next to the setting training uses, not into
+    it, so every Optuna trial trains with the same hyper-parameters and the search has no effect
+    (seed_000 D-13: `learning_rate` is written to `cfg.learning_rate`, training reads
+    `cfg.training.learning_rate`).
+
+    **Example.** search_space `{learning_rate: ...}` applied with `cfg[name] = value`.
+
+    **Use instead.** Name search-space keys by their config path (`training.learning_rate`) or
+    write them where training reads them.
+    """
+
+    code = "RA210"
+    name = "optuna-search-space-unused"
+    topic = "config"
+    severity = Severity.major
+    requirement = "hydra_run_configs"
+
+    _CFG = "defaults:\n  - _self_\nrun: ???\nresults_dir: results\nmode: ???\ntraining:\n  learning_rate: 0.001\n"
+    _RUNSS = "run_id: r1\noptuna:\n  search_space:\n    learning_rate:\n      type: loguniform\n"
+    _TRAIN = _main(
+        "    for name, space in cfg.optuna.search_space.items():\n"
+        "        {dest}[name] = 0.1\n"
+        "    print(cfg.training.learning_rate)\n"
+    )
+    VALID = [Case(files={"src/train.py": _TRAIN.replace("{dest}", "cfg.training"), "config/config.yaml": _CFG}, runs={"r1": _RUNSS})]
+    INVALID = [Case(files={"src/train.py": _TRAIN.replace("{dest}", "cfg"), "config/config.yaml": _CFG}, runs={"r1": _RUNSS}, path="src/train.py", line=4)]
+
+    def check(self, ctx):
+        model = hydra_model(ctx)
+        keys: dict[str, object] = {}
+        for run in ctx.run_files:
+            data = run.doc.data if run.doc is not None and isinstance(run.doc.data, dict) else {}
+            space = (data.get("optuna") or {}).get("search_space") if isinstance(data.get("optuna"), dict) else None
+            if isinstance(space, dict):
+                for k in space:
+                    keys.setdefault(str(k), run)
+        if not keys:
+            return
+        reads, loose = self._reads(model)
+        for mod, pos, fn, var, body in _search_space_loops(model):
+            prefix = self._destination(model, mod, fn, var, body, pos.line)
+            if prefix is None:
+                continue
+            unused = []
+            for k in keys:
+                eff = prefix + tuple(k.split("."))
+                if any(r[: len(eff)] == eff for r in reads) or eff[-1] in loose:
+                    continue
+                unused.append(k)
+            if unused:
+                dest = ".".join(("cfg", *prefix)) if prefix else "cfg"
+                run = keys[unused[0]]
+                related = [Related(label="search space", path=run.path, line=run.doc.line_of(f"optuna.search_space.{unused[0]}"))]
+                yield self.hit(
+                    mod.path, pos,
+                    f"Optuna writes sampled values to {dest}.<name>, but training never reads "
+                    + ", ".join(f"{dest}.{k}" for k in unused[:6]) + (" ..." if len(unused) > 6 else "")
+                    + ": these search-space keys have no effect on training",
+                    related=related,
+                )
+
+    @staticmethod
+    def _reads(model):
+        """Full paths of config reads (from the config root), and last segments of reads whose origin is unknown."""
+        exact: set[tuple[str, ...]] = set()
+        loose: set[str] = set()
+        for mod in model.modules.values():
+            for root, path, line, fn in model.index(mod).reads:
+                views = model.binding(mod, fn, root, line)
+                if views:
+                    for v in views:
+                        exact.add(v.path + path)
+                else:
+                    loose.update(path)
+            for s in mod.strings:
+                loose.add(s.value)
+            for keys in mod.guarded_keys.values():
+                loose.update(keys)
+        return exact, loose
+
+    @staticmethod
+    def _destination(model, mod, fn, var, body, line):
+        """Config path prefix the loop writes `var` under; None when unclear or several."""
+        dests: set = set()
+        dict_names: set[str] = set()
+        for n in _walk(body):
+            target = None
+            if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Subscript):
+                sub = n.target
+                if len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index) and isinstance(sub.slice[0].slice.value, cst.Name) and sub.slice[0].slice.value.value == var:
+                    target = sub.value
+            elif isinstance(n, cst.Call) and dotted_name(n.func) in ("setattr", "OmegaConf.update") and len(n.args) >= 2:
+                if isinstance(n.args[1].value, cst.Name) and n.args[1].value.value == var:
+                    target = n.args[0].value
+            if target is None:
+                continue
+            views = model.eval_views(mod, fn, target, line)
+            if views:
+                dests |= {v.path for v in views}
+            elif isinstance(target, cst.Name):
+                dict_names.add(target.value)
+            else:
+                return None
+        if dict_names and not dests:
+            # a dict of sampled values handed to a helper that writes dotted names from the root
+            for call in mod.calls:
+                if call.function != fn or not any(isinstance(a, cst.Name) and a.value in dict_names for a in call.positional()):
+                    continue
+                callee = model._resolve_callee(mod, call)
+                if callee is None:
+                    continue
+                tmod, tfn, _ = callee
+                code = tmod.tree.code_for_node(tfn.node)
+                if re.search(r"""\.split\(\s*["']\.["']\s*\)""", code):
+                    dests.add(())
+        return next(iter(dests)) if len(dests) == 1 else None
