@@ -99,12 +99,16 @@ class Bundle(BaseModel):
             raise InputError(source, f"bundle must be a JSON object of file -> text, got {type(data).__name__}")
         if len(data) > MAX_BUNDLE_FILES:
             raise InputError(source, f"bundle has {len(data)} files, more than the limit of {MAX_BUNDLE_FILES}")
+        from reviewer_audit.textio import check_text
+
         files: dict[str, BundleFile] = {}
         for key, value in data.items():
             if not isinstance(value, str):
                 raise InputError(source, f"bundle entry {key!r} is {type(value).__name__}, expected text")
             if len(value) > MAX_BUNDLE_FILE_BYTES:
                 raise InputError(source, f"bundle entry {key!r} is larger than {MAX_BUNDLE_FILE_BYTES} bytes")
+            check_text(key, source, f"bundle key {key!r}")
+            check_text(value, source, f"bundle entry {key!r}")
             path = normalise_path(key, source) if ("/" in key or "." in key) else path_for_key(key)
             if path in files:
                 raise InputError(source, f"bundle names {path!r} twice")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewer_audit.errors import InputError
-from reviewer_audit.limits import MAX_INPUT_BYTES
+from reviewer_audit.limits import MAX_INPUT_BYTES, MAX_NESTING
 
 
 def decode_text(data: bytes, source: object) -> str:
@@ -35,3 +35,44 @@ def read_text(path: Path) -> str:
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(path, f"file is over the {MAX_INPUT_BYTES}-byte limit")
     return decode_text(data, path)
+
+
+def lone_surrogate(text: str) -> int | None:
+    """Index of the first lone surrogate (U+D800-U+DFFF) in `text`, else None.
+
+    Strictly decoded files never hold one, but a JSON escape (`"\\ud800"`) or a caller's string
+    can; such text cannot be encoded as UTF-8, so hashing, parsing or printing it would fail.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def check_text(text: str, source: object, what: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate), naming where it sits."""
+    at = lone_surrogate(text)
+    if at is not None:
+        raise InputError(source, f"{what} holds a lone surrogate U+{ord(text[at]):04X} at character {at}, which is not valid Unicode")
+
+
+def check_json(data: object, source: object, what: str) -> None:
+    """Refuse decoded JSON that later steps cannot handle: nesting deeper than `MAX_NESTING`
+    (walks and serialisation recurse) or a string or key with a lone surrogate (`"\\ud800"`).
+    Walks without recursion."""
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            check_text(node, source, f"a string in {what}")
+            continue
+        if isinstance(node, dict):
+            for key in node:
+                if isinstance(key, str):
+                    check_text(key, source, f"a key in {what}")
+            node = list(node.values())
+        if isinstance(node, list):
+            if depth + 1 > MAX_NESTING:
+                raise InputError(source, f"{what} is nested more than {MAX_NESTING} levels deep")
+            stack.extend((child, depth + 1) for child in node)

@@ -134,8 +134,11 @@ def load_transcript(path: Path | str) -> Transcript:
 
 
 def parse_transcript(text: str, source: str = "<transcript>") -> Transcript:
+    from reviewer_audit.textio import check_text
+
     if not text.strip():
         raise InputError(source, "empty transcript")
+    check_text(text, source, "transcript")
     lines = text.split("\n")
     output_idx = _last_index(lines, lambda s: s.rstrip("\r") == "Output:")
     if output_idx is None:
@@ -346,6 +349,9 @@ def _verdict(lines: list[str], output_idx: int, source: str) -> Verdict:
         raise InputError(source, f"verdict after 'Output:' (line {output_idx + 1}) is unusable: {type(exc).__name__}") from None
     if not isinstance(data, dict):
         raise InputError(source, f"verdict after 'Output:' is JSON {type(data).__name__}, expected an object")
+    from reviewer_audit.textio import check_json
+
+    check_json(data, source, f"verdict after 'Output:' (line {output_idx + 1})")
     ready_key = next((k for k in data if k.startswith("is_") and k.endswith("ready")), None)
     issue_key = next((k for k in data if k.endswith("issue") or k.endswith("issues")), None)
     last = output_idx + 1 + max(i for i, s in enumerate(body_lines) if s.strip()) + 1 if any(s.strip() for s in body_lines) else output_idx + 1
