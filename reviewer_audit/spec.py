@@ -175,7 +175,8 @@ def _verdict_keys(text: str) -> list[str]:
 
 def _cli_form(m: re.Match) -> CliForm:
     args = []
-    for token in re.findall(r"(\w+)=('[^']*'|\"[^\"]*\"|\S+)", m.group("args")):
+    # keys are whole tokens: `wandb.mode=online` is the key `wandb.mode`, not `mode`
+    for token in re.findall(r"(?:^|\s)\+{0,2}([\w.]+)=('[^']*'|\"[^\"]*\"|\S+)", m.group("args")):
         args.append(CliArg(name=token[0], value=token[1]))
     return CliForm(command=" ".join(m.group("cmd").split()), module=m.group("module"), args=args)
 
