@@ -38,15 +38,16 @@ UNKNOWN_KEY_DIR = "unmapped"
 SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".cache", "node_modules"})
 
 
-def path_for_key(key: str) -> str:
+def path_for_key(key: str, source: object = "bundle") -> str:
     """Map a transcript bundle key to a repository path (`train_py` -> `src/train.py`).
 
     Unknown keys stay visible under `unmapped/<key>` rather than being dropped or guessed at,
-    so the file-set rule reports them and nothing silently disappears.
+    so the file-set rule reports them and nothing silently disappears. The key itself is
+    checked like any path first, so `C:\\x` or `\\\\host\\share` cannot hide behind the prefix.
     """
     if key in KEY_TO_PATH:
         return KEY_TO_PATH[key]
-    return normalise_path(f"{UNKNOWN_KEY_DIR}/{key}", source=key)
+    return f"{UNKNOWN_KEY_DIR}/{normalise_path(key, source)}"
 
 
 def normalise_path(raw: str, source: object = "bundle") -> str:
@@ -109,7 +110,7 @@ class Bundle(BaseModel):
                 raise InputError(source, f"bundle entry {key!r} is larger than {MAX_BUNDLE_FILE_BYTES} bytes")
             check_text(key, source, f"bundle key {key!r}")
             check_text(value, source, f"bundle entry {key!r}")
-            path = normalise_path(key, source) if ("/" in key or "." in key) else path_for_key(key)
+            path = normalise_path(key, source) if ("/" in key or "." in key) else path_for_key(key, source)
             if path in files:
                 raise InputError(source, f"bundle names {path!r} twice")
             files[path] = BundleFile(path=path, text=value, transcript_line=transcript_line)
