@@ -7,6 +7,7 @@ letters and NUL bytes are rejected, and directory walks never follow symlinks.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -141,11 +142,18 @@ class Bundle(BaseModel):
             raise InputError(root, "not a directory")
         files: dict[str, BundleFile] = {}
         total = 0
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+        def unreadable(exc: OSError) -> None:
+            raise InputError(exc.filename or root, f"cannot read ({exc.strerror or exc})")
+
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not (Path(dirpath) / d).is_symlink())
             for name in sorted(filenames):
                 full = Path(dirpath) / name
-                st = full.lstat()
+                try:
+                    st = full.lstat()
+                except OSError as exc:  # vanished or unreadable since the listing
+                    unreadable(exc)
                 if not stat.S_ISREG(st.st_mode):
                     continue  # symlinks, sockets, devices: never read
                 rel = normalise_path(full.relative_to(root).as_posix(), root)
@@ -156,8 +164,37 @@ class Bundle(BaseModel):
                 total += st.st_size
                 if total > MAX_INPUT_BYTES:
                     raise InputError(root, f"bundle is larger than {MAX_INPUT_BYTES} bytes in all")
-                data = full.read_bytes()
+                data = _read_regular_file(full, unreadable)
+                if data is None:
+                    continue  # swapped for a symlink, FIFO or device since the listing
+                if len(data) > MAX_BUNDLE_FILE_BYTES:  # grew since lstat
+                    raise InputError(full, f"file is larger than {MAX_BUNDLE_FILE_BYTES} bytes")
                 if b"\x00" in data[:8192]:
                     continue  # binary file: listed by nothing, audited by nothing
                 files[rel] = BundleFile(path=rel, text=decode_text(data, full))
         return cls(source=str(root), files=files)
+
+
+def _read_regular_file(path: Path, unreadable) -> bytes | None:
+    """Read at most MAX_BUNDLE_FILE_BYTES + 1 bytes of `path` if it is (still) a regular file.
+
+    O_NOFOLLOW and O_NONBLOCK make the open itself refuse a symlink and never wait on a FIFO,
+    so a file swapped after the directory listing cannot make the walk read outside the
+    bundle or hang.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink / a FIFO without a writer
+            return None
+        unreadable(exc)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(MAX_BUNDLE_FILE_BYTES + 1)
+    except OSError as exc:
+        unreadable(exc)
+    finally:
+        os.close(fd)
