@@ -459,8 +459,8 @@ def _top_defs(tree: cst.Module) -> dict[str, cst.FunctionDef | cst.ClassDef]:
 
 def _index_module(facts: ModuleFacts) -> ModuleIndex:
     walker = _ModuleWalker(facts)
-    wrapper = MetadataWrapper(facts.tree, unsafe_skip_copy=True)
-    wrapper.visit(walker)
+    wrapper = facts.wrapper or MetadataWrapper(facts.tree, unsafe_skip_copy=True)
+    wrapper.visit(walker)  # positions are cached in the shared wrapper, not recomputed
     names = set(facts.top_level_names) | walker.module_names
     return ModuleIndex(
         facts=facts, dotted=facts.module_name, is_package=facts.path.endswith("__init__.py"),

@@ -162,6 +162,20 @@ class ModuleFacts:
     #: names bound to the config in each function: qualname -> {"cfg", ...}
     #: per function: string keys tested with `in`, `.get`, `hasattr`, `getattr`, `OmegaConf.select`
     guarded_keys: dict[str | None, set[str]] = field(default_factory=dict)
+    #: the module's one MetadataWrapper; positions are resolved in it already. Rules needing more
+    #: metadata (ScopeProvider) resolve it here, so no module is wrapped or positioned twice.
+    wrapper: MetadataWrapper | None = field(default=None, repr=False)
+
+    def pos_of(self, node: cst.CSTNode | None) -> Pos | None:
+        """1-based start of any node of this module's tree (from the shared position map)."""
+        if node is None or self.wrapper is None:
+            return None
+        rng = self.wrapper.resolve(PositionProvider).get(node)
+        return Pos(rng.start.line, rng.start.column + 1) if rng is not None else None
+
+    def end_line_of(self, node: cst.CSTNode) -> int | None:
+        rng = self.wrapper.resolve(PositionProvider).get(node) if self.wrapper is not None else None
+        return rng.end.line if rng is not None else None
 
     # ---- queries rules share
 
@@ -620,8 +634,9 @@ def extract_facts(path: str, text: str, config_roots: tuple[str, ...] = _CONFIG_
         return SyntaxProblem(path, f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", 1, 1)
     facts = ModuleFacts(path=path, module_name=module_name_for(path), tree=tree, lines=text.splitlines())
     collector = _FactCollector(facts, config_roots)
+    facts.wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
     try:
-        MetadataWrapper(tree, unsafe_skip_copy=True).visit(collector)
+        facts.wrapper.visit(collector)
     except RecursionError:
         return SyntaxProblem(path, "code nested too deeply to analyse", 1, 1)
     return facts

@@ -19,8 +19,7 @@ answers, lazily and at most once each:
 Everything works on the `ModuleFacts` the engine already built: a module's libcst tree is
 walked once more by `_Walker` (no re-parse; only modules a rule needs: those importing wandb,
 evaluate.py, main.py when it spawns processes) to index assignments, loops, guards and returns
-per function. Positions of non-call nodes need libcst's PositionProvider, which costs more than
-the walk itself, so `ModuleIndex.pos_of` resolves them only when a finding is reported.
+per function. Positions come from the module's shared position map (`ModuleFacts.pos_of`).
 Nothing here imports or runs bundle code.
 """
 from __future__ import annotations
@@ -32,7 +31,6 @@ from functools import cached_property
 from typing import Iterable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reviewer_audit.facts import CallFact, FunctionFact, ModuleFacts, Pos, dotted_name, fstring_template, literal_string
 
@@ -112,7 +110,6 @@ class ModuleIndex:
         self.identifiers: set[str] = set()
         self.relative_diffs: list[cst.BinaryOperation] = []  # (a - b) / c
         self.lambdas: dict[int, list[int]] = {}  # id(lambda) -> ids of the calls in its body
-        self._positions = None
         try:
             facts.tree.visit(_Walker(self))
         except RecursionError:  # pragma: no cover - facts extraction would have failed first
@@ -126,20 +123,14 @@ class ModuleIndex:
         return self.call_ctx.get(id(call.node)) or CallCtx(call.function, False, False, frozenset())
 
     def pos_of(self, node: cst.CSTNode | None, default: Pos | None = None) -> Pos | None:
-        """Where `node` starts. Calls come from the facts; anything else needs libcst's
-        PositionProvider, which is costly, so it is resolved only when a finding needs it."""
+        """Where `node` starts: calls from the facts, anything else from the module's shared
+        position map."""
         if node is None:
             return default
         call = self.calls_by_id.get(id(node))
         if call is not None:
             return call.pos
-        if self._positions is None:
-            try:
-                self._positions = MetadataWrapper(self.facts.tree, unsafe_skip_copy=True).resolve(PositionProvider)
-            except RecursionError:  # pragma: no cover
-                self._positions = {}
-        rng = self._positions.get(node)
-        return Pos(rng.start.line, rng.start.column + 1) if rng is not None else default
+        return self.facts.pos_of(node) or default
 
     def unpacked_values(self, name: str, qual: str | None) -> list[tuple[cst.BaseExpression, str | None]] | None:
         """For `a, b = f(...)` with `f` a module function returning tuple literals: the element
