@@ -115,6 +115,66 @@ def audit_review_cmd(
     raise typer.Exit(EXIT_OK if report.tool_verdict.ready else EXIT_FINDINGS)
 
 
+@app.command("check")
+def check_cmd(
+    paths: List[Path] = typer.Argument(None, metavar="PATH...", show_default=False,
+                                       help="Bundle directories (src/, config/, pyproject.toml), JSON bundles ({\"train_py\": \"...\"}) or transcripts (.txt with an 'Output:' line)."),
+    output: List[str] = typer.Option([], "--output", "-o", metavar="FORMAT[:PATH]",
+                                     help="Repeatable. FORMAT: text, json, sarif, junit, github; PATH omitted or '-' means stdout. Default: text."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="blocker|major|minor", help="Lowest severity that fails the run (exit 1). Default: fail-on from the config, else major."),
+    select: List[str] = typer.Option([], "--select", help="Only rules with these codes or prefixes (repeatable, e.g. RA9); replaces the configured select."),
+    ignore: List[str] = typer.Option([], "--ignore", help="Skip rules with these codes or prefixes (repeatable); added to the configured ignore."),
+    spec: Optional[Path] = typer.Option(None, "--spec", metavar="FILE", help="YAML of AuditSpec fields overlaid on the default spec (schema: `reviewer-audit schema spec`)."),
+    from_transcript: Optional[Path] = typer.Option(None, "--from-transcript", metavar="TRANSCRIPT", help="Take the spec from this transcript's prompt."),
+    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE", help="Configuration file: a pyproject.toml with \\[tool.reviewer-audit], or a TOML file holding that table's keys."),
+) -> None:
+    """Check generated experiment code in CI: bundle directories, JSON bundles or transcripts.
+
+    Every criterion of the prompt is re-checked statically; the audited code is never run. The spec is the newest known prompt's, unless --spec or --from-transcript says otherwise; a transcript PATH brings its own prompt and run configs.
+
+    Configuration: \\[tool.reviewer-audit] in the nearest pyproject.toml from the current folder upward, or --config FILE. A checked bundle's own pyproject.toml is audited, never read as configuration. Keys: select, ignore, fail-on, per-file-ignores (glob -> codes) and suppress = \\[{rules = \\["RA901"], path = "pyproject.toml", reason = "..."}]. A suppressed finding stays in every output, marked with its reason, and does not fail the run. A code that names no rule is itself a finding (RA003).
+
+    Exit code: 0 clean, 1 a finding at or above --fail-on, 2 usage or input error.
+
+    Examples:
+
+      reviewer-audit check path/to/generated-repo
+
+      reviewer-audit check repo/ bundle.json -o text -o sarif:out/results.sarif
+
+      reviewer-audit check run.txt --fail-on blocker --ignore RA1 --output github
+    """
+    from reviewer_audit.checking import run_check
+    from reviewer_audit.output import parse_targets, write_outputs
+
+    try:
+        targets = parse_targets(output)
+        result = run_check(paths or [], spec_file=spec, from_transcript=from_transcript, config=config,
+                           select=select, ignore=ignore, fail_on=fail_on)
+        for note in result.notes:
+            sys.stderr.write(f"reviewer-audit: note: {note}\n")
+        write_outputs(targets, result)
+    except InputError as exc:
+        raise _fail(str(exc))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command("schema")
+def schema_cmd(
+    name: str = typer.Argument("report", metavar="[report|spec|corpus]", help="report: `check --output json` and `audit-review --format json`; spec: a --spec file; corpus: `report --format json`."),
+) -> None:
+    """Print a JSON Schema the package ships (generated from its pydantic models).
+
+    Example: reviewer-audit schema report > report.schema.json
+    """
+    from reviewer_audit.output.json_out import schema_text
+
+    try:
+        _write(schema_text(name))
+    except InputError as exc:
+        raise _fail(str(exc))
+
+
 @app.command("rules")
 def rules_cmd(
     format: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f", help="text table or JSON list."),
