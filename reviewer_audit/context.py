@@ -53,7 +53,19 @@ class AuditContext:
 
     @cached_property
     def _parsed(self) -> dict[str, ModuleFacts | SyntaxProblem]:
-        return {path: extract_facts(path, f.text) for path, f in sorted(self.bundle.files.items()) if path.endswith(".py")}
+        """Every .py file parsed once, in path order. The bundle's analysis budget
+        (`reviewer_audit.pyguard`) goes to the standard modules first, then by path; a module
+        past a limit is a `SyntaxProblem` saying it was not analysed."""
+        from reviewer_audit.pyguard import PythonBudget, precheck
+
+        standard = set(STANDARD_MODULES.values())
+        paths = sorted((p for p in self.bundle.files if p.endswith(".py")), key=lambda p: (p not in standard, p))
+        budget = PythonBudget()
+        parsed: dict[str, ModuleFacts | SyntaxProblem] = {}
+        for path in paths:
+            text = self.bundle.files[path].text
+            parsed[path] = precheck(path, text, budget) or extract_facts(path, text)
+        return dict(sorted(parsed.items()))
 
     @property
     def modules(self) -> dict[str, ModuleFacts]:

@@ -16,3 +16,18 @@ MAX_BUNDLE_FILES = 2000
 MAX_NESTING = 200
 #: Most nodes walked in one YAML document (defends against alias "billion laughs" bombs).
 MAX_YAML_NODES = 200_000
+
+# Python analysis (see reviewer_audit/pyguard.py). libcst costs ~1-2 s per 10,000 syntax nodes
+# and crashes the process on very deep nesting, so a module past these bounds is reported as
+# not analysed (RA001) instead of parsed. The largest real generated module is 18 KB / 3,000
+# nodes; the largest real bundle holds 44 KB / 7,200 nodes of Python.
+#: Largest Python module analysed (bytes).
+MAX_PYTHON_BYTES = 128 * 1024
+#: Most syntax nodes (CPython `ast`) in one analysed module.
+MAX_PYTHON_NODES = 20_000
+#: Most Python bytes analysed per bundle (standard modules first, then by path).
+MAX_BUNDLE_PYTHON_BYTES = 256 * 1024
+#: Most syntax nodes analysed per bundle; each module also costs PYTHON_MODULE_COST nodes, the
+#: fixed price of parsing and scoping a module however small (so at most 200 tiny modules).
+MAX_BUNDLE_PYTHON_NODES = 30_000
+PYTHON_MODULE_COST = 150
