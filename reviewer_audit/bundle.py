@@ -17,7 +17,7 @@ from typing import Mapping
 from pydantic import BaseModel, Field
 
 from reviewer_audit.errors import InputError
-from reviewer_audit.limits import MAX_BUNDLE_FILE_BYTES, MAX_BUNDLE_FILES, MAX_INPUT_BYTES
+from reviewer_audit.limits import MAX_BUNDLE_FILE_BYTES, MAX_BUNDLE_FILES, MAX_BUNDLE_YAML_BYTES, MAX_INPUT_BYTES
 
 #: Transcript JSON keys and the repository paths they stand for.
 KEY_TO_PATH: dict[str, str] = {
@@ -115,6 +115,7 @@ class Bundle(BaseModel):
             if path in files:
                 raise InputError(source, f"bundle names {path!r} twice")
             files[path] = BundleFile(path=path, text=value, transcript_line=transcript_line)
+        _check_yaml_files(files, source)
         return cls(source=source, files=files)
 
     @classmethod
@@ -172,7 +173,25 @@ class Bundle(BaseModel):
                 if b"\x00" in data[:8192]:
                     continue  # binary file: listed by nothing, audited by nothing
                 files[rel] = BundleFile(path=rel, text=decode_text(data, full))
+        _check_yaml_files(files, root)
         return cls(source=str(root), files=files)
+
+
+def _check_yaml_files(files: Mapping[str, BundleFile], source: object) -> None:
+    """Refuse YAML too costly for any YAML parser (ours, or Hydra's when it composes) to read:
+    over `MAX_YAML_BYTES` or too deeply nested per file, over `MAX_BUNDLE_YAML_BYTES` in all."""
+    from reviewer_audit.yamlio import yaml_limit_problem
+
+    total = 0
+    for path, f in files.items():
+        if not path.endswith((".yaml", ".yml")):
+            continue
+        problem = yaml_limit_problem(f.text)
+        if problem is not None:
+            raise InputError(source, f"bundle file {path}: {problem}")
+        total += len(f.text.encode("utf-8"))
+        if total > MAX_BUNDLE_YAML_BYTES:
+            raise InputError(source, f"the bundle's YAML files hold more than {MAX_BUNDLE_YAML_BYTES} bytes in all")
 
 
 def _read_regular_file(path: Path, unreadable) -> bytes | None:

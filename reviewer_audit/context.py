@@ -103,26 +103,24 @@ class AuditContext:
         return self._yaml_docs.get(path)
 
     @cached_property
-    def _yaml_docs(self) -> dict[str, YamlDoc]:
-        out = {}
+    def _yaml_loaded(self) -> dict[str, YamlDoc | YamlError]:
+        """Every YAML file of the bundle parsed once (a large file costs seconds to parse)."""
+        out: dict[str, YamlDoc | YamlError] = {}
         for path, f in self.bundle.files.items():
             if path.endswith((".yaml", ".yml")):
                 try:
                     out[path] = load_yaml(f.text)
-                except YamlError:
-                    continue
-        return out
-
-    @cached_property
-    def yaml_errors(self) -> dict[str, YamlError]:
-        out = {}
-        for path, f in self.bundle.files.items():
-            if path.endswith((".yaml", ".yml")):
-                try:
-                    load_yaml(f.text)
                 except YamlError as exc:
                     out[path] = exc
         return out
+
+    @cached_property
+    def _yaml_docs(self) -> dict[str, YamlDoc]:
+        return {p: d for p, d in self._yaml_loaded.items() if isinstance(d, YamlDoc)}
+
+    @cached_property
+    def yaml_errors(self) -> dict[str, YamlError]:
+        return {p: e for p, e in self._yaml_loaded.items() if isinstance(e, YamlError)}
 
     @cached_property
     def run_files(self) -> list[RunFile]:

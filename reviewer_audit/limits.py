@@ -31,3 +31,13 @@ MAX_BUNDLE_PYTHON_BYTES = 256 * 1024
 #: fixed price of parsing and scoping a module however small (so at most 200 tiny modules).
 MAX_BUNDLE_PYTHON_NODES = 30_000
 PYTHON_MODULE_COST = 150
+
+# YAML (see reviewer_audit/yamlio.py). ruamel.yaml and PyYAML (Hydra's loader) read ~50 KB/s
+# here, and their scanners cost O(flow depth) per token, so a bundle or transcript past these
+# bounds is refused before any YAML is parsed. The largest real YAML file is 12 KB.
+#: Largest YAML document read: a bundle's YAML file or a transcript's run config (bytes).
+MAX_YAML_BYTES = 64 * 1024
+#: Most YAML bytes in one bundle's YAML files, and in one transcript's run configs.
+MAX_BUNDLE_YAML_BYTES = 256 * 1024
+#: Deepest flow-collection nesting in YAML (`[[[...]]]`, `{a: {b: ...}}`). Real configs: <= 3.
+MAX_YAML_FLOW_DEPTH = 32

@@ -176,7 +176,7 @@ def parse_transcript(text: str, source: str = "<transcript>") -> Transcript:
         hypothesis=next((s for s in sections if s.title == "Hypothesis"), None),
         method=next((s for s in sections if s.title == "Current Research Method"), None),
         experimental_design=next((s for s in sections if s.title == "Experimental Design"), None),
-        runs=_runs(runs_section) if runs_section else [],
+        runs=_runs(runs_section, source) if runs_section else [],
         run_variations=_run_variations(current) if current else [],
         bundle=bundle,
         bundle_line=bundle_line,
@@ -272,10 +272,12 @@ def _bundle(section: Section | None, source: str) -> tuple[Bundle, int | None]:
     return Bundle.from_mapping(data, source=source, transcript_line=lineno), lineno
 
 
-def _runs(section: Section) -> list[RunConfig]:
-    from reviewer_audit.yamlio import YamlError, load_yaml
+def _runs(section: Section, source: str = "<transcript>") -> list[RunConfig]:
+    from reviewer_audit.limits import MAX_BUNDLE_YAML_BYTES
+    from reviewer_audit.yamlio import YamlError, load_yaml, yaml_limit_problem
 
     runs: list[RunConfig] = []
+    yaml_bytes = 0
     lines = section.text.split("\n")
     first = section.span.start + 1
     i = 0
@@ -302,6 +304,12 @@ def _runs(section: Section) -> list[RunConfig]:
                     body[0] = body[0][indent:]
                 run.yaml_text = "\n".join(body)
                 run.yaml_line = first + body_start
+                problem = yaml_limit_problem(run.yaml_text)
+                if problem is not None:
+                    raise InputError(source, f"run config of '{run.run_id}' at line {run.yaml_line}: {problem}")
+                yaml_bytes += len(run.yaml_text.encode("utf-8"))
+                if yaml_bytes > MAX_BUNDLE_YAML_BYTES:
+                    raise InputError(source, f"the run configs hold more than {MAX_BUNDLE_YAML_BYTES} bytes of YAML in all (line {run.yaml_line})")
                 try:
                     doc = load_yaml(run.yaml_text)
                     run.config = doc.data if isinstance(doc.data, dict) else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewer_audit.limits import MAX_NESTING, MAX_YAML_NODES
+from reviewer_audit.limits import MAX_NESTING, MAX_YAML_BYTES, MAX_YAML_FLOW_DEPTH, MAX_YAML_NODES
 
 
 class YamlError(ValueError):
@@ -63,10 +63,59 @@ def package_header(text: str) -> str | None:
     return None
 
 
+def yaml_limit_problem(text: str) -> str | None:
+    """Why `text` is too costly to parse as YAML (size, flow nesting), or None.
+
+    Checked before any YAML parser sees the text: ruamel.yaml and PyYAML scan flow collections
+    in O(depth) per token (1000 nested `[` in 2 KB take seconds), so the nesting is measured
+    here with a plain scan that skips comments and quoted scalars.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_YAML_BYTES:
+        return f"YAML document is {size} bytes, over the {MAX_YAML_BYTES}-byte limit"
+    if "[" not in text and "{" not in text:
+        return None
+    depth = deepest = 0
+    quote: str | None = None
+    prev = "\n"
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\" and quote == '"':
+                i += 1  # skip the escaped character
+            elif ch == quote:
+                if quote == "'" and i + 1 < n and text[i + 1] == "'":
+                    i += 1  # '' inside a single-quoted scalar
+                else:
+                    quote = None
+        elif ch == "#" and prev in " \t\n":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            prev = "\n"
+            continue
+        elif ch in "'\"" and prev in " \t\n[{,:-":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_YAML_FLOW_DEPTH:
+                    return f"YAML flow collections nested more than {MAX_YAML_FLOW_DEPTH} levels deep"
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        prev = ch
+        i += 1
+    return None
+
+
 def load_yaml(text: str) -> YamlDoc:
     """Parse YAML text into plain data with a line index. Raises `YamlError` on any problem."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    problem = yaml_limit_problem(text)
+    if problem is not None:
+        raise YamlError(f"not analysed: {problem}")
     try:
         raw = _yaml().load(text)
     except MarkedYAMLError as exc:
