@@ -88,6 +88,12 @@ def load_bundle(path: Path) -> Bundle:
 
 
 def _audit(ctx: AuditContext, fail_on: Severity, select, ignore, kind: str, source: str) -> AuditReport:
+    from reviewer_audit.errors import InputError
+    from reviewer_audit.limits import MAX_RUN_CONFIGS
+
+    # Checked before any rule runs: rules compose the Hydra config once per run and more.
+    if len(ctx.run_files) > MAX_RUN_CONFIGS:
+        raise InputError(source, f"{len(ctx.run_files)} run configs, more than the limit of {MAX_RUN_CONFIGS}")
     rules = select_rules(select, ignore)
     result = run_rules(ctx, rules)
     findings: list[Finding] = result.findings

@@ -41,3 +41,5 @@ MAX_YAML_BYTES = 64 * 1024
 MAX_BUNDLE_YAML_BYTES = 256 * 1024
 #: Deepest flow-collection nesting in YAML (`[[[...]]]`, `{a: {b: ...}}`). Real configs: <= 3.
 MAX_YAML_FLOW_DEPTH = 32
+#: Most run configs in one audit (a transcript's runs, or a bundle's run-config files). Real: <= 4.
+MAX_RUN_CONFIGS = 64

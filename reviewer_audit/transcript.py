@@ -273,7 +273,7 @@ def _bundle(section: Section | None, source: str) -> tuple[Bundle, int | None]:
 
 
 def _runs(section: Section, source: str = "<transcript>") -> list[RunConfig]:
-    from reviewer_audit.limits import MAX_BUNDLE_YAML_BYTES
+    from reviewer_audit.limits import MAX_BUNDLE_YAML_BYTES, MAX_RUN_CONFIGS
     from reviewer_audit.yamlio import YamlError, load_yaml, yaml_limit_problem
 
     runs: list[RunConfig] = []
@@ -287,6 +287,9 @@ def _runs(section: Section, source: str = "<transcript>") -> list[RunConfig]:
             i += 1
             continue
         run = RunConfig(run_id=m.group("id").strip(), span=Span(start=first + i, end=first + i))
+        if len(runs) >= MAX_RUN_CONFIGS:
+            raise InputError(source, f"more than {MAX_RUN_CONFIGS} experiment runs (line {first + i})")
+        _check_run_id(run.run_id, source, first + i)
         i += 1
         while i < len(lines) and not _RUN_ID.match(lines[i]):
             fm = _RUN_FIELD.match(lines[i])
@@ -324,6 +327,13 @@ def _runs(section: Section, source: str = "<transcript>") -> list[RunConfig]:
             i += 1
         runs.append(run)
     return runs
+
+
+def _check_run_id(run_id: str, source: str, line: int) -> None:
+    """A run id names a file (`config/runs/<run_id>.yaml`) and a Hydra choice: one plain path
+    component, so no id can point outside the run-config folder."""
+    if not run_id or run_id in (".", "..") or any(c in run_id for c in "/\\\0") or (len(run_id) > 1 and run_id[1] == ":"):
+        raise InputError(source, f"run id {run_id!r} at line {line} is not a plain file name")
 
 
 def _run_variations(section: Section) -> list[str]:
