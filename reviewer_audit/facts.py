@@ -10,6 +10,7 @@ function it sits in. Rules interpret these facts; they do not walk the tree agai
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
@@ -247,7 +248,9 @@ def literal_string(node: cst.BaseExpression | None) -> str | None:
     """The value of a plain (non-f) string literal, or None."""
     if isinstance(node, cst.SimpleString):
         try:
-            value = node.evaluated_value
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "invalid escape sequence" in audited code is not ours
+                value = node.evaluated_value
         except Exception:  # noqa: BLE001 -- malformed escapes in generated code
             return None
         return value if isinstance(value, str) else None
@@ -614,7 +617,9 @@ def _python_syntax_problem(path: str, text: str) -> SyntaxProblem | None:
     import ast
 
     try:
-        ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text, filename=path)
     except SyntaxError as exc:
         return SyntaxProblem(path, exc.msg, exc.lineno or 1, exc.offset or 1)
     except (ValueError, RecursionError, MemoryError):
