@@ -1007,9 +1007,59 @@ def _count(items: Sequence, singular: str, plural: str) -> str:
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
+KIND_LIMIT = "limit"
+#: Largest pyproject.toml read (bytes); real ones are under 3 KB.
+MAX_TOML_BYTES = 64 * 1024
+#: Most parts in one dotted key (`a.b.c = 1`: 3) and deepest array / inline-table nesting.
+#: tomllib spends O(parts^2) time and memory on a dotted key (10,000 parts: 3 s, 400 MB;
+#: 100,000: killed) and recurses per nesting level; the validator and locator walk it again.
+MAX_TOML_NESTING = 32
+_TOML_SEGMENT = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+_TOML_LONG_KEY = re.compile(rf"{_TOML_SEGMENT}(?:[ \t]*\.[ \t]*{_TOML_SEGMENT}){{{MAX_TOML_NESTING},}}")
+
+
+def _toml_limit_problem(text: str) -> str | None:
+    """Why `text` is too costly to hand to tomllib (size, dotted-key length, nesting), or None."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_TOML_BYTES:
+        return f"pyproject.toml is {size} bytes, over the {MAX_TOML_BYTES}-byte limit"
+    if _TOML_LONG_KEY.search(text):
+        return f"a dotted key or value has more than {MAX_TOML_NESTING} parts"
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if ch in "\"'":
+            delim = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(delim)
+            while j < n and not text.startswith(delim, j):
+                if ch == '"' and text[j] == "\\":
+                    j += 1
+                elif len(delim) == 1 and text[j] == "\n":
+                    break  # unterminated single-line string: tomllib reports it
+                j += 1
+            i = j + len(delim)
+            continue
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_TOML_NESTING:
+                return f"arrays or inline tables nested more than {MAX_TOML_NESTING} levels deep"
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
 
 def check_pyproject(text: str) -> PyprojectReport:
     """Validate a bundle's pyproject.toml text.  Never raises for any input string."""
+    problem = _toml_limit_problem(text)
+    if problem is not None:
+        message = f"pyproject.toml not analysed: {problem}"
+        return PyprojectReport(data=None, problems=[PyprojectProblem("", 1, message, KIND_LIMIT)], headline=message)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -1024,6 +1074,9 @@ def check_pyproject(text: str) -> PyprojectReport:
         message = f"TOML syntax error: {exc}"
         problem = PyprojectProblem("", line, message, KIND_TOML_SYNTAX, column)
         return PyprojectReport(data=None, problems=[problem], headline=message)
+    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. an integer of 5000 digits
+        message = f"TOML value not readable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return PyprojectReport(data=None, problems=[PyprojectProblem("", 1, message, KIND_TOML_SYNTAX)], headline=message)
 
     locator = TomlLocator(text)
     problems: list[PyprojectProblem] = []
