@@ -7,11 +7,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "audit_transcript", "check_bundle"]
+__all__ = ["__version__", "audit_corpus", "audit_transcript", "check_bundle"]
 
 
 def __getattr__(name: str):
-    if name in ("audit_transcript", "check_bundle"):
+    if name in ("audit_corpus", "audit_transcript", "check_bundle"):
         from reviewer_audit import api
 
         return getattr(api, name)

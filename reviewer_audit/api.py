@@ -5,9 +5,12 @@
     report.agreement            # 'reviewer_false_positive'
     report = check_bundle("fixtures/clean_bundle")
     report.tool_verdict.ready   # True
+    corpus = audit_corpus(["fixtures/"], jobs=2)
+    corpus.aggregates.agreement.kappa
 
-Both return an `AuditReport` (see `reviewer_audit.report_models`) and raise `InputError` on
-input the tool cannot read. Nothing here imports, executes or installs the audited code.
+The first two return an `AuditReport` (see `reviewer_audit.report_models`), `audit_corpus` a
+`CorpusReport` (see `reviewer_audit.corpus`); they raise `InputError` on input the tool cannot
+read. Nothing here imports, executes or installs the audited code.
 """
 from __future__ import annotations
 
@@ -74,6 +77,17 @@ def check_bundle(
     report.run_ids = [r.run_id for r in ctx.run_files]
     report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
     return report
+
+
+def audit_corpus(paths, fail_on: Severity | str = Severity.major, jobs: int | None = None, pattern: str = "*.txt"):
+    """Audit every transcript under `paths` (in parallel across `jobs` processes) and aggregate:
+    agreement and kappa, reviewer false positives, unsupported claims, per-criterion rates."""
+    from reviewer_audit import corpus
+
+    files = corpus.find_transcripts(paths, pattern)
+    fail_on = Severity(fail_on).value
+    rows = corpus.audit_corpus(files, fail_on=fail_on, jobs=jobs)
+    return corpus.build_report(rows, fail_on=fail_on, inputs=list(paths))
 
 
 def load_bundle(path: Path) -> Bundle:
