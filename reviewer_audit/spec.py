@@ -68,7 +68,9 @@ REQUIREMENT_PATTERNS: dict[str, tuple[str, str]] = {
     "derived_variations_in_configs": (r"run_variations are defined in both", "every run variation in smoke_test and full_experiment configs"),
 }
 
-_CLI = re.compile(r"`(?P<cmd>(?:uv run )?python[^`]*?-m (?P<module>src\.\w+)(?P<args>[^`]*))`")
+# Bounded repeats: with `[^`]*?...[^`]*` a long backtick-free criterion line full of "-m src.x"
+# backtracks quadratically (176 KB: 10 s). Real commands: <= 20 characters before `-m`, <= 60 after.
+_CLI = re.compile(r"`(?P<cmd>(?:uv run )?python[^`]{0,200}?-m (?P<module>src\.\w{1,100})(?P<args>[^`]{0,500}))`")
 _FILE_ITEM = re.compile(r"^\*\s+`(?P<path>[^`]+)`")
 _RUN_DIR = re.compile(r"`(?P<dir>config/[\w.-]+)/(?:\*|\{run_id\})\.yaml`")
 _VERDICT_KEY = re.compile(r"^-\s+`(?P<key>\w+)`:\s*(?P<type>\w+)", re.M)
