@@ -43,3 +43,11 @@ MAX_BUNDLE_YAML_BYTES = 256 * 1024
 MAX_YAML_FLOW_DEPTH = 32
 #: Most run configs in one audit (a transcript's runs, or a bundle's run-config files). Real: <= 4.
 MAX_RUN_CONFIGS = 64
+
+# Transcript structure. Each section and criterion becomes an object the rules walk, so
+# millions of `# ` headings or `1. **x**` lines in a 16 MiB transcript cost minutes and
+# gigabytes; real prompts hold about 12 sections and 9-10 criteria.
+#: Most `# ` sections in a transcript's prompt.
+MAX_PROMPT_SECTIONS = 500
+#: Most numbered criteria in a transcript's prompt.
+MAX_CRITERIA = 200

@@ -150,9 +150,9 @@ def parse_transcript(text: str, source: str = "<transcript>") -> Transcript:
     if not any(s.strip() for s in prompt_lines):
         raise InputError(source, "no reviewer prompt before 'Output:'")
 
-    sections = _sections(prompt_lines, first_line=start + 1)
+    sections = _sections(prompt_lines, first_line=start + 1, source=source)
     instructions = next((s for s in sections if s.title == "Instructions"), None)
-    criteria = _criteria(instructions or Section(title="", text="\n".join(prompt_lines), span=Span(start=start + 1, end=output_idx)))
+    criteria = _criteria(instructions or Section(title="", text="\n".join(prompt_lines), span=Span(start=start + 1, end=output_idx)), source)
     prompt = Prompt(text="\n".join(prompt_lines), span=Span(start=start + 1, end=output_idx), criteria=criteria)
 
     code_sections = [s for s in sections if _CODE_SECTION.search(s.title)]
@@ -204,11 +204,13 @@ def _llm_name(head: list[str]) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _sections(prompt_lines: list[str], first_line: int) -> list[Section]:
+def _sections(prompt_lines: list[str], first_line: int, source: str = "<transcript>") -> list[Section]:
     """Split the prompt at `# Title` headings that sit outside code fences.
 
     Lines before the first heading form a section titled "" (the preamble).
     """
+    from reviewer_audit.limits import MAX_PROMPT_SECTIONS
+
     sections: list[Section] = []
     title, body, body_start = "", [], first_line
     in_fence = False
@@ -218,6 +220,8 @@ def _sections(prompt_lines: list[str], first_line: int) -> list[Section]:
             in_fence = not in_fence
         m = None if in_fence else _HEADING.match(line)
         if m:
+            if len(sections) >= MAX_PROMPT_SECTIONS:
+                raise InputError(source, f"the prompt has more than {MAX_PROMPT_SECTIONS} '# ' sections (line {lineno})")
             if title or any(s.strip() for s in body):
                 sections.append(Section(title=title, text="\n".join(body), span=Span(start=body_start, end=max(body_start, lineno - 1))))
             title, body, body_start = m.group("title").rstrip(), [], lineno
@@ -227,8 +231,10 @@ def _sections(prompt_lines: list[str], first_line: int) -> list[Section]:
     return sections
 
 
-def _criteria(section: Section) -> list[Criterion]:
+def _criteria(section: Section, source: str = "<transcript>") -> list[Criterion]:
     """Numbered `N. **Title**:` items and their bullet lines, stopping at the next `## ` heading."""
+    from reviewer_audit.limits import MAX_CRITERIA
+
     criteria: list[Criterion] = []
     current: Criterion | None = None
     in_list = False
@@ -240,6 +246,8 @@ def _criteria(section: Section) -> list[Criterion]:
             continue
         m = _CRITERION.match(line)
         if m and in_list:
+            if len(criteria) >= MAX_CRITERIA:
+                raise InputError(source, f"the prompt has more than {MAX_CRITERIA} numbered criteria (line {lineno})")
             current = Criterion(number=int(m.group("num")), title=m.group("title").strip().rstrip(":"), span=Span(start=lineno, end=lineno))
             criteria.append(current)
             continue
