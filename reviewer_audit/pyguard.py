@@ -71,7 +71,26 @@ def precheck(path: str, text: str, budget: PythonBudget | None = None) -> Syntax
         return SyntaxProblem(path, f"not analysed: code nested more than {MAX_NESTING} levels deep", where, 1)
     if nodes > MAX_PYTHON_NODES:
         return SyntaxProblem(path, f"not analysed: the module has more than {MAX_PYTHON_NODES} syntax nodes", 1, 1)
+    scope_problem = _scope_check(path, text)
+    if scope_problem is not None:
+        return scope_problem
     return _charge(path, budget, size, nodes)
+
+
+def _scope_check(path: str, text: str) -> SyntaxProblem | None:
+    """CPython's scope errors, which `ast.parse` lets through but compiling (and so running)
+    the module does not: `nonlocal` at module level, a name both parameter and global, ...
+    `symtable` only builds symbol tables -- no bytecode, nothing run. libcst's ScopeProvider
+    raises NotImplementedError on the first of these."""
+    import symtable
+
+    try:
+        symtable.symtable(text, path, "exec")
+    except SyntaxError as exc:
+        return SyntaxProblem(path, exc.msg, exc.lineno or 1, exc.offset or 1)
+    except (RecursionError, MemoryError, ValueError):
+        return SyntaxProblem(path, "too deeply nested for CPython's compiler (it fails the same way when the module is run)", 1, 1)
+    return None
 
 
 #: In a module CPython rejects, longest logical line (in tokens) handed to libcst. Operator and
