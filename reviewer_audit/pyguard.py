@@ -69,8 +69,10 @@ def precheck(path: str, text: str, budget: PythonBudget | None = None) -> Syntax
     nodes, depth, where = _measure(tree, MAX_PYTHON_NODES)
     if depth > MAX_NESTING:
         return SyntaxProblem(path, f"not analysed: code nested more than {MAX_NESTING} levels deep", where, 1)
+    # libcst pays per line too (blank and comment lines are nodes of its tree, not of ast's).
+    nodes += text.count("\n")
     if nodes > MAX_PYTHON_NODES:
-        return SyntaxProblem(path, f"not analysed: the module has more than {MAX_PYTHON_NODES} syntax nodes", 1, 1)
+        return SyntaxProblem(path, f"not analysed: the module has more than {MAX_PYTHON_NODES} syntax nodes and lines", 1, 1)
     scope_problem = _scope_check(path, text)
     if scope_problem is not None:
         return scope_problem
@@ -126,17 +128,18 @@ def _token_precheck(path: str, text: str, budget: PythonBudget | None, problem: 
                 return problem
     except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError):
         return problem
-    nodes = total // 2  # a syntax node is about two tokens
+    nodes = total // 2 + text.count("\n")  # a syntax node is about two tokens; lines cost too
     return _charge(path, budget, len(text.encode("utf-8", "surrogatepass")), nodes)
 
 
 def _charge(path: str, budget: PythonBudget | None, size: int, nodes: int) -> SyntaxProblem | None:
-    """Take one module's cost from the bundle's budget, or say the budget is spent."""
+    """Take one module's cost (syntax nodes + lines + PYTHON_MODULE_COST) from the bundle's
+    budget, or say the budget is spent."""
     if budget is None:
         return None
     cost = nodes + PYTHON_MODULE_COST
     if cost > budget.nodes:
-        return SyntaxProblem(path, f"not analysed: the bundle's Python analysis budget ({MAX_BUNDLE_PYTHON_NODES} syntax nodes, {PYTHON_MODULE_COST} per module) is spent", 1, 1)
+        return SyntaxProblem(path, f"not analysed: the bundle's Python analysis budget ({MAX_BUNDLE_PYTHON_NODES} syntax nodes and lines, {PYTHON_MODULE_COST} per module) is spent", 1, 1)
     budget.bytes -= size
     budget.nodes -= cost
     return None
