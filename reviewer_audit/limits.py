@@ -39,10 +39,12 @@ PYTHON_MODULE_COST = 150
 # bounds is refused before any YAML is parsed. The largest real YAML file is 12 KB.
 #: Largest YAML document read: a bundle's YAML file or a transcript's run config (bytes).
 MAX_YAML_BYTES = 64 * 1024
-#: Most YAML bytes in one bundle's YAML files, and in one transcript's run configs.
-MAX_BUNDLE_YAML_BYTES = 256 * 1024
+#: Most YAML bytes in one bundle's YAML files, and in one transcript's run configs. Hydra
+#: rules load each document again per composition: a config and two run configs of 64 KiB
+#: each take an audit ~8 s.
+MAX_BUNDLE_YAML_BYTES = 128 * 1024
 #: Deepest flow-collection nesting in YAML (`[[[...]]]`, `{a: {b: ...}}`). Real configs: <= 3.
-MAX_YAML_FLOW_DEPTH = 32
+MAX_YAML_FLOW_DEPTH = 16
 #: Most run configs in one audit (a transcript's runs, or a bundle's run-config files). Real: <= 4.
 MAX_RUN_CONFIGS = 64
 
