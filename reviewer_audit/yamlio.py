@@ -134,7 +134,7 @@ def _plain(node: Any, prefix: str, lines: dict[str, int], budget: list[int], dep
     """Convert ruamel containers to dict/list, recording key lines; bounded in size and depth."""
     budget[0] -= 1
     if budget[0] < 0:
-        raise YamlError(f"document expands to more than {MAX_YAML_NODES} nodes (alias bomb?)")
+        raise YamlError(f"document has more than {MAX_YAML_NODES} nodes once its aliases are expanded")
     if depth > MAX_NESTING:
         raise YamlError(f"nesting deeper than {MAX_NESTING} levels")
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
