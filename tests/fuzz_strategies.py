@@ -378,6 +378,10 @@ def huge_line(kind: str, size: int) -> str:
     raise ValueError(kind)
 
 
+#: Largest payload a text mutation grows (characters); inputs over the tool's 16 MiB limit
+#: only need to be a little over it.
+MAX_PAYLOAD_CHARS = 20_000_000
+
 INVALID_UTF8 = (b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe2\x82", b"\x80", b"\xef\xbb\xbf", b"\x00")
 
 # --------------------------------------------------------------------------- recipes
@@ -485,7 +489,9 @@ class TextMutation:
         elif self.kind == "delete_lines":
             del lines[i:i + self.n]
         elif self.kind == "duplicate_lines":
-            lines[i:i] = lines[i:i + 3] * self.n
+            chunk = lines[i:i + 3]
+            size = sum(len(c) + 1 for c in chunk) or 1
+            lines[i:i] = chunk * max(1, min(self.n, MAX_PAYLOAD_CHARS // size))  # stay buildable
         elif self.kind == "splice":
             j = int(self.at * len(text))
             return text[:j] + self.text + text[j:]
