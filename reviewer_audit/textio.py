@@ -1,6 +1,8 @@
 """Reading untrusted text files: size limit first, strict UTF-8, one-line errors."""
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from reviewer_audit.errors import InputError
@@ -16,15 +18,20 @@ def decode_text(data: bytes, source: object) -> str:
 
 
 def read_text(path: Path) -> str:
-    """Read a whole input file, refusing directories, missing files and files over the size limit."""
+    """Read a whole input file, refusing directories, missing files, files over the size limit
+    and anything that is not a regular file (a FIFO or device would block the read forever)."""
     path = Path(path)
     try:
         if path.is_dir():
             raise InputError(path, "is a directory, expected a file")
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError(path, f"file is {size} bytes, over the {MAX_INPUT_BYTES}-byte limit")
-        with path.open("rb") as fh:
+        # O_NONBLOCK: opening a FIFO without a writer must not wait; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise InputError(path, "is not a regular file")
+            if st.st_size > MAX_INPUT_BYTES:
+                raise InputError(path, f"file is {st.st_size} bytes, over the {MAX_INPUT_BYTES}-byte limit")
             data = fh.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         raise InputError(path, "no such file") from None

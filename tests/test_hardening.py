@@ -227,6 +227,21 @@ def test_symlinks_are_never_followed(tmp_path):
     assert not any(p.startswith("src/linked") for p in paths)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_fifos_and_devices_are_refused_not_waited_on(tmp_path):
+    """Reading a FIFO (or a device) named like an input blocks forever; such paths are input
+    errors, and a folder scan (`report`) lists them and goes on."""
+    os.mkfifo(tmp_path / "pipe.txt")
+    shutil.copy(FIXTURES / "seed_002_fwlora_o3_ready.txt", tmp_path / "ok.txt")
+    assert_input_error(cli("parse", tmp_path / "pipe.txt"), "regular file")
+    assert_input_error(cli("audit-review", "/dev/zero"), "regular file")
+    if has_command("check"):
+        os.mkfifo(tmp_path / "pipe.json")
+        assert_input_error(cli("check", tmp_path / "pipe.json"), "regular file")
+    if has_command("report"):
+        assert_clean_exit(cli("report", tmp_path, "--jobs", "1"), allowed=(0,))
+
+
 def test_writes_go_only_where_asked(tmp_path):
     """Commands write their --output files and nothing else: not in the cwd, not next to the
     inputs, not in the fixtures."""
