@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from reviewer_audit.bundle import Bundle
-from reviewer_audit.facts import ModuleFacts, SyntaxProblem, extract_facts
+from reviewer_audit.facts import ModuleFacts, SyntaxProblem
 from reviewer_audit.spec import AuditSpec
 from reviewer_audit.yamlio import YamlDoc, YamlError, load_yaml
 
@@ -56,15 +56,14 @@ class AuditContext:
         """Every .py file parsed once, in path order. The bundle's analysis budget
         (`reviewer_audit.pyguard`) goes to the standard modules first, then by path; a module
         past a limit is a `SyntaxProblem` saying it was not analysed."""
-        from reviewer_audit.pyguard import PythonBudget, precheck
+        from reviewer_audit.pyguard import PythonBudget, analyse
 
         standard = set(STANDARD_MODULES.values())
         paths = sorted((p for p in self.bundle.files if p.endswith(".py")), key=lambda p: (p not in standard, p))
         budget = PythonBudget()
         parsed: dict[str, ModuleFacts | SyntaxProblem] = {}
         for path in paths:
-            text = self.bundle.files[path].text
-            parsed[path] = precheck(path, text, budget) or extract_facts(path, text)
+            parsed[path] = analyse(path, self.bundle.files[path].text, budget)
         return dict(sorted(parsed.items()))
 
     @property

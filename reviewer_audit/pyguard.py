@@ -39,6 +39,24 @@ class PythonBudget:
     nodes: int = MAX_BUNDLE_PYTHON_NODES
 
 
+def analyse(path: str, text: str, budget: PythonBudget | None = None):
+    """The module's `ModuleFacts`, or the `SyntaxProblem` that says why there are none.
+
+    A module CPython accepts but libcst cannot parse (libcst refuses more than 3000 implicitly
+    concatenated strings, and its tree walks recurse deeper than CPython's) is valid code: its
+    problem says "not analysed" rather than passing libcst's complaint off as a syntax error.
+    """
+    from reviewer_audit.facts import extract_facts
+
+    problem, cpython_ok = _precheck(path, text, budget)
+    if problem is not None:
+        return problem
+    result = extract_facts(path, text)
+    if cpython_ok and isinstance(result, SyntaxProblem):
+        return SyntaxProblem(path, f"not analysed: CPython accepts this module but libcst cannot parse it ({result.message})", result.line, result.column)
+    return result
+
+
 def precheck(path: str, text: str, budget: PythonBudget | None = None) -> SyntaxProblem | None:
     """None when `text` may be parsed with libcst (and `budget` is charged), else the problem.
 
@@ -46,37 +64,42 @@ def precheck(path: str, text: str, budget: PythonBudget | None = None) -> Syntax
     not run either), or a "not analysed" limit when the module is too large or too deeply nested
     to analyse safely.
     """
+    return _precheck(path, text, budget)[0]
+
+
+def _precheck(path: str, text: str, budget: PythonBudget | None) -> tuple[SyntaxProblem | None, bool]:
+    """(problem or None, whether CPython's parser and symbol table accepted the module)."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PYTHON_BYTES:
-        return SyntaxProblem(path, f"not analysed: the module is {size} bytes, over the {MAX_PYTHON_BYTES}-byte limit for one Python module", 1, 1)
+        return SyntaxProblem(path, f"not analysed: the module is {size} bytes, over the {MAX_PYTHON_BYTES}-byte limit for one Python module", 1, 1), False
     if budget is not None and size > budget.bytes:
-        return SyntaxProblem(path, f"not analysed: the bundle's Python modules exceed {MAX_BUNDLE_PYTHON_BYTES} bytes in all", 1, 1)
+        return SyntaxProblem(path, f"not analysed: the bundle's Python modules exceed {MAX_BUNDLE_PYTHON_BYTES} bytes in all", 1, 1), False
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         problem = SyntaxProblem(path, exc.msg, exc.lineno or 1, exc.offset or 1)
         if exc.msg.startswith("too many"):  # nested parentheses / indentation levels / nested blocks
-            return problem
+            return problem, False
         # Maybe syntax newer than this interpreter (PEP 695/701) that libcst reads: let libcst
         # try, once the tokens show no shape that could crash or stall it.
-        return _token_precheck(path, text, budget, problem)
+        return _token_precheck(path, text, budget, problem), False
     except ValueError as exc:  # "source code string cannot contain null bytes" on some versions
         line = text.count("\n", 0, max(text.find("\0"), 0)) + 1
         problem = SyntaxProblem(path, str(exc).splitlines()[0] if str(exc) else "invalid source", line, 1)
-        return _token_precheck(path, text, budget, problem)
+        return _token_precheck(path, text, budget, problem), False
     except (RecursionError, MemoryError):
-        return SyntaxProblem(path, "too deeply nested for CPython's parser (it fails the same way when the module is run)", 1, 1)
+        return SyntaxProblem(path, "too deeply nested for CPython's parser (it fails the same way when the module is run)", 1, 1), False
     nodes, depth, where = _measure(tree, MAX_PYTHON_NODES)
     if depth > MAX_NESTING:
-        return SyntaxProblem(path, f"not analysed: code nested more than {MAX_NESTING} levels deep", where, 1)
+        return SyntaxProblem(path, f"not analysed: code nested more than {MAX_NESTING} levels deep", where, 1), True
     # libcst pays per line too (blank and comment lines are nodes of its tree, not of ast's).
     nodes += text.count("\n")
     if nodes > MAX_PYTHON_NODES:
-        return SyntaxProblem(path, f"not analysed: the module has more than {MAX_PYTHON_NODES} syntax nodes and lines", 1, 1)
+        return SyntaxProblem(path, f"not analysed: the module has more than {MAX_PYTHON_NODES} syntax nodes and lines", 1, 1), True
     scope_problem = _scope_check(path, text)
     if scope_problem is not None:
-        return scope_problem
-    return _charge(path, budget, size, nodes)
+        return scope_problem, False
+    return _charge(path, budget, size, nodes), True
 
 
 def _scope_check(path: str, text: str) -> SyntaxProblem | None:
