@@ -306,7 +306,8 @@ def toml_payload(kind: str, n: int) -> str:
     raise ValueError(kind)
 
 
-BAD_KEYS = ("../x.py", "/etc/passwd", "C:\\x", "a\x00b", "src/../../x", "..", ".", "", " ", "\\\\host\\share\\x", "src/./../..", "C:", "x:y", "//x", "src//train.py", "src\\train.py", "unmapped/../../x")
+BAD_KEYS = ("../x.py", "/etc/passwd", "C:\\x", "a\x00b", "src/../../x", "..", ".", "", " ", "\\\\host\\share\\x", "src/./../..", "C:", "x:y", "//x", "src//train.py", "src\\train.py", "unmapped/../../x",
+            "a\nb", "src/\x1b[31mx.py", "src/\u202ex.py", "src/\x7f.py", "src/é.py")
 
 RAW_VALUES = (
     "9" * 100_000,  # a 100,000-digit number
@@ -776,7 +777,8 @@ def _target_bundle(path: Path, data: bytes, case: Case):
 
     b = Bundle.from_json_file(path)
     for p in b.paths():
-        if p.startswith("/") or "\\" in p or "\0" in p or ".." in p.split("/") or (len(p) > 1 and p[1] == ":") or p != p.strip("/"):
+        if (p.startswith("/") or "\\" in p or ".." in p.split("/") or (len(p) > 1 and p[1] == ":") or p != p.strip("/")
+                or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in p)):
             return "bug", f"bundle path escapes or is unclean: {p!r}", {}
     if case.check:
         from reviewer_audit.api import check_bundle

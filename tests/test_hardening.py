@@ -167,7 +167,8 @@ def test_console_script_ignores_modules_in_the_audited_folder(tmp_path):
 
 # --------------------------------------------------------------------------- paths never escape
 
-BAD_KEYS = ["../x.py", "/etc/passwd", "C:\\x", "a\x00b", "src/../../x", "\\\\host\\share\\x.py", "C:x"]
+BAD_KEYS = ["../x.py", "/etc/passwd", "C:\\x", "a\x00b", "src/../../x", "\\\\host\\share\\x.py", "C:x",
+            "evil\n::error file=x.py::injected", "src/\x1b[2Jx.py", "src/\u202etxt.py"]
 
 
 @pytest.mark.parametrize("key", BAD_KEYS, ids=repr)
