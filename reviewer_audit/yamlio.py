@@ -6,6 +6,7 @@ bombs are defused when converting to plain data: the walk counts nodes and stops
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,11 @@ def load_yaml(text: str) -> YamlDoc:
     if problem is not None:
         raise YamlError(f"not analysed: {problem}")
     try:
-        raw = _yaml().load(text)
+        with warnings.catch_warnings():
+            # ruamel warns (ReusedAnchorWarning, ...) about the audited text on stderr, or raises
+            # the warning under -W error; either way it is not ours to show.
+            warnings.simplefilter("ignore")
+            raw = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
