@@ -18,6 +18,7 @@ the reason), never crashed on. Limits live in `reviewer_audit.limits`.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 
 from reviewer_audit.facts import SyntaxProblem
@@ -68,7 +69,17 @@ def precheck(path: str, text: str, budget: PythonBudget | None = None) -> Syntax
 
 
 def _precheck(path: str, text: str, budget: PythonBudget | None) -> tuple[SyntaxProblem | None, bool]:
-    """(problem or None, whether CPython's parser and symbol table accepted the module)."""
+    """(problem or None, whether CPython's parser and symbol table accepted the module).
+
+    Warnings about the audited code (invalid escapes, ...) are not ours to print, and under
+    `-W error` they would turn into SyntaxErrors, so they are silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _precheck_quiet(path, text, budget)
+
+
+def _precheck_quiet(path: str, text: str, budget: PythonBudget | None) -> tuple[SyntaxProblem | None, bool]:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PYTHON_BYTES:
         return SyntaxProblem(path, f"not analysed: the module is {size} bytes, over the {MAX_PYTHON_BYTES}-byte limit for one Python module", 1, 1), False
