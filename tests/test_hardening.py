@@ -51,6 +51,7 @@ def assert_clean_exit(res, allowed=(0, 1, 2)) -> None:
     """A report (0/1) or a one-line input error (2); never a traceback."""
     where = f"reviewer-audit {' '.join(res.args[1:])[:300]}"
     assert "Traceback" not in res.stderr, f"{where}: traceback\n{res.stderr[-3000:]}"
+    assert "Warning" not in res.stderr, f"{where}: a warning (about the audited input?) leaked to stderr\n{res.stderr[-3000:]}"
     assert res.returncode in allowed, f"{where}: exit {res.returncode}\n{res.stderr[-2000:]}"
     if res.returncode == 2:
         lines = [line for line in res.stderr.splitlines() if line.strip() and not line.startswith("reviewer-audit: note:")]
