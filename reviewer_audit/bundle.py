@@ -55,7 +55,7 @@ def path_for_key(key: str, source: object = "bundle") -> str:
 #: Characters no bundle path may hold: C0/C1 controls and DEL (a newline in a path breaks every
 #: line-based output and log; an escape sequence drives the terminal) and the bidirectional
 #: overrides that make a path display as another ("Trojan Source").
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]").match
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]").search
 
 
 def normalise_path(raw: str, source: object = "bundle") -> str:
@@ -64,7 +64,7 @@ def normalise_path(raw: str, source: object = "bundle") -> str:
         raise InputError(source, f"empty or non-text path {raw!r} in bundle")
     if "\x00" in raw:
         raise InputError(source, f"path {raw!r} contains a NUL byte")
-    if any(_UNPRINTABLE(ch) for ch in raw):
+    if _UNPRINTABLE(raw):
         raise InputError(source, f"path {raw!r} contains a control or bidirectional-override character")
     text = raw.replace("\\", "/")
     if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
