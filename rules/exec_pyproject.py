@@ -66,7 +66,10 @@ class PyprojectInvalid(Rule):
     `[project.dependencies]` table outright ("invalid type: map, expected a sequence"), so every
     run fails before Python starts (seed_002 D-01, pyproject.toml:10); about half of the corpus
     has this table and the runs crashed. Without a `[project]` table, or with the dependencies
-    only in `[tool.poetry]`, uv installs nothing and the first `import hydra` fails. Problems in a
+    only in `[tool.poetry]`, uv installs nothing and the first `import hydra` fails. Where the
+    prompt does not prescribe `uv run` (the Base/Derived prompts) the environment may come from
+    elsewhere, so these are reported as major (a stated dependency requirement), not blockers.
+    Problems in a
     `[tool.*]` table only matter when a build backend reads that table: `[tool.setuptools]`
     errors break the build when a setuptools `[build-system]` is declared (uv builds the project),
     and are advice otherwise.
@@ -110,8 +113,11 @@ class PyprojectInvalid(Rule):
         backend = str(build.get("build-backend", "")) if build else ""
         requires = " ".join(map(str, build.get("requires", []))) if build else ""
         builds_with_setuptools = build is not None and ("setuptools" in backend or (not backend and "setuptools" in requires))
+        # a crash is certain only where the prompt runs the code with `uv run`; without that
+        # (the Base/Derived prompts) the environment may be provisioned some other way
+        runs_with_uv = any(form.command.startswith("uv ") for form in ctx.spec.cli)
         for p in report.problems:
-            severity = None
+            severity = None if runs_with_uv else Severity.major
             message = p.message
             if p.kind == "schema" and p.path.startswith("tool."):
                 if p.path.startswith("tool.setuptools") and builds_with_setuptools:
