@@ -317,7 +317,7 @@ def _runs(section: Section, source: str = "<transcript>") -> list[RunConfig]:
                 run.yaml_line = first + body_start
                 problem = yaml_limit_problem(run.yaml_text)
                 if problem is not None:
-                    raise InputError(source, f"run config of '{run.run_id}' at line {run.yaml_line}: {problem}")
+                    raise InputError(source, f"run config of {run.run_id!r} at line {run.yaml_line}: {problem}")
                 yaml_bytes += len(run.yaml_text.encode("utf-8"))
                 if yaml_bytes > MAX_BUNDLE_YAML_BYTES:
                     raise InputError(source, f"the run configs hold more than {MAX_BUNDLE_YAML_BYTES} bytes of YAML in all (line {run.yaml_line})")
@@ -340,7 +340,9 @@ def _runs(section: Section, source: str = "<transcript>") -> list[RunConfig]:
 def _check_run_id(run_id: str, source: str, line: int) -> None:
     """A run id names a file (`config/runs/<run_id>.yaml`) and a Hydra choice: one plain path
     component, so no id can point outside the run-config folder."""
-    if not run_id or run_id in (".", "..") or any(c in run_id for c in "/\\\0") or (len(run_id) > 1 and run_id[1] == ":"):
+    from reviewer_audit.bundle import _UNPRINTABLE
+
+    if not run_id or run_id in (".", "..") or any(c in run_id for c in "/\\") or (len(run_id) > 1 and run_id[1] == ":") or _UNPRINTABLE(run_id):
         raise InputError(source, f"run id {run_id!r} at line {line} is not a plain file name")
 
 
