@@ -1,6 +1,6 @@
 """Long fuzz run over reviewer-audit's untrusted-input paths.
 
-    python -m tests.fuzz --cases 10000            # the full run (about an hour on 2 CPUs)
+    python -m tests.fuzz --cases 10000            # the full run (8-10 minutes on 2 CPUs)
     python -m tests.fuzz --cases 500 --jobs 1     # a quick one
     python -m tests.fuzz --cases 2000 --only audit,parse --seed 7
     python -m tests.fuzz --replay /tmp/ra-fuzz-run-XXXX/failures/case-1234-0003.json
