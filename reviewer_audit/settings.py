@@ -128,8 +128,14 @@ def is_known_selector(selector: str, codes: Iterable[str] | None = None) -> bool
 
 def table_of(name: str, text: str) -> dict | None:
     """The `[tool.reviewer-audit]` table of a pyproject.toml, or a whole other TOML file.
-    None when the file has no such table; raises `tomllib.TOMLDecodeError` on bad TOML."""
-    data = tomllib.loads(text)
+    None when the file has no such table; raises `tomllib.TOMLDecodeError` on bad TOML
+    (including TOML that is too deep or has integers too long to read)."""
+    try:
+        data = tomllib.loads(text)
+    except (RecursionError, ValueError) as exc:
+        if isinstance(exc, tomllib.TOMLDecodeError):
+            raise
+        raise tomllib.TOMLDecodeError(f"unreadable TOML ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})") from None
     if name == "pyproject.toml":
         tool = data.get("tool")
         table = tool.get(TABLE) if isinstance(tool, dict) else None

@@ -111,7 +111,8 @@ class PyprojectInvalid(Rule):
         data = report.data or {}
         build = data.get("build-system") if isinstance(data.get("build-system"), dict) else None
         backend = str(build.get("build-backend", "")) if build else ""
-        requires = " ".join(map(str, build.get("requires", []))) if build else ""
+        raw_requires = build.get("requires", []) if build else []
+        requires = " ".join(map(str, raw_requires)) if isinstance(raw_requires, list) else str(raw_requires)
         builds_with_setuptools = build is not None and ("setuptools" in backend or (not backend and "setuptools" in requires))
         # a crash is certain only where the prompt runs the code with `uv run`; without that
         # (the Base/Derived prompts) the environment may be provisioned some other way

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from rich.console import Console
-from rich.markup import escape
+from reviewer_audit.output.text import escape
 from rich.table import Table
 
 if TYPE_CHECKING:

@@ -3,13 +3,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import re
+
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.table import Table
 
 if TYPE_CHECKING:
     from reviewer_audit.report_models import AuditReport
     from reviewer_audit.transcript import Transcript
+
+#: Terminal control and bidi-override characters: audited text must not drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """Text from the audited bundle made inert for the terminal: rich markup escaped, control
+    characters (ESC sequences, bidi overrides) shown as `\\xNN` instead of being interpreted."""
+    return _escape_markup(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text))
+
 
 SEVERITY_STYLE = {"blocker": "bold red", "major": "yellow", "minor": "cyan"}
 AGREEMENT_TEXT = {
