@@ -54,11 +54,13 @@ def test_must_find(seed):
     assert not missing, "defects not found:\n" + "\n".join(missing) + "\nfindings:\n" + "\n".join(f"{f.rule} {f.where} {f.message}" for f in report.findings)
 
 
-def test_must_find_at_least(seed):
-    spec, report = seed
-    group = spec.get("must_find_at_least")
-    if group is None:
-        pytest.skip(f"{spec['transcript']} has no at-least group")
+AT_LEAST = [p for p in EXPECTED if "must_find_at_least" in json.loads(p.read_text())]
+
+
+@pytest.mark.parametrize("path", AT_LEAST, ids=[p.stem for p in AT_LEAST])
+def test_must_find_at_least(path):
+    spec, report = _load(path)
+    group = spec["must_find_at_least"]
     found = [d["id"] for d in group["of"] if _found(report, d)]
     assert len(found) >= group["count"], f"{group['why']}: found only {found}"
 
