@@ -194,17 +194,12 @@ def context_for_case(case: Case) -> AuditContext:
     from reviewer_audit.bundle import Bundle
     from reviewer_audit.spec import default_spec
     from reviewer_audit.transcript import RunConfig, Span
-    from reviewer_audit.yamlio import YamlError, load_yaml
 
     spec = default_spec().model_copy(update=case.spec, deep=True)
     bundle = Bundle.from_mapping(case.files, source="<case>")
     runs = []
     for run_id, text in case.runs.items():
         run = RunConfig(run_id=run_id, yaml_text=text, span=Span(start=1, end=1))
-        try:
-            doc = load_yaml(text)
-            run.config, run.config_lines, run.package = doc.data, doc.lines, doc.package
-        except YamlError as exc:
-            run.yaml_error = str(exc)
+        run.load_yaml()
         runs.append(run)
     return AuditContext(bundle, spec, runs)

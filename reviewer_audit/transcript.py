@@ -78,6 +78,22 @@ class RunConfig(BaseModel):
     yaml_error: str | None = None
     span: Span
 
+    def load_yaml(self) -> None:
+        """Parse `yaml_text` into `config`/`config_lines`/`package`, or record why it failed.
+        One place for transcripts and rule cases, so both read run configs the same way."""
+        from reviewer_audit.yamlio import YamlError, load_yaml
+
+        try:
+            doc = load_yaml(self.yaml_text)
+        except YamlError as exc:
+            self.yaml_error = str(exc)
+            return
+        self.config = doc.data if isinstance(doc.data, dict) else None
+        self.config_lines = doc.lines
+        self.package = doc.package
+        if doc.data is not None and not isinstance(doc.data, dict):
+            self.yaml_error = f"run config is a YAML {type(doc.data).__name__}, expected a mapping"
+
 
 class Verdict(BaseModel):
     """The reviewer's answer, normalised across prompt versions."""
@@ -282,7 +298,7 @@ def _bundle(section: Section | None, source: str) -> tuple[Bundle, int | None]:
 
 def _runs(section: Section, source: str = "<transcript>") -> list[RunConfig]:
     from reviewer_audit.limits import MAX_BUNDLE_YAML_BYTES, MAX_RUN_CONFIGS
-    from reviewer_audit.yamlio import YamlError, load_yaml, yaml_limit_problem
+    from reviewer_audit.yamlio import yaml_limit_problem
 
     runs: list[RunConfig] = []
     yaml_bytes = 0
@@ -321,15 +337,7 @@ def _runs(section: Section, source: str = "<transcript>") -> list[RunConfig]:
                 yaml_bytes += len(run.yaml_text.encode("utf-8"))
                 if yaml_bytes > MAX_BUNDLE_YAML_BYTES:
                     raise InputError(source, f"the run configs hold more than {MAX_BUNDLE_YAML_BYTES} bytes of YAML in all (line {run.yaml_line})")
-                try:
-                    doc = load_yaml(run.yaml_text)
-                    run.config = doc.data if isinstance(doc.data, dict) else None
-                    run.config_lines = doc.lines
-                    run.package = doc.package
-                    if doc.data is not None and not isinstance(doc.data, dict):
-                        run.yaml_error = f"run config is a YAML {type(doc.data).__name__}, expected a mapping"
-                except YamlError as exc:
-                    run.yaml_error = str(exc)
+                run.load_yaml()
                 i = j
             run.span.end = first + i
             i += 1
