@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 from packaging.utils import canonicalize_name
 from ruamel.yaml import YAML
 
+from reviewer_audit.cst_walk import Walker
 from reviewer_audit.facts import ImportFact, ModuleFacts, Pos, dotted_name
 
 STDLIB: frozenset[str] = frozenset(sys.stdlib_module_names) | {"__future__"}
@@ -176,10 +176,8 @@ class ImportTarget:
 # --------------------------------------------------------------------------- per-module index
 
 
-class _ModuleWalker(cst.CSTVisitor):
+class _ModuleWalker(Walker):
     """One extra pass over an already-parsed module: bindings, attribute chains, stores."""
-
-    METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, facts: ModuleFacts) -> None:
         super().__init__()
@@ -208,8 +206,7 @@ class _ModuleWalker(cst.CSTVisitor):
         self.func_binds: dict[str | None, set[str]] = {}
 
     def _pos(self, node: cst.CSTNode) -> Pos:
-        p = self.get_metadata(PositionProvider, node).start
-        return Pos(p.line, p.column + 1)
+        return self.facts.pos_of(node)
 
     @property
     def _at_module(self) -> bool:
@@ -287,24 +284,24 @@ class _ModuleWalker(cst.CSTVisitor):
         if catches:
             # only the try body is guarded; handlers/else/finally are visited with the old depth
             self._guard_depth += 1
-            node.body.visit(self)
+            self.walk(node.body)
             self._guard_depth -= 1
             for h in node.handlers:
-                h.visit(self)
+                self.walk(h)
             if node.orelse is not None:
-                node.orelse.visit(self)
+                self.walk(node.orelse)
             if node.finalbody is not None:
-                node.finalbody.visit(self)
+                self.walk(node.finalbody)
             return False
         return None
 
     def visit_If(self, node: cst.If) -> None:
         if (dotted_name(node.test) or "").split(".")[-1] == "TYPE_CHECKING":
             self._guard_depth += 1
-            node.body.visit(self)
+            self.walk(node.body)
             self._guard_depth -= 1
             if node.orelse is not None:
-                node.orelse.visit(self)
+                self.walk(node.orelse)
             return False
         return None
 
@@ -432,9 +429,6 @@ class ModuleIndex:
     mentions: Counter
     #: unique top-level definitions: name -> FunctionDef/ClassDef node
     top_defs: dict[str, cst.FunctionDef | cst.ClassDef]
-    #: the metadata wrapper of this module (positions already resolved); rules that need more
-    #: metadata (ScopeProvider) resolve it here so positions are not computed twice
-    wrapper: MetadataWrapper = field(repr=False, default=None)
 
     @property
     def path(self) -> str:
@@ -459,8 +453,7 @@ def _top_defs(tree: cst.Module) -> dict[str, cst.FunctionDef | cst.ClassDef]:
 
 def _index_module(facts: ModuleFacts) -> ModuleIndex:
     walker = _ModuleWalker(facts)
-    wrapper = facts.wrapper or MetadataWrapper(facts.tree, unsafe_skip_copy=True)
-    wrapper.visit(walker)  # positions are cached in the shared wrapper, not recomputed
+    walker.walk(facts.tree)
     names = set(facts.top_level_names) | walker.module_names
     return ModuleIndex(
         facts=facts, dotted=facts.module_name, is_package=facts.path.endswith("__init__.py"),
@@ -468,7 +461,6 @@ def _index_module(facts: ModuleFacts) -> ModuleIndex:
         attr_uses=walker.attr_uses, attr_stores=walker.attr_stores, attr_store_values=walker.attr_store_values,
         func_binds=walker.func_binds,
         guarded_import_lines=walker.guarded_import_lines, mentions=walker.mentions, top_defs=_top_defs(facts.tree),
-        wrapper=wrapper,
     )
 
 

@@ -1,7 +1,9 @@
 """Facts about each Python module, extracted once with libcst and shared by every rule.
 
-Parsing is the expensive part of an audit, so each module is parsed exactly once, wrapped once
-in a `MetadataWrapper`, and walked once by `_FactCollector`. The collector records generic,
+Parsing is the expensive part of an audit, so each module is parsed exactly once, its node
+positions are computed once (`cst_positions.node_ranges`, PositionProvider's ranges at a third
+of the cost), and it is walked once by `_FactCollector` (a `cst_walk.Walker`, which does not
+rebuild nodes as `CSTNode.visit` does). The collector records generic,
 rule-agnostic facts -- imports, definitions with signatures, every call with its dotted callee,
 every attribute chain rooted at a name (`cfg.model.backbone`), string subscripts
 (`wandb.summary["acc"]`), string literals, comments -- each with its 1-based position and the
@@ -16,7 +18,9 @@ from functools import cached_property
 from typing import Iterator
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+
+from reviewer_audit.cst_positions import Range, node_ranges
+from reviewer_audit.cst_walk import Walker
 
 
 # --------------------------------------------------------------------------- fact records
@@ -163,20 +167,18 @@ class ModuleFacts:
     #: names bound to the config in each function: qualname -> {"cfg", ...}
     #: per function: string keys tested with `in`, `.get`, `hasattr`, `getattr`, `OmegaConf.select`
     guarded_keys: dict[str | None, set[str]] = field(default_factory=dict)
-    #: the module's one MetadataWrapper; positions are resolved in it already. Rules needing more
-    #: metadata (ScopeProvider) resolve it here, so no module is wrapped or positioned twice.
-    wrapper: MetadataWrapper | None = field(default=None, repr=False)
+    #: id(node) -> range, for every node of `tree`, computed once; every walker of this module
+    #: asks `pos_of` instead of resolving positions again
+    ranges: dict[int, Range] = field(default_factory=dict, repr=False)
 
     def pos_of(self, node: cst.CSTNode | None) -> Pos | None:
         """1-based start of any node of this module's tree (from the shared position map)."""
-        if node is None or self.wrapper is None:
-            return None
-        rng = self.wrapper.resolve(PositionProvider).get(node)
-        return Pos(rng.start.line, rng.start.column + 1) if rng is not None else None
+        rng = self.ranges.get(id(node)) if node is not None else None
+        return Pos(rng[0], rng[1] + 1) if rng is not None else None
 
     def end_line_of(self, node: cst.CSTNode) -> int | None:
-        rng = self.wrapper.resolve(PositionProvider).get(node) if self.wrapper is not None else None
-        return rng.end.line if rng is not None else None
+        rng = self.ranges.get(id(node))
+        return rng[2] if rng is not None else None
 
     # ---- queries rules share
 
@@ -307,9 +309,7 @@ _CONFIG_ROOTS = ("cfg", "self.cfg", "config", "self.config", "conf", "args.cfg")
 # --------------------------------------------------------------------------- the collector
 
 
-class _FactCollector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
+class _FactCollector(Walker):
     def __init__(self, facts: ModuleFacts, config_roots: tuple[str, ...]) -> None:
         super().__init__()
         self.facts = facts
@@ -323,17 +323,10 @@ class _FactCollector(cst.CSTVisitor):
         self.call_funcs: dict[int, str] = {}  # id(Attribute node used as call func) -> method name
         self.store_targets: set[int] = set()  # ids of assignment targets (libcst has no ctx)
 
-    # ---- no per-attribute hooks are used; skipping their dispatch saves ~10% of the walk
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        return None
-
     # ---- positions
     def _pos(self, node: cst.CSTNode) -> Pos:
-        p = self.get_metadata(PositionProvider, node).start
-        return Pos(p.line, p.column + 1)
+        line, column = self.facts.ranges[id(node)][:2]
+        return Pos(line, column + 1)
 
     @property
     def _function(self) -> str | None:
@@ -371,7 +364,7 @@ class _FactCollector(cst.CSTVisitor):
         for d in node.decorators:
             decorators.append(dotted_name(d.decorator.func) if isinstance(d.decorator, cst.Call) else dotted_name(d.decorator))
         stub, raises = _stub_kind(node)
-        end = self.get_metadata(PositionProvider, node).end.line
+        end = self.facts.ranges[id(node)][2]
         self.facts.functions[qual] = FunctionFact(
             name=node.name.value, qualname=qual, params=params, decorators=decorators, pos=self._pos(node),
             end_line=end, is_method=is_method and not is_static, is_stub=stub, raises_not_implemented=raises, node=node,
@@ -638,10 +631,9 @@ def extract_facts(path: str, text: str, config_roots: tuple[str, ...] = _CONFIG_
     except Exception as exc:  # noqa: BLE001 -- libcst raises a few non-syntax errors on odd input
         return SyntaxProblem(path, f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", 1, 1)
     facts = ModuleFacts(path=path, module_name=module_name_for(path), tree=tree, lines=text.splitlines())
-    collector = _FactCollector(facts, config_roots)
-    facts.wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
     try:
-        facts.wrapper.visit(collector)
+        facts.ranges = node_ranges(tree)
+        _FactCollector(facts, config_roots).walk(tree)
     except RecursionError:
         return SyntaxProblem(path, "code nested too deeply to analyse", 1, 1)
     return facts

@@ -31,6 +31,7 @@ from typing import Any, Iterable, Iterator
 
 import libcst as cst
 
+from reviewer_audit.cst_walk import Walker
 from reviewer_audit.facts import (
     CallFact,
     FunctionFact,
@@ -136,7 +137,6 @@ class _ModuleIndex:
 
     assigns: dict[str | None, list[_Assign]] = field(default_factory=dict)
     returns: dict[str | None, list[cst.BaseExpression]] = field(default_factory=dict)
-    positions: dict[int, Pos] = field(default_factory=dict)  # id(string node) -> position
     fstrings: list[tuple[cst.FormattedString, Pos, str | None]] = field(default_factory=list)
     #: path-building expressions: (segments: literal str or None for a hole, last template, pos, function)
     paths: list[tuple[list[str | None], str | None, Pos, str | None]] = field(default_factory=list)
@@ -148,48 +148,32 @@ class _ModuleIndex:
     reads: list[tuple[str, tuple[str, ...], int, str | None]] = field(default_factory=list)
 
 
-class _IndexVisitor(cst.CSTVisitor):
-    """One plain (metadata-free) walk. Positions come from the facts already extracted: calls and
-    cfg chains by node identity, string literals by their order of appearance; any other node
-    takes the first known position inside it (or the last one seen before it)."""
+class _IndexVisitor(Walker):
+    """One walk per module; positions come from the module's shared position map."""
 
     def __init__(self, index: _ModuleIndex, mod: ModuleFacts) -> None:
         super().__init__()
         self.index = index
+        self.mod = mod
         self.scope: list[str] = []
         self.funcs: list[str] = []
         self._path_nodes: set[int] = set()
-        self.known: dict[int, Pos] = {id(c.node): c.pos for c in mod.calls}
-        self.known.update((id(ch.node), ch.pos) for ch in mod.chains)
-        self.string_pos: dict[tuple, list[Pos]] = {}
-        for sf in reversed(mod.strings):
-            self.string_pos.setdefault((sf.function, sf.is_fstring, sf.value), []).append(sf.pos)
-        self.fdepth = 0
-        self.last = Pos(1, 1)
-        self.frames: list[list] = []  # open records waiting for their first known position
+        self.frames: list[tuple] = []  # records completed when their owner node is left
 
     # ---- positions
-    def _see(self, node: cst.CSTNode) -> None:
-        pos = self.known.get(id(node))
-        if pos is None:
-            return
-        self.last = pos
-        for frame in self.frames:
-            if frame[0] is None:
-                frame[0] = pos
+    def _pos(self, node: cst.CSTNode) -> Pos:
+        return self.mod.pos_of(node) or Pos(1, 1)
 
     def _open(self, apply, owner: cst.CSTNode) -> None:
-        self.frames.append([None, apply, id(owner)])
+        """Call `apply(position of owner)` once `owner`'s children have been walked, so records
+        keep the order in which their owners end."""
+        self.frames.append((apply, owner))
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         super().on_leave(original_node)
-        while self.frames and self.frames[-1][2] == id(original_node):
-            pos, apply, _owner = self.frames.pop()
-            apply(pos or self.last)
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self._see(node)
-        return super().on_visit(node)
+        while self.frames and self.frames[-1][1] is original_node:
+            apply, owner = self.frames.pop()
+            apply(self._pos(owner))
 
     @property
     def fn(self) -> str | None:
@@ -238,10 +222,10 @@ class _IndexVisitor(cst.CSTVisitor):
         fn = self.fn
         rec = _Assign(node.target, cst.Name("__loop__"), 0)
         self.index.assigns.setdefault(fn, []).append(rec)
-        iter_pos = self.known.get(id(node.iter))
+        iter_pos = self._pos(node.iter)
 
         def apply(pos: Pos, rec=rec, node=node, fn=fn) -> None:
-            pos = iter_pos or pos
+            pos = iter_pos
             rec.line = pos.line
             self.index.fors.append((node, pos, fn))
 
@@ -268,42 +252,12 @@ class _IndexVisitor(cst.CSTVisitor):
             else:
                 root, rest = parts[0], parts[1:]
             fn = self.fn
-            pos = self.known.get(id(node))
-            self.index.reads.append((root, tuple(rest), (pos or self.last).line, fn))
+            self.index.reads.append((root, tuple(rest), self._pos(node).line, fn))
 
     # ---- strings
-    def _string_pos(self, fstring: bool, value: str | None) -> Pos | None:
-        queue = self.string_pos.get((self.fn, fstring, value)) if value is not None else None
-        return queue.pop() if queue else None
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if self.fdepth:
-            return
-        pos = self._string_pos(False, literal_string(node))
-        if pos is not None:
-            self.index.positions[id(node)] = pos
-            self.known[id(node)] = pos
-            self._see(node)
-
-    def leave_ConcatenatedString(self, original_node: cst.ConcatenatedString) -> None:
-        left = original_node.left
-        while isinstance(left, cst.ConcatenatedString):
-            left = left.left
-        pos = self.index.positions.get(id(left))
-        if pos is not None:
-            self.index.positions[id(original_node)] = pos
-
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
-        self.fdepth += 1
-        pos = self._string_pos(True, fstring_template(node))
-        if pos is not None:
-            self.index.positions[id(node)] = pos
-            self.known[id(node)] = pos
-            self._see(node)
-            self.index.fstrings.append((node, pos, self.fn))
-
-    def leave_FormattedString(self, original_node: cst.FormattedString) -> None:
-        self.fdepth -= 1
+        if fstring_template(node) is not None:
+            self.index.fstrings.append((node, self._pos(node), self.fn))
 
     # ---- paths built from "config" / "<folder>" / f"{run}.yaml"
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -454,14 +408,14 @@ class HydraModel:
         if idx is None:
             idx = _ModuleIndex()
             try:
-                mod.tree.visit(_IndexVisitor(idx, mod))
+                _IndexVisitor(idx, mod).walk(mod.tree)
             except RecursionError:
                 pass
             self._indexes[mod.path] = idx
         return idx
 
     def pos_of(self, mod: ModuleFacts, node: cst.CSTNode) -> Pos | None:
-        return self.index(mod).positions.get(id(node))
+        return mod.pos_of(node)
 
     # ------------------------------------------------------------------ entry points
 
@@ -613,10 +567,10 @@ class HydraModel:
             s = literal_string(expr)
             if s is None:
                 return []
-            pos = idx.positions.get(id(expr))
+            pos = mod.pos_of(expr)
             return [Token(part, (), pos, fq) for part in s.split()] if s.strip() else []
         if isinstance(expr, cst.FormattedString):
-            pos = idx.positions.get(id(expr))
+            pos = mod.pos_of(expr)
             pieces: list[tuple[str, cst.BaseExpression | None]] = []
             for part in expr.parts:
                 if isinstance(part, cst.FormattedStringText):

@@ -32,6 +32,7 @@ from typing import Iterable
 
 import libcst as cst
 
+from reviewer_audit.cst_walk import Walker
 from reviewer_audit.facts import CallFact, FunctionFact, ModuleFacts, Pos, dotted_name, fstring_template, literal_string
 
 #: pandas methods that return (a view of) the same frame, so the result is still "the history".
@@ -111,7 +112,7 @@ class ModuleIndex:
         self.relative_diffs: list[cst.BinaryOperation] = []  # (a - b) / c
         self.lambdas: dict[int, list[int]] = {}  # id(lambda) -> ids of the calls in its body
         try:
-            facts.tree.visit(_Walker(self))
+            _Walker(self).walk(facts.tree)
         except RecursionError:  # pragma: no cover - facts extraction would have failed first
             pass
         self.calls_by_id: dict[int, CallFact] = {id(c.node): c for c in facts.calls}
@@ -258,7 +259,7 @@ class _Frame:
     catches: list[frozenset[str]] = field(default_factory=list)
 
 
-class _Walker(cst.CSTVisitor):
+class _Walker(Walker):
     def __init__(self, ix: ModuleIndex) -> None:
         super().__init__()
         self.ix = ix
@@ -1297,7 +1298,7 @@ def unsafe_summary(facts: ModuleFacts, node: cst.BaseExpression | None) -> str |
     return None
 
 
-class _CopyFinder(cst.CSTVisitor):
+class _CopyFinder(Walker):
     """Summary copies in positions where their value is kept: assigned, stored in a container,
     passed to a call, returned (not `run.summary.get(...)` or `run.summary._json_dict`)."""
 
@@ -1361,7 +1362,7 @@ def summary_copies(model: "WandbModel") -> list[SummaryCopy]:
         return []
     ix = model.index(ev)
     finder = _CopyFinder(ev)
-    ev.tree.visit(finder)
+    finder.walk(ev.tree)
     # keep the outermost copy when one contains another (dict(run.summary) contains run.summary)
     nodes = [n for n in finder.found if not any(o is not n and _contains_node(o, n) for o in finder.found)]
     dumps = [c for c in ev.calls if c.resolved in ("json.dump", "json.dumps") and c.keyword("default") is None and c.keyword("cls") is None and c.node.args]
@@ -1378,14 +1379,14 @@ def _contains_node(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
         return False
     found = False
 
-    class _V(cst.CSTVisitor):
+    class _V(Walker):
         def on_visit(self, node: cst.CSTNode) -> bool:
             nonlocal found
             if node is inner:
                 found = True
             return not found
 
-    outer.visit(_V())
+    _V().walk(outer)
     return found
 
 

@@ -215,7 +215,7 @@ class UndefinedName(Rule):
 
     def _module(self, idx, mi):
         tree = mi.facts.tree
-        wrapper = mi.wrapper or MetadataWrapper(tree, unsafe_skip_copy=True)
+        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
         scopes = wrapper.resolve(ScopeProvider)
         positions = wrapper.resolve(PositionProvider)
         ann = _EvaluatedAnnotations()
