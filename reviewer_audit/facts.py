@@ -11,7 +11,9 @@ function it sits in. Rules interpret these facts; they do not walk the tree agai
 """
 from __future__ import annotations
 
+import ast
 import re
+import symtable
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -148,6 +150,16 @@ class CommentFact:
     pos: Pos
 
 
+@dataclass(frozen=True)
+class CPythonView:
+    """CPython's own reading of the module: its `ast` tree and its symbol table (from
+    `reviewer_audit.pyguard`'s pre-check, so they cost nothing more). Name resolution is
+    CPython's business; rules that ask "is this name bound here?" ask the symbol table."""
+
+    tree: ast.Module
+    symbols: symtable.SymbolTable
+
+
 @dataclass
 class ModuleFacts:
     path: str
@@ -170,6 +182,8 @@ class ModuleFacts:
     #: id(node) -> range, for every node of `tree`, computed once; every walker of this module
     #: asks `pos_of` instead of resolving positions again
     ranges: dict[int, Range] = field(default_factory=dict, repr=False)
+    #: CPython's tree and symbol table; None when only libcst could read the module
+    cpython: CPythonView | None = field(default=None, repr=False)
 
     def pos_of(self, node: cst.CSTNode | None) -> Pos | None:
         """1-based start of any node of this module's tree (from the shared position map)."""

@@ -18,10 +18,11 @@ the reason), never crashed on. Limits live in `reviewer_audit.limits`.
 from __future__ import annotations
 
 import ast
+import symtable
 import warnings
 from dataclasses import dataclass
 
-from reviewer_audit.facts import SyntaxProblem
+from reviewer_audit.facts import CPythonView, SyntaxProblem
 from reviewer_audit.limits import (
     MAX_BUNDLE_PYTHON_BYTES,
     MAX_BUNDLE_PYTHON_NODES,
@@ -49,12 +50,14 @@ def analyse(path: str, text: str, budget: PythonBudget | None = None):
     """
     from reviewer_audit.facts import extract_facts
 
-    problem, cpython_ok = _precheck(path, text, budget)
+    problem, cpython_ok, view = _precheck(path, text, budget)
     if problem is not None:
         return problem
     result = extract_facts(path, text)
     if cpython_ok and isinstance(result, SyntaxProblem):
         return SyntaxProblem(path, f"not analysed: CPython accepts this module but libcst cannot parse it ({result.message})", result.line, result.column)
+    if not isinstance(result, SyntaxProblem):
+        result.cpython = view
     return result
 
 
@@ -68,8 +71,9 @@ def precheck(path: str, text: str, budget: PythonBudget | None = None) -> Syntax
     return _precheck(path, text, budget)[0]
 
 
-def _precheck(path: str, text: str, budget: PythonBudget | None) -> tuple[SyntaxProblem | None, bool]:
-    """(problem or None, whether CPython's parser and symbol table accepted the module).
+def _precheck(path: str, text: str, budget: PythonBudget | None) -> tuple[SyntaxProblem | None, bool, CPythonView | None]:
+    """(problem or None, whether CPython's parser and symbol table accepted the module, and
+    CPython's view of it when it did and it is within the limits).
 
     Warnings about the audited code (invalid escapes, ...) are not ours to print, and under
     `-W error` they would turn into SyntaxErrors, so they are silenced here.
@@ -79,54 +83,51 @@ def _precheck(path: str, text: str, budget: PythonBudget | None) -> tuple[Syntax
         return _precheck_quiet(path, text, budget)
 
 
-def _precheck_quiet(path: str, text: str, budget: PythonBudget | None) -> tuple[SyntaxProblem | None, bool]:
+def _precheck_quiet(path: str, text: str, budget: PythonBudget | None) -> tuple[SyntaxProblem | None, bool, CPythonView | None]:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PYTHON_BYTES:
-        return SyntaxProblem(path, f"not analysed: the module is {size} bytes, over the {MAX_PYTHON_BYTES}-byte limit for one Python module", 1, 1), False
+        return SyntaxProblem(path, f"not analysed: the module is {size} bytes, over the {MAX_PYTHON_BYTES}-byte limit for one Python module", 1, 1), False, None
     if budget is not None and size > budget.bytes:
-        return SyntaxProblem(path, f"not analysed: the bundle's Python modules exceed {MAX_BUNDLE_PYTHON_BYTES} bytes in all", 1, 1), False
+        return SyntaxProblem(path, f"not analysed: the bundle's Python modules exceed {MAX_BUNDLE_PYTHON_BYTES} bytes in all", 1, 1), False, None
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         problem = SyntaxProblem(path, exc.msg, exc.lineno or 1, exc.offset or 1)
         if exc.msg.startswith("too many"):  # nested parentheses / indentation levels / nested blocks
-            return problem, False
+            return problem, False, None
         # Maybe syntax newer than this interpreter (PEP 695/701) that libcst reads: let libcst
         # try, once the tokens show no shape that could crash or stall it.
-        return _token_precheck(path, text, budget, problem), False
+        return _token_precheck(path, text, budget, problem), False, None
     except ValueError as exc:  # "source code string cannot contain null bytes" on some versions
         line = text.count("\n", 0, max(text.find("\0"), 0)) + 1
         problem = SyntaxProblem(path, str(exc).splitlines()[0] if str(exc) else "invalid source", line, 1)
-        return _token_precheck(path, text, budget, problem), False
+        return _token_precheck(path, text, budget, problem), False, None
     except (RecursionError, MemoryError):
-        return SyntaxProblem(path, "too deeply nested for CPython's parser (it fails the same way when the module is run)", 1, 1), False
+        return SyntaxProblem(path, "too deeply nested for CPython's parser (it fails the same way when the module is run)", 1, 1), False, None
     nodes, depth, where = _measure(tree, MAX_PYTHON_NODES)
     if depth > MAX_NESTING:
-        return SyntaxProblem(path, f"not analysed: code nested more than {MAX_NESTING} levels deep", where, 1), True
+        return SyntaxProblem(path, f"not analysed: code nested more than {MAX_NESTING} levels deep", where, 1), True, None
     # libcst pays per line too (blank and comment lines are nodes of its tree, not of ast's).
     nodes += text.count("\n")
     if nodes > MAX_PYTHON_NODES:
-        return SyntaxProblem(path, f"not analysed: the module has more than {MAX_PYTHON_NODES} syntax nodes and lines", 1, 1), True
-    scope_problem = _scope_check(path, text)
+        return SyntaxProblem(path, f"not analysed: the module has more than {MAX_PYTHON_NODES} syntax nodes and lines", 1, 1), True, None
+    scope_problem, table = _scope_check(path, text)
     if scope_problem is not None:
-        return scope_problem, False
-    return _charge(path, budget, size, nodes), True
+        return scope_problem, False, None
+    return _charge(path, budget, size, nodes), True, CPythonView(tree, table)
 
 
-def _scope_check(path: str, text: str) -> SyntaxProblem | None:
+def _scope_check(path: str, text: str) -> tuple[SyntaxProblem | None, symtable.SymbolTable | None]:
     """CPython's scope errors, which `ast.parse` lets through but compiling (and so running)
     the module does not: `nonlocal` at module level, a name both parameter and global, ...
     `symtable` only builds symbol tables -- no bytecode, nothing run. libcst's ScopeProvider
     raises NotImplementedError on the first of these."""
-    import symtable
-
     try:
-        symtable.symtable(text, path, "exec")
+        return None, symtable.symtable(text, path, "exec")
     except SyntaxError as exc:
-        return SyntaxProblem(path, exc.msg, exc.lineno or 1, exc.offset or 1)
+        return SyntaxProblem(path, exc.msg, exc.lineno or 1, exc.offset or 1), None
     except (RecursionError, MemoryError, ValueError):
-        return SyntaxProblem(path, "too deeply nested for CPython's compiler (it fails the same way when the module is run)", 1, 1)
-    return None
+        return SyntaxProblem(path, "too deeply nested for CPython's compiler (it fails the same way when the module is run)", 1, 1), None
 
 
 #: In a module CPython rejects, longest logical line (in tokens) handed to libcst. Operator and

@@ -4,16 +4,15 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
-import libcst as cst
-from libcst.metadata import GlobalScope, MetadataWrapper, PositionProvider, ScopeProvider
 from packaging.specifiers import SpecifierSet
 from ruamel.yaml import YAML
 
-from reviewer_audit.bundle_index import BUILTIN_NAMES, bundle_index, library_specifier
+from reviewer_audit.bundle_index import bundle_index, library_specifier
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.facts import dotted_name, literal_string
 from reviewer_audit.findings import Related, Severity
 from reviewer_audit.library_knowledge import load_knowledge
+from reviewer_audit.name_resolution import unresolved_reads
 from reviewer_audit.pyproject_check import admits_any_in
 
 # --------------------------------------------------------------------------- RA904
@@ -102,77 +101,19 @@ class BundleCallArity(Rule):
 # --------------------------------------------------------------------------- RA905
 
 
-class _EvaluatedAnnotations(cst.CSTVisitor):
-    """Names inside annotations Python evaluates: parameters/returns of defs and module- or
-    class-level variable annotations (not local variable annotations)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.func_depth = 0
-        self.names: set[int] = set()
-        self.guarded: list[cst.CSTNode] = []  # try bodies that catch NameError
-        self.loops: list[cst.CSTNode] = []  # for/while statements
-
-    def visit_For(self, node: cst.For) -> None:
-        self.loops.append(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self.loops.append(node)
-
-    def _collect(self, ann: cst.Annotation | None) -> None:
-        if ann is None:
-            return
-        names = self.names
-
-        class _N(cst.CSTVisitor):
-            def visit_Name(self, node: cst.Name) -> None:
-                names.add(id(node))
-
-        ann.visit(_N())
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        p = node.params
-        for prm in (*p.posonly_params, *p.params, *p.kwonly_params):
-            self._collect(prm.annotation)
-        for prm in (p.star_arg, p.star_kwarg):
-            if isinstance(prm, cst.Param):
-                self._collect(prm.annotation)
-        self._collect(node.returns)
-        self.func_depth += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.func_depth -= 1
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if not self.func_depth:
-            self._collect(node.annotation)
-
-    def visit_Try(self, node: cst.Try) -> None:
-        for h in node.handlers:
-            names = []
-            if h.type is None:
-                names = ["Exception"]
-            elif isinstance(h.type, cst.Tuple):
-                names = [dotted_name(el.value) or "" for el in h.type.elements]
-            else:
-                names = [dotted_name(h.type) or ""]
-            if any(n in ("NameError", "Exception", "BaseException") for n in names):
-                self.guarded.append(node.body)
-                break
-
-
 class UndefinedName(Rule):
     """A name is read that is bound nowhere: not a builtin, not imported, not defined.
 
-    **What it does.** Resolves every name read in each module with libcst's `ScopeProvider`
-    (function, class, comprehension and global scopes, `global`/`nonlocal`, builtins). A read
-    that no scope binds is reported. Annotations are only judged where Python evaluates them
+    **What it does.** Resolves every name read in each module with CPython's own symbol table
+    (`reviewer_audit.name_resolution`: function, class, comprehension and global scopes,
+    `global`/`nonlocal`, walrus targets, match captures, builtins). A read that no scope binds
+    is reported, and so is a read that its own function or module binds only on a later line
+    (outside any loop). Annotations are only judged where Python evaluates them
     (parameter/return annotations and module/class-level variable annotations, and not at all
     under `from __future__ import annotations`); string annotations and local variable
     annotations are never evaluated. Modules with a star import of a module the audit cannot
     see, or writes through `globals()`, are skipped; reads inside a `try` that catches
-    `NameError`/`Exception` are skipped. ScopeProvider costs ~40 ms per generated module, so it
-    runs only on modules under 4,000 lines.
+    `NameError`/`Exception` are skipped.
 
     **Why is this bad?** The read raises `NameError` when it executes: at import for module-level
     code, when the function runs otherwise. A function whose name occurs nowhere else in the
@@ -188,7 +129,6 @@ class UndefinedName(Rule):
     topic = "exec"
     severity = Severity.blocker
     requirement = None
-    MAX_LINES = 4000
 
     VALID = [
         Case(files={"src/train.py": (
@@ -199,96 +139,53 @@ class UndefinedName(Rule):
         )}),
         Case(files={"src/train.py": "from torch.nn import *\nx = Linear(2, 2)\n"}, note="star import: unknown namespace"),
         Case(files={"src/train.py": "def f():\n    global G\n    G = 1\n\ndef g():\n    return G\n\nf(); g()\n"}),
+        Case(files={"src/train.py": "if (n := 3) > 2:\n    print(n)\nmatch n:\n    case [q, *rest]:\n        print(q, rest)\n"}, note="walrus and match bindings"),
+        Case(files={"src/train.py": "def f():\n    k = 1\n    def g():\n        nonlocal k\n        k += 1\n        return k\n    return g\n\nclass K:\n    vals = [1, 2]\n    doubled = [v * 2 for v in vals]\n\nf()\n"}, note="closures; a comprehension's first iterable runs in the class body"),
+        Case(files={"src/train.py": "def f():\n    for _ in range(2):\n        if _:\n            print(t)\n        t = 1\n\nf()\n"}, note="a loop may bind before the read"),
     ]
     INVALID = [
         Case(files={"src/train.py": "import torch\n\nx = np.zeros(3)\n"}, path="src/train.py", line=3),
         Case(files={"src/train.py": "def run(cfg):\n    return build(cfg)\n\nrun(1)\n"}, path="src/train.py", line=2),
         Case(files={"src/train.py": "def run(cfg: DictConfig):\n    return cfg\n\nrun(1)\n"}, path="src/train.py", line=1),
+        Case(files={"src/train.py": "class C:\n    a = 1\n\n    def m(self):\n        return a\n\nC().m()\n"}, path="src/train.py", line=5, note="class attributes are not in a method's scope"),
+        Case(files={"src/train.py": "x = compute()\n\ndef compute():\n    return 1\n"}, path="src/train.py", line=1, note="module code runs top to bottom"),
+        Case(files={"src/train.py": "def f():\n    print(x)\n    x = 1\n\nf()\n"}, path="src/train.py", line=2, note="UnboundLocalError"),
+        Case(files={"src/train.py": "class K:\n    vals = [1, 2]\n    pairs = [(a, b) for a in vals for b in vals]\n"}, path="src/train.py", line=3, note="only the first iterable is evaluated in the class body"),
     ]
 
     def check(self, ctx):
         idx = bundle_index(ctx)
         for mi in idx.modules.values():
-            if mi.open_reasons or len(mi.facts.lines) > self.MAX_LINES:
+            if mi.open_reasons or mi.facts.cpython is None:
                 continue
             yield from self._module(idx, mi)
 
     def _module(self, idx, mi):
-        tree = mi.facts.tree
-        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-        scopes = wrapper.resolve(ScopeProvider)
-        positions = wrapper.resolve(PositionProvider)
-        ann = _EvaluatedAnnotations()
-        tree.visit(ann)
-        future_annotations = any(i.module == "__future__" and i.name == "annotations" for i in mi.facts.imports)
-        guarded_spans = []
-        for body in ann.guarded:
-            r = positions.get(body)
-            if r is not None:
-                guarded_spans.append((r.start.line, r.end.line))
-        loops = [positions[n] for n in ann.loops if n in positions]
-        reported: set[tuple[str, int]] = set()
-        for scope in {s for s in scopes.values() if s is not None}:
-            for access in scope.accesses:
-                if access.referents:
-                    continue
-                node = access.node
-                if not isinstance(node, cst.Name):
-                    continue
-                name = node.value
-                if name in BUILTIN_NAMES or (name.startswith("__") and name.endswith("__")):
-                    continue
-                if access.is_type_hint:
-                    continue
-                if access.is_annotation and (future_annotations or id(node) not in ann.names):
-                    continue
-                pos = positions.get(node)
-                if pos is None:
-                    continue
-                line = pos.start.line
-                if any(a <= line <= b for a, b in guarded_spans):
-                    continue
-                if (name, line) in reported:
-                    continue
-                func = mi.facts.function_at(line)
-                qual = func.qualname if func is not None else None
-                if name in mi.facts.guarded_keys.get(qual, ()):
-                    continue  # `if "x" in locals(): use(x)`
-                enclosing = _enclosing(qual)
-                if name not in scope and (name in mi.module_names or any(name in mi.func_binds.get(q, ()) for q in enclosing)):
-                    continue  # bound where Python looks (match captures, walrus targets: libcst misses these)
-                if mi.bind_counts.get(name, 0) == 0:
-                    what = f"`{name}` is never imported or defined in {mi.path}"
-                    exc = "NameError"
-                elif name in scope:
-                    # bound in this very scope, but only after this read: UnboundLocalError,
-                    # unless a loop can run the assignment first
-                    if any(r.start.line <= line <= r.end.line for r in loops):
-                        continue
-                    lines = sorted(positions[a.node].start.line for a in scope[name] if getattr(a, "node", None) in positions)
-                    what = f"`{name}` is read before it is assigned{f' (line {lines[0]})' if lines else ''}"
-                    exc = "NameError" if isinstance(scope, GlobalScope) else "UnboundLocalError"
-                else:
-                    what = f"`{name}` is only assigned in another function's local scope, not where it is read"
-                    exc = "NameError"
-                reported.add((name, line))
-                severity = None
-                when = "at import time"
-                if func is not None:
-                    top = func.qualname.split(".")[0]
-                    when = f"when `{func.qualname}` runs"
-                    if not func.is_method and "." not in func.qualname and idx.mention_count(top) <= 1:
-                        severity = Severity.minor
-                        when = f"if `{func.qualname}` is ever called (nothing in the bundle calls it)"
-                yield self.hit(mi.path, line, f"{what}: {exc} {when}", column=pos.start.column + 1, severity=severity)
-
-
-def _enclosing(qual: str | None) -> list[str]:
-    """"a.b.c" -> ["a.b.c", "a.b", "a"]: the function and the scopes around it."""
-    if not qual:
-        return []
-    parts = qual.split(".")
-    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+        facts = mi.facts
+        for read in unresolved_reads(facts.cpython, facts.lines):
+            name, line = read.name, read.line
+            func = facts.function_at(line)
+            qual = func.qualname if func is not None else None
+            if name in facts.guarded_keys.get(qual, ()):
+                continue  # `if "x" in locals(): use(x)`
+            if read.kind == "before-assignment":
+                what = f"`{name}` is read before it is assigned (line {read.detail})"
+                exc = "NameError" if read.module_level else "UnboundLocalError"
+            elif read.detail is None:
+                what = f"`{name}` is never imported or defined in {mi.path}"
+                exc = "NameError"
+            else:
+                what = f"`{name}` is only bound in {read.detail}, not where it is read"
+                exc = "NameError"
+            severity = None
+            when = "at import time"
+            if func is not None:
+                top = func.qualname.split(".")[0]
+                when = f"when `{func.qualname}` runs"
+                if not func.is_method and "." not in func.qualname and idx.mention_count(top) <= 1:
+                    severity = Severity.minor
+                    when = f"if `{func.qualname}` is ever called (nothing in the bundle calls it)"
+            yield self.hit(mi.path, line, f"{what}: {exc} {when}", column=read.column, severity=severity)
 
 
 # --------------------------------------------------------------------------- RA906
