@@ -47,7 +47,9 @@ class _FieldOrderRecorder(cst.CSTVisitor):
 
 
 def _holds_node(value: object) -> bool:
-    return isinstance(value, cst.CSTNode) or (isinstance(value, (list, tuple)) and any(isinstance(v, cst.CSTNode) for v in value))
+    if isinstance(value, (list, tuple)):
+        return any(_is_node_type(type(v)) for v in value)
+    return _is_node_type(type(value))
 
 
 def _empty(value: object) -> bool:
@@ -86,27 +88,38 @@ class Walker:
     """Base class for read-only visitors; call `walk(tree)` instead of `tree.visit(self)`."""
 
     def __init__(self) -> None:
-        # node type -> (visit hook, leave hook, {field: (visit hook, leave hook)})
-        self._hooks: dict[type, tuple[_NodeHook | None, _NodeHook | None, dict[str, tuple]]] = {}
+        # node type -> (visit hook, leave hook, {field: (visit hook, leave hook)} or None)
+        self._hooks: dict[type, tuple[_NodeHook | None, _NodeHook | None, dict[str, tuple] | None]] = {}
+        # the dispatch is inlined in `walk` unless a subclass overrides on_visit / on_leave
+        self._own_on_visit = type(self).on_visit is not Walker.on_visit
+        self._own_on_leave = type(self).on_leave is not Walker.on_leave
 
     def walk(self, node: cst.CSTNode) -> None:
         """Visit `node` and its descendants (pre-order; `leave` after the children)."""
-        if self.on_visit(node) is not False:
-            hooks = self._hooks_for(type(node))[2]
+        visit, leave, per_field = self._hooks.get(type(node)) or self._hooks_for(type(node))
+        if self._own_on_visit:
+            descend = self.on_visit(node) is not False
+        else:
+            descend = visit is None or visit(node) is not False
+        if descend:
             for name in field_order(node):
-                visit_field, leave_field = hooks.get(name, (None, None))
-                if visit_field is not None:
-                    visit_field(node)
+                field_hooks = per_field.get(name) if per_field else None
+                if field_hooks and field_hooks[0] is not None:
+                    field_hooks[0](node)
                 value = getattr(node, name, None)
-                if isinstance(value, cst.CSTNode):
-                    self.walk(value)
-                elif isinstance(value, (list, tuple)):
+                kind = type(value)
+                if kind is list or kind is tuple:
                     for child in value:
-                        if isinstance(child, cst.CSTNode):
+                        if _is_node_type(type(child)):
                             self.walk(child)
-                if leave_field is not None:
-                    leave_field(node)
-        self.on_leave(node)
+                elif value is not None and _is_node_type(kind):
+                    self.walk(value)
+                if field_hooks and field_hooks[1] is not None:
+                    field_hooks[1](node)
+        if self._own_on_leave:
+            self.on_leave(node)
+        elif leave is not None:
+            leave(node)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         """Dispatch to `visit_<Node>`; children are skipped only if it returns False."""
@@ -128,8 +141,19 @@ class Walker:
             fields = {n[len(visit_prefix):] for n in names if n.startswith(visit_prefix)}
             fields |= {n[len(leave_prefix):] for n in names if n.startswith(leave_prefix)}
             per_field = {f: (getattr(self, visit_prefix + f, None), getattr(self, leave_prefix + f, None)) for f in fields}
-            hooks = self._hooks[node_type] = (getattr(self, f"visit_{name}", None), getattr(self, f"leave_{name}", None), per_field)
+            hooks = self._hooks[node_type] = (getattr(self, f"visit_{name}", None), getattr(self, f"leave_{name}", None), per_field or None)
         return hooks
+
+
+#: type -> is it a libcst node class (CSTNode is an ABC, and isinstance on an ABC is slow)
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node_type(kind: type) -> bool:
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 _METHOD_NAMES: dict[type, frozenset[str]] = {}
