@@ -22,6 +22,7 @@ from reviewer_audit.bundle import Bundle
 from reviewer_audit.context import AuditContext
 from reviewer_audit.engine import run_rules, select_rules
 from reviewer_audit.findings import Finding, Severity
+from reviewer_audit.gc_policy import fewer_collections
 from reviewer_audit.report_models import AuditReport
 from reviewer_audit.spec import AuditSpec, default_spec, spec_for_transcript
 from reviewer_audit.verdict import ReviewerVerdict, agreement, criterion_table, match_claims, tool_verdict
@@ -34,6 +35,11 @@ def audit_transcript(
     ignore: Iterable[str] = (),
 ) -> AuditReport:
     """Parse a reviewer transcript, re-check its prompt's criteria, diff against its verdict."""
+    with fewer_collections():
+        return _audit_transcript(path, fail_on, select, ignore)
+
+
+def _audit_transcript(path, fail_on, select, ignore) -> AuditReport:
     from reviewer_audit.transcript import load_transcript
 
     started = time.perf_counter()
@@ -67,6 +73,11 @@ def check_bundle(
 ) -> AuditReport:
     """Check a generated-code bundle (directory, JSON file, or `Bundle`) against a spec
     (default: the newest known prompt version)."""
+    with fewer_collections():
+        return _check_bundle(path, spec, fail_on, select, ignore, runs)
+
+
+def _check_bundle(path, spec, fail_on, select, ignore, runs) -> AuditReport:
     started = time.perf_counter()
     bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
     spec = spec or default_spec()

@@ -260,8 +260,11 @@ def report_cmd(
 
 def main() -> None:
     """Console entry point: typer app with input errors mapped to one line and exit 2."""
+    from reviewer_audit.gc_policy import fewer_collections
+
     try:
-        app()
+        with fewer_collections():  # also spans the lazy imports of the audit machinery
+            app()
     except InputError as exc:  # pragma: no cover - commands catch their own
         sys.stderr.write(f"reviewer-audit: {exc}\n")
         sys.exit(EXIT_ERROR)
