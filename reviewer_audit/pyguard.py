@@ -120,8 +120,9 @@ def _precheck_quiet(path: str, text: str, budget: PythonBudget | None) -> tuple[
 def _scope_check(path: str, text: str) -> tuple[SyntaxProblem | None, symtable.SymbolTable | None]:
     """CPython's scope errors, which `ast.parse` lets through but compiling (and so running)
     the module does not: `nonlocal` at module level, a name both parameter and global, ...
-    `symtable` only builds symbol tables -- no bytecode, nothing run. libcst's ScopeProvider
-    raises NotImplementedError on the first of these."""
+    `symtable` only builds symbol tables -- no bytecode, nothing run. The table is kept with
+    the module's facts (`CPythonView`): name resolution (RA905) asks it which names each scope
+    binds."""
     try:
         return None, symtable.symtable(text, path, "exec")
     except SyntaxError as exc:
