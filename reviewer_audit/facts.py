@@ -1,7 +1,7 @@
 """Facts about each Python module, extracted once with libcst and shared by every rule.
 
 Parsing is the expensive part of an audit, so each module is parsed exactly once, its node
-positions are computed once (`cst_positions.node_ranges`, PositionProvider's ranges at a third
+positions are computed once (`cst_positions.node_ranges`, PositionProvider's ranges at a quarter
 of the cost), and it is walked once by `_FactCollector` (a `cst_walk.Walker`, which does not
 rebuild nodes as `CSTNode.visit` does). The collector records generic,
 rule-agnostic facts -- imports, definitions with signatures, every call with its dotted callee,

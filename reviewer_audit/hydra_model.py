@@ -222,12 +222,11 @@ class _IndexVisitor(Walker):
         fn = self.fn
         rec = _Assign(node.target, cst.Name("__loop__"), 0)
         self.index.assigns.setdefault(fn, []).append(rec)
-        iter_pos = self._pos(node.iter)
+        iter_pos = self._pos(node.iter)  # a loop is placed where its iterable is
 
-        def apply(pos: Pos, rec=rec, node=node, fn=fn) -> None:
-            pos = iter_pos
-            rec.line = pos.line
-            self.index.fors.append((node, pos, fn))
+        def apply(_owner_pos: Pos, rec=rec, node=node, fn=fn) -> None:
+            rec.line = iter_pos.line
+            self.index.fors.append((node, iter_pos, fn))
 
         self._open(apply, node)
 

@@ -51,7 +51,10 @@ class UnresolvedRead:
 def unresolved_reads(view: CPythonView, lines: list[str]) -> list[UnresolvedRead]:
     """Every unresolved name read of the module, in source order, one per (name, line)."""
     walk = _Walk(view)
-    walk.body(view.tree.body, view.symbols)
+    try:
+        walk.body(view.tree.body, view.symbols)
+    except RecursionError:  # deeper than the pre-check's nesting limit lets through: no verdict
+        return []
     out: dict[tuple[str, int], UnresolvedRead] = {}
     for read in walk.judge():
         out.setdefault((read.name, read.line), _with_char_column(read, lines))
