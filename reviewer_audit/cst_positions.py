@@ -1,19 +1,20 @@
-"""Source positions of every libcst node, the same as `libcst.metadata.PositionProvider`'s, at about a
-quarter of the cost.
+"""Source positions of every libcst node, the same as `libcst.metadata.PositionProvider`'s, at
+about a quarter of the cost.
 
 Why: `PositionProvider` generates the module's code once and, for every node, builds
 `CodePosition`/`CodeRange` objects and splits every token with a regular expression. On a
 generated bundle that was the single largest cost of an audit (about 70 ms of 110 ms of
-libcst work). This records the same ranges as plain tuples, checks tokens for line breaks with
-`in` before splitting. The code generation driving it is
-libcst's own (`Module._codegen` with a `CodegenState`, as `PositionProvider` does), so the
-rules for which whitespace a node owns stay libcst's; `tests/test_cst_fast.py` checks the
-ranges against `PositionProvider` on every module of the corpus.
+libcst work). This records the same ranges as plain tuples and checks tokens for line breaks
+with `in` before splitting. The code generation driving it is libcst's own
+(`Module._codegen` with a `CodegenState`, as `PositionProvider` does), so the rules for which
+whitespace a node owns stay libcst's; `tests/test_cst_fast.py` checks the ranges against
+`PositionProvider` on every module of the corpus.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
