@@ -8,8 +8,9 @@ Measures
 - per-transcript audit time in-process (`audit_transcript`): median and p95;
 - corpus throughput (transcripts/s) of the report machinery with --jobs 1 and --jobs 2;
 - one `reviewer-audit audit-review SEED` as a whole process (start-up included), median of N;
-- per-transcript time vs bundle bytes: least-squares slope and Pearson r, to show the cost
-  is linear in the size of the code under audit;
+- per-transcript time vs bundle bytes: least-squares slope and Pearson r, and the same per
+  module for the part that depends on code size (pre-check, parse, positions, facts), to show
+  the cost is linear in the size of the code under audit;
 - two floors the audit cannot go under, for comparison: `libcst.parse_module` alone of every
   module (in-process, per transcript), and a process that only imports libcst and parses a
   seed's modules.
@@ -86,6 +87,29 @@ def throughput(files: list[Path], jobs: int) -> tuple[float, float]:
     rows = audit_corpus(files, jobs=jobs)
     wall = time.perf_counter() - started
     return wall, len(rows) / wall if wall else float("nan")
+
+
+def per_module(files: list[Path]) -> tuple[list[float], list[int]]:
+    """ms to pre-check, parse, position and collect the facts of each corpus module, with its
+    size: the part of an audit that grows with the code (Hydra's cost grows with the runs)."""
+    from reviewer_audit.errors import InputError
+    from reviewer_audit.gc_policy import fewer_collections
+    from reviewer_audit.pyguard import analyse
+    from reviewer_audit.transcript import load_transcript
+
+    times, sizes = [], []
+    for f in files:
+        try:
+            modules = [(p, b.text) for p, b in load_transcript(f).bundle.files.items() if p.endswith(".py")]
+        except InputError:
+            continue
+        for path, text in modules:
+            with fewer_collections():
+                started = time.perf_counter()
+                analyse(path, text)
+                times.append((time.perf_counter() - started) * 1000)
+            sizes.append(len(text.encode()))
+    return times, sizes
 
 
 def libcst_parse_only(files: list[Path]) -> list[float]:
@@ -165,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             slope, intercept, r = least_squares([s / 1000 for s in sizes], times)
             table.append(("time vs bundle size: slope", f"{slope:.2f} ms per KB (intercept {intercept:.0f} ms)"))
             table.append(("time vs bundle size: Pearson r", f"{r:.3f}  (bundles {min(sizes) / 1000:.0f}-{max(sizes) / 1000:.0f} KB)"))
+            module_times, module_sizes = per_module(files)
+            slope, intercept, r = least_squares([s / 1000 for s in module_sizes], module_times)
+            table.append(("per module, parse + facts vs size: slope", f"{slope:.2f} ms per KB (intercept {intercept:.1f} ms, {len(module_times)} modules)"))
+            table.append(("per module, parse + facts vs size: Pearson r", f"{r:.3f}  (modules {min(module_sizes) / 1000:.1f}-{max(module_sizes) / 1000:.0f} KB)"))
             floor = libcst_parse_only(files)
             table.append(("floor: libcst.parse_module alone, median", f"{statistics.median(floor):.0f} ms per transcript (p95 {percentile(floor, 95):.0f} ms)"))
         except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not fail
