@@ -112,8 +112,9 @@ class UndefinedName(Rule):
     (parameter/return annotations and module/class-level variable annotations, and not at all
     under `from __future__ import annotations`); string annotations and local variable
     annotations are never evaluated. Modules with a star import of a module the audit cannot
-    see, or writes through `globals()`, are skipped; reads inside a `try` that catches
-    `NameError`/`Exception` are skipped.
+    see, or writes through `globals()`, are skipped, and so are modules this interpreter's
+    parser rejects but libcst reads (syntax newer than the running Python); reads inside a
+    `try` that catches `NameError`/`Exception` are skipped.
 
     **Why is this bad?** The read raises `NameError` when it executes: at import for module-level
     code, when the function runs otherwise. A function whose name occurs nowhere else in the
