@@ -138,7 +138,7 @@ def libcst_parse_only(files: list[Path]) -> list[float]:
 
 def cli_command() -> list[str]:
     """The installed console script itself (next to this interpreter), not a version-manager
-    shim in front of it: pyenv's shim alone adds 0.1-0.3 s to every call."""
+    shim in front of it: pyenv's shim alone adds about 0.1 s to every call."""
     exe = Path(sys.executable).with_name("reviewer-audit")
     if exe.exists():
         return [str(exe)]
