@@ -413,9 +413,6 @@ class HydraModel:
             self._indexes[mod.path] = idx
         return idx
 
-    def pos_of(self, mod: ModuleFacts, node: cst.CSTNode) -> Pos | None:
-        return mod.pos_of(node)
-
     # ------------------------------------------------------------------ entry points
 
     @property

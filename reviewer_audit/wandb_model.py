@@ -124,13 +124,7 @@ class ModuleIndex:
         return self.call_ctx.get(id(call.node)) or CallCtx(call.function, False, False, frozenset())
 
     def pos_of(self, node: cst.CSTNode | None, default: Pos | None = None) -> Pos | None:
-        """Where `node` starts: calls from the facts, anything else from the module's shared
-        position map."""
-        if node is None:
-            return default
-        call = self.calls_by_id.get(id(node))
-        if call is not None:
-            return call.pos
+        """Where `node` starts, from the module's shared position map."""
         return self.facts.pos_of(node) or default
 
     def unpacked_values(self, name: str, qual: str | None) -> list[tuple[cst.BaseExpression, str | None]] | None:
