@@ -339,8 +339,7 @@ class _FactCollector(Walker):
 
     # ---- positions
     def _pos(self, node: cst.CSTNode) -> Pos:
-        line, column = self.facts.ranges[id(node)][:2]
-        return Pos(line, column + 1)
+        return self.facts.pos_of(node)
 
     @property
     def _function(self) -> str | None:
@@ -378,7 +377,7 @@ class _FactCollector(Walker):
         for d in node.decorators:
             decorators.append(dotted_name(d.decorator.func) if isinstance(d.decorator, cst.Call) else dotted_name(d.decorator))
         stub, raises = _stub_kind(node)
-        end = self.facts.ranges[id(node)][2]
+        end = self.facts.end_line_of(node)
         self.facts.functions[qual] = FunctionFact(
             name=node.name.value, qualname=qual, params=params, decorators=decorators, pos=self._pos(node),
             end_line=end, is_method=is_method and not is_static, is_stub=stub, raises_not_implemented=raises, node=node,
