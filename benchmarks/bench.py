@@ -61,8 +61,8 @@ def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float, float
 
 def per_transcript(files: list[Path]) -> tuple[list[float], list[int], int]:
     from reviewer_audit.api import audit_transcript
-    from reviewer_audit.errors import InputError
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.ingest.transcript import load_transcript
 
     audit_transcript(files[0])  # warm imports and caches outside the measurement
     times, sizes, failed = [], [], 0
@@ -81,7 +81,7 @@ def per_transcript(files: list[Path]) -> tuple[list[float], list[int], int]:
 
 
 def throughput(files: list[Path], jobs: int) -> tuple[float, float]:
-    from reviewer_audit.corpus import audit_corpus
+    from reviewer_audit.corpus.report import audit_corpus
 
     started = time.perf_counter()
     rows = audit_corpus(files, jobs=jobs)
@@ -92,10 +92,10 @@ def throughput(files: list[Path], jobs: int) -> tuple[float, float]:
 def per_module(files: list[Path]) -> tuple[list[float], list[int]]:
     """ms to pre-check, parse, position and collect the facts of each corpus module, with its
     size: the part of an audit that grows with the code (Hydra's cost grows with the runs)."""
-    from reviewer_audit.errors import InputError
-    from reviewer_audit.gc_policy import fewer_collections
-    from reviewer_audit.pyguard import analyse
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.pipeline.gc_policy import fewer_collections
+    from reviewer_audit.program.pyguard import analyse
+    from reviewer_audit.ingest.transcript import load_transcript
 
     times, sizes = [], []
     for f in files:
@@ -117,8 +117,8 @@ def libcst_parse_only(files: list[Path]) -> list[float]:
     libcst-based audit."""
     import libcst
 
-    from reviewer_audit.errors import InputError
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.ingest.transcript import load_transcript
 
     times = []
     for f in files:
@@ -160,7 +160,7 @@ _PARSE_ONLY = "import json, sys, libcst\nfor text in json.load(sys.stdin):\n    
 
 
 def seed_modules(seed: Path) -> str:
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.transcript import load_transcript
 
     return json.dumps([f.text for p, f in load_transcript(seed).bundle.files.items() if p.endswith(".py")])
 

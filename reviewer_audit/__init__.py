@@ -1,7 +1,7 @@
 """reviewer-audit: re-check LLM code reviews of generated experiment code statically.
 
 The public Python API is re-exported lazily so that `import reviewer_audit` stays cheap
-for the command line (see `reviewer_audit.api`).
+for the command line (see `reviewer_audit.pipeline.audit`).
 """
 from __future__ import annotations
 

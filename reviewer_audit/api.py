@@ -1,6 +1,6 @@
-"""The public Python API: audit a transcript, check a bundle.
+"""The public Python API: audit a transcript, check a bundle, report over a corpus.
 
-    from reviewer_audit import audit_transcript, check_bundle
+    from reviewer_audit import audit_transcript, check_bundle, audit_corpus
     report = audit_transcript("fixtures/seed_002_fwlora_o3_ready.txt")
     report.agreement            # 'reviewer_false_positive'
     report = check_bundle("fixtures/clean_bundle")
@@ -8,128 +8,24 @@
     corpus = audit_corpus(["fixtures/"], jobs=2)
     corpus.aggregates.agreement.kappa
 
-The first two return an `AuditReport` (see `reviewer_audit.report_models`), `audit_corpus` a
-`CorpusReport` (see `reviewer_audit.corpus`); they raise `InputError` on input the tool cannot
-read. Nothing here imports, executes or installs the audited code.
+The first two return an `AuditReport` (`reviewer_audit.verdict.report`), `audit_corpus` a
+`CorpusReport` (`reviewer_audit.corpus.report`); all raise `InputError` on input the tool cannot
+read. This module only re-exports: the work lives in the layers below it.
 """
 from __future__ import annotations
 
-import time
-from pathlib import Path
-from typing import Iterable
+from reviewer_audit.engine.findings import Severity
+from reviewer_audit.pipeline.audit import audit_transcript, check_bundle, load_bundle
 
-from reviewer_audit.bundle import Bundle
-from reviewer_audit.context import AuditContext
-from reviewer_audit.engine import run_rules, select_rules
-from reviewer_audit.findings import Finding, Severity
-from reviewer_audit.gc_policy import fewer_collections
-from reviewer_audit.report_models import AuditReport
-from reviewer_audit.spec import AuditSpec, default_spec, spec_for_transcript
-from reviewer_audit.verdict import ReviewerVerdict, agreement, criterion_table, match_claims, tool_verdict
-
-
-def audit_transcript(
-    path: str | Path,
-    fail_on: Severity | str = Severity.major,
-    select: Iterable[str] = (),
-    ignore: Iterable[str] = (),
-) -> AuditReport:
-    """Parse a reviewer transcript, re-check its prompt's criteria, diff against its verdict."""
-    with fewer_collections():
-        return _audit_transcript(path, fail_on, select, ignore)
-
-
-def _audit_transcript(path, fail_on, select, ignore) -> AuditReport:
-    from reviewer_audit.transcript import load_transcript
-
-    started = time.perf_counter()
-    transcript = load_transcript(path)
-    parsed = time.perf_counter()
-    spec = spec_for_transcript(transcript)
-    ctx = AuditContext(transcript.bundle, spec, transcript.runs, transcript)
-    fail_on = Severity(fail_on)
-    report = _audit(ctx, fail_on, select, ignore, kind="transcript", source=str(path))
-    reviewer = ReviewerVerdict(ready=transcript.verdict.ready, issue=transcript.verdict.issue, model=transcript.llm_name)
-    claims, missed = match_claims(reviewer.issue, report.findings, fail_on)
-    report.llm_name = transcript.llm_name
-    report.reviewer_verdict = reviewer
-    report.agreement = agreement(reviewer.ready, report.tool_verdict.ready)
-    report.claims = claims
-    report.missed = missed
-    report.criteria = criterion_table(spec, report.findings, reviewer.ready, claims, fail_on)
-    report.run_ids = [r.run_id for r in transcript.runs]
-    report.timings_ms["parse"] = round((parsed - started) * 1000, 2)
-    report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
-    return report
-
-
-def check_bundle(
-    path: str | Path | Bundle,
-    spec: AuditSpec | None = None,
-    fail_on: Severity | str = Severity.major,
-    select: Iterable[str] = (),
-    ignore: Iterable[str] = (),
-    runs=None,
-) -> AuditReport:
-    """Check a generated-code bundle (directory, JSON file, or `Bundle`) against a spec
-    (default: the newest known prompt version)."""
-    with fewer_collections():
-        return _check_bundle(path, spec, fail_on, select, ignore, runs)
-
-
-def _check_bundle(path, spec, fail_on, select, ignore, runs) -> AuditReport:
-    started = time.perf_counter()
-    bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
-    spec = spec or default_spec()
-    ctx = AuditContext(bundle, spec, runs)
-    fail_on = Severity(fail_on)
-    report = _audit(ctx, fail_on, select, ignore, kind="bundle", source=bundle.source)
-    report.criteria = criterion_table(spec, report.findings, None, [], fail_on)
-    report.run_ids = [r.run_id for r in ctx.run_files]
-    report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
-    return report
+__all__ = ["audit_corpus", "audit_transcript", "check_bundle", "load_bundle"]
 
 
 def audit_corpus(paths, fail_on: Severity | str = Severity.major, jobs: int | None = None, pattern: str = "*.txt"):
     """Audit every transcript under `paths` (in parallel across `jobs` processes) and aggregate:
     agreement and kappa, reviewer false positives, unsupported claims, per-criterion rates."""
-    from reviewer_audit import corpus
+    from reviewer_audit.corpus import report as corpus
 
     files = corpus.find_transcripts(paths, pattern)
     fail_on = Severity(fail_on).value
     rows = corpus.audit_corpus(files, fail_on=fail_on, jobs=jobs)
     return corpus.build_report(rows, fail_on=fail_on, inputs=list(paths))
-
-
-def load_bundle(path: Path) -> Bundle:
-    """A directory is a generated repository; a file is a JSON bundle."""
-    from reviewer_audit.errors import InputError
-
-    if path.is_dir():
-        return Bundle.from_directory(path)
-    if not path.exists():
-        raise InputError(path, "no such file or directory")
-    return Bundle.from_json_file(path)
-
-
-def _audit(ctx: AuditContext, fail_on: Severity, select, ignore, kind: str, source: str) -> AuditReport:
-    from reviewer_audit.errors import InputError
-    from reviewer_audit.limits import MAX_RUN_CONFIGS
-
-    # Checked before any rule runs: rules compose the Hydra config once per run and more.
-    if len(ctx.run_files) > MAX_RUN_CONFIGS:
-        raise InputError(source, f"{len(ctx.run_files)} run configs, more than the limit of {MAX_RUN_CONFIGS}")
-    rules = select_rules(select, ignore)
-    result = run_rules(ctx, rules)
-    findings: list[Finding] = result.findings
-    return AuditReport(
-        kind=kind,
-        source=source,
-        prompt_version=ctx.spec.version,
-        family=ctx.spec.family,
-        tool_verdict=tool_verdict(findings, fail_on),
-        findings=findings,
-        rules_run=sorted(result.timings),
-        rules_skipped=result.skipped,
-        timings_ms={code: round(t * 1000, 3) for code, t in result.timings.items()},
-    )

@@ -13,7 +13,7 @@ from typing import List, Optional
 
 import typer
 
-from reviewer_audit.errors import InputError
+from reviewer_audit.ingest.errors import InputError
 
 app = typer.Typer(
     name="reviewer-audit",
@@ -68,7 +68,7 @@ def parse_cmd(
 
     Example: reviewer-audit parse fixtures/seed_000_glora_o3_not_ready.txt --format json
     """
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.transcript import load_transcript
 
     try:
         transcript = load_transcript(file)
@@ -144,7 +144,7 @@ def check_cmd(
 
       reviewer-audit check run.txt --fail-on blocker --ignore RA1 --output github
     """
-    from reviewer_audit.checking import run_check
+    from reviewer_audit.gate.check import run_check
     from reviewer_audit.output import parse_targets, write_outputs
 
     try:
@@ -183,7 +183,7 @@ def rules_cmd(
 
     Example: reviewer-audit rules
     """
-    from reviewer_audit.engine import all_rules
+    from reviewer_audit.rules import all_rules
 
     rules = all_rules()
     if format is TextOrJson.json:
@@ -205,7 +205,7 @@ def rule_cmd(code: str = typer.Argument(..., help="A rule code, e.g. RA801.")) -
 
     Example: reviewer-audit rule RA801
     """
-    from reviewer_audit.engine import rule_by_code
+    from reviewer_audit.rules import rule_by_code
 
     rule = rule_by_code(code)
     if rule is None:
@@ -249,18 +249,22 @@ def report_cmd(
 
       reviewer-audit report --merge shard1.jsonl shard2.jsonl --format markdown
     """
-    from reviewer_audit.corpus import run_report
+    from reviewer_audit.corpus.report import collect
+    from reviewer_audit.output.corpus_report import check_target, emit
+    from reviewer_audit.output.report_text import progress
 
     try:
-        run_report(paths, fmt=format.value, output=output, jobs=jobs, pattern=glob, jsonl=jsonl, merge=merge,
-                   fail_on=fail_on.value if fail_on else None)
+        check_target(format.value, output)
+        report = collect(paths, jobs=jobs, pattern=glob, jsonl=jsonl, merge=merge,
+                         fail_on=fail_on.value if fail_on else None, progress=None if merge else progress)
+        emit(report, format.value, output)
     except InputError as exc:
         raise _fail(str(exc))
 
 
 def main() -> None:
     """Console entry point: typer app with input errors mapped to one line and exit 2."""
-    from reviewer_audit.gc_policy import fewer_collections
+    from reviewer_audit.pipeline.gc_policy import fewer_collections
 
     try:
         with fewer_collections():  # also spans the lazy imports of the audit machinery

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Iterable
 
 from reviewer_audit.engine import Rule
 
@@ -29,4 +30,27 @@ def _discover() -> list[type[Rule]]:
     return sorted(found.values(), key=lambda r: r.code)
 
 
+def all_rules() -> list[type[Rule]]:
+    return list(RULES)
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    return next((r for r in RULES if r.code == code.upper()), None)
+
+
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[type[Rule]]:
+    """Ruff-style selection by code or prefix: `--select RA6 --ignore RA603`."""
+    select = [s.upper() for s in select]
+    ignore = [s.upper() for s in ignore]
+    out = []
+    for r in RULES:
+        if select and not any(r.code.startswith(s) for s in select):
+            continue
+        if any(r.code.startswith(s) for s in ignore):
+            continue
+        out.append(r)
+    return out
+
+
+#: Every rule, sorted by code (rule modules may import the functions above while this runs).
 RULES: list[type[Rule]] = _discover()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.findings import Severity
+from reviewer_audit.engine.findings import Severity
 
 #: Text that marks unfinished or elided code in generated bundles.
 PLACEHOLDER_TEXT = re.compile(

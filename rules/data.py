@@ -4,8 +4,8 @@ from __future__ import annotations
 import libcst as cst
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.facts import dotted_name, literal_string, string_values
-from reviewer_audit.findings import Severity
+from reviewer_audit.program.facts import dotted_name, literal_string, string_values
+from reviewer_audit.engine.findings import Severity
 
 LABEL_NAMES = ("label", "labels")
 

@@ -2,7 +2,7 @@
 and the independence of evaluation from main.py/train.py.
 
 Shared facts (history/summary reads, argparse/Hydra command-line model, file-name templates,
-summary copies and where they are dumped) come from `reviewer_audit.wandb_model`.
+summary copies and where they are dumped) come from `reviewer_audit.program.wandb_model`.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import re
 import libcst as cst
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.facts import FunctionFact, fstring_template, literal_string
-from reviewer_audit.findings import Related, Severity
-from reviewer_audit.wandb_model import cli_model, knowledge_entry, path_templates, summary_copies, wandb_model
+from reviewer_audit.program.facts import FunctionFact, fstring_template, literal_string
+from reviewer_audit.engine.findings import Related, Severity
+from reviewer_audit.program.wandb_model import cli_model, knowledge_entry, path_templates, summary_copies, wandb_model
 
 # ----------------------------------------------------------------------------- case material
 

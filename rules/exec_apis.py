@@ -7,13 +7,13 @@ from importlib import resources
 from packaging.specifiers import SpecifierSet
 from ruamel.yaml import YAML
 
-from reviewer_audit.bundle_index import bundle_index, library_specifier
+from reviewer_audit.program.bundle_index import bundle_index, library_specifier
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.facts import dotted_name, literal_string
-from reviewer_audit.findings import Related, Severity
-from reviewer_audit.library_knowledge import load_knowledge
-from reviewer_audit.name_resolution import unresolved_reads
-from reviewer_audit.pyproject_check import admits_any_in
+from reviewer_audit.program.facts import dotted_name, literal_string
+from reviewer_audit.engine.findings import Related, Severity
+from reviewer_audit.knowledge.library import load_knowledge
+from reviewer_audit.program.name_resolution import unresolved_reads
+from reviewer_audit.knowledge.versions import admits_any_in
 
 # --------------------------------------------------------------------------- RA904
 
@@ -105,7 +105,7 @@ class UndefinedName(Rule):
     """A name is read that is bound nowhere: not a builtin, not imported, not defined.
 
     **What it does.** Resolves every name read in each module with CPython's own symbol table
-    (`reviewer_audit.name_resolution`: function, class, comprehension and global scopes,
+    (`reviewer_audit.program.name_resolution`: function, class, comprehension and global scopes,
     `global`/`nonlocal`, walrus targets, match captures, builtins). A read that no scope binds
     is reported, and so is a read that its own function or module binds only on a later line
     (outside any loop). Annotations are only judged where Python evaluates them

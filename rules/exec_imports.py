@@ -1,9 +1,9 @@
 """Execution blockers in imports (RA902-RA903): a module the run imports does not exist."""
 from __future__ import annotations
 
-from reviewer_audit.bundle_index import STDLIB, bundle_index, declared_deps, import_name_data
+from reviewer_audit.program.bundle_index import STDLIB, bundle_index, declared_deps, import_name_data
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.findings import Related, Severity
+from reviewer_audit.engine.findings import Related, Severity
 
 _PYPROJECT = """[project]
 name = "exp"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.findings import Severity
+from reviewer_audit.engine.findings import Severity
 
 _POETRY_TABLE = """[build-system]
 requires = ["setuptools>=42", "wheel"]
@@ -56,7 +56,7 @@ class PyprojectInvalid(Rule):
     """pyproject.toml is not valid TOML / PEP 621 metadata, or declares no installable dependencies.
 
     **What it does.** Runs the bundle's `pyproject.toml` through the TOML parser and the
-    PEP 517/518/621 JSON Schemas of validate-pyproject (via `reviewer_audit.pyproject_check`)
+    PEP 517/518/621 JSON Schemas of validate-pyproject (via `reviewer_audit.program.pyproject_check`)
     and reports every problem at its line: TOML syntax errors, a Poetry-style
     `[project.dependencies]` *table* where PEP 621 requires an array of PEP 508 strings, a missing
     `[project]` table (Poetry-only projects), dependencies declared only under

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.findings import Severity
+from reviewer_audit.engine.findings import Severity
 
 _SEVEN = {
     "src/train.py": "def train(cfg):\n    return cfg\n",

@@ -1,9 +1,9 @@
 """Hydra and configuration rules: entry points, run-config composition, and the keys code reads.
 
-Every check here asks Hydra itself (through `reviewer_audit.hydra_compose`) what config a run
+Every check here asks Hydra itself (through `reviewer_audit.program.hydra_compose`) what config a run
 receives, then compares the code's `cfg.*` reads and writes against it. The shared model --
 entry points, compositions per run, which name holds which part of the config -- lives in
-`reviewer_audit.hydra_model`.
+`reviewer_audit.program.hydra_model`.
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import re
 import libcst as cst
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.facts import dotted_name
-from reviewer_audit.findings import Related, Severity
-from reviewer_audit.hydra_model import HYDRA_MODULES, View, chain_text, hydra_model, iter_config_chains, walk
+from reviewer_audit.program.facts import dotted_name
+from reviewer_audit.engine.findings import Related, Severity
+from reviewer_audit.program.hydra_model import HYDRA_MODULES, View, chain_text, hydra_model, iter_config_chains, walk
 
 # --------------------------------------------------------------------------- case fixtures
 
@@ -651,7 +651,7 @@ class ConfigNodeInOverride(Rule):
     INVALID = [Case(files={"src/main.py": _main(_SPAWN.replace("{arg}", 'f"run={cfg.run}"')), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=5)]
 
     def check(self, ctx):
-        from reviewer_audit.hydra_compose import parse_override
+        from reviewer_audit.program.hydra_compose import parse_override
 
         model = hydra_model(ctx)
         tokens = model.child_tokens() or []
@@ -736,7 +736,7 @@ class ChildOverrideInvalid(Rule):
     ]
 
     def check(self, ctx):
-        from reviewer_audit.hydra_compose import parse_override
+        from reviewer_audit.program.hydra_compose import parse_override
 
         model = hydra_model(ctx)
         tokens = [t for t in model.child_tokens() or [] if t.pos is not None]

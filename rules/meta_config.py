@@ -1,7 +1,7 @@
 """Configuration rules: problems in the user's reviewer-audit configuration itself.
 
 RA003 audits the configuration file, not a bundle. It still runs through the generic engine and
-the generic case runner: the settings layer (`reviewer_audit.settings.audit_config`) hands the
+the generic case runner: the CI gate (`reviewer_audit.gate.settings.audit_config`) hands the
 configuration file to the engine as a one-file bundle under a spec that states the
 `reviewer_audit_settings` requirement, and the rule is gated on that requirement. No prompt
 states it, so the rule never runs on a generated bundle -- whose own pyproject.toml is audited by
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import tomllib
 
+from reviewer_audit.rules import all_rules
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.findings import Severity
-from reviewer_audit.settings import SETTINGS_REQUIREMENT, line_of_selector, table_of, unknown_selectors
+from reviewer_audit.engine.findings import Severity
+from reviewer_audit.engine.selection import ENGINE_CODES, SETTINGS_REQUIREMENT, line_of_selector, table_of, unknown_selectors
 
 _CONFIG_SPEC = {"requirements": {SETTINGS_REQUIREMENT: []}}
 
@@ -76,6 +77,7 @@ class UnknownRuleInConfig(Rule):
                 continue  # the settings loader rejects bad TOML with exit 2 before this runs
             if table is None:
                 continue
-            for where, selector in unknown_selectors(table):
+            codes = [r.code for r in all_rules()] + list(ENGINE_CODES)
+            for where, selector in unknown_selectors(table, codes):
                 yield self.hit(path, line_of_selector(f.text, selector),
                                f"{where}: {selector!r} is not a rule code or prefix of any rule (see `reviewer-audit rules`)")

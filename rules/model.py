@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewer_audit.bundle_index import bundle_index, library_specifier
+from reviewer_audit.program.bundle_index import bundle_index, library_specifier
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.facts import dotted_name, literal_string
-from reviewer_audit.findings import Related, Severity
-from reviewer_audit.library_knowledge import load_knowledge
+from reviewer_audit.program.facts import dotted_name, literal_string
+from reviewer_audit.engine.findings import Related, Severity
+from reviewer_audit.knowledge.library import load_knowledge
 
 #: attributes of a Tensor / nn.Linear that an nn.ModuleDict does not have
 _TENSOR_ATTRS = frozenset({

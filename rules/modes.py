@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.findings import Severity
-from reviewer_audit.hydra_model import hydra_model, mode_evidence
+from reviewer_audit.engine.findings import Severity
+from reviewer_audit.program.hydra_model import hydra_model, mode_evidence
 
 _HEADER = "import hydra\n\n@hydra.main(config_path='../config', config_name='config', version_base=None)\ndef main(cfg):\n"
 _FULL = (

@@ -1,16 +1,16 @@
 """WandB integration rules (RA6xx): what train.py logs, and what evaluate.py expects to find.
 
 The shared facts (logged keys, summary keys, keys evaluate.py reads, wandb.init guards, Optuna
-objectives) come from `reviewer_audit.wandb_model`, computed once per audit.
+objectives) come from `reviewer_audit.program.wandb_model`, computed once per audit.
 """
 from __future__ import annotations
 
 import libcst as cst
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.facts import dotted_name, literal_string
-from reviewer_audit.findings import Related, Severity
-from reviewer_audit.wandb_model import KeyRead, KeySet, wandb_model
+from reviewer_audit.program.facts import dotted_name, literal_string
+from reviewer_audit.engine.findings import Related, Severity
+from reviewer_audit.program.wandb_model import KeyRead, KeySet, wandb_model
 
 # ----------------------------------------------------------------------------- case material
 

@@ -84,7 +84,7 @@ def hostile_bundle_files() -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def seed(name: str) -> SeedDoc:
-    from reviewer_audit.transcript import parse_transcript
+    from reviewer_audit.ingest.transcript import parse_transcript
 
     base_name = "seed_002" if name in ("small", "hostile") else name
     text = SEED_FILES[base_name].read_text(encoding="utf-8")
@@ -719,7 +719,7 @@ class Outcome:
 
 def _one_line_error(exc: Exception) -> str | None:
     """None when `exc` is the documented one-line error, else why not."""
-    from reviewer_audit.errors import InputError
+    from reviewer_audit.ingest.errors import InputError
 
     if not isinstance(exc, InputError):
         return None
@@ -754,7 +754,7 @@ def run_case(case: Case, workdir: Path | None = None) -> Outcome:
 
 
 def _target_parse(path: Path, data: bytes, case: Case):
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.transcript import load_transcript
 
     t = load_transcript(path)
     t.model_dump_json()
@@ -773,7 +773,7 @@ def _target_audit(path: Path, data: bytes, case: Case):
 
 
 def _target_bundle(path: Path, data: bytes, case: Case):
-    from reviewer_audit.bundle import Bundle
+    from reviewer_audit.ingest.bundle import Bundle
 
     b = Bundle.from_json_file(path)
     for p in b.paths():
@@ -792,9 +792,9 @@ def _target_bundle(path: Path, data: bytes, case: Case):
 
 
 def _target_yaml(path: Path, data: bytes, case: Case):
-    from reviewer_audit.errors import InputError
-    from reviewer_audit.textio import decode_text
-    from reviewer_audit.yamlio import YamlError, load_yaml
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.ingest.textio import decode_text
+    from reviewer_audit.ingest.yamlio import YamlError, load_yaml
 
     try:
         text = decode_text(data, path)
@@ -811,7 +811,7 @@ def _target_yaml(path: Path, data: bytes, case: Case):
 
 
 def _target_toml(path: Path, data: bytes, case: Case):
-    from reviewer_audit.pyproject_check import check_pyproject
+    from reviewer_audit.program.pyproject_check import check_pyproject
 
     text = data.decode("utf-8", "replace")
     report = check_pyproject(text)

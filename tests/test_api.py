@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import reviewer_audit
-from reviewer_audit.errors import InputError
+from reviewer_audit.ingest.errors import InputError
 
 from .conftest import FIXTURES, SEED_002
 

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reviewer_audit.cli import app
-from reviewer_audit.findings import Severity
-from reviewer_audit.transcript import load_transcript
+from reviewer_audit.engine.findings import Severity
+from reviewer_audit.ingest.transcript import load_transcript
 
 from .conftest import FIXTURES, ROOT, SEED_002, run_cli
 
@@ -26,7 +26,7 @@ needs_clean = pytest.mark.skipif(not (CLEAN / "src").is_dir(), reason="fixtures/
 def write_bundle(transcript_path: Path, root: Path) -> Path:
     """Write a transcript's bundle as a generated repository, with its run configs where the
     prompt says they go (config/runs/ for seed 002)."""
-    from reviewer_audit.spec import spec_for_transcript
+    from reviewer_audit.spec.prompt import spec_for_transcript
 
     t = load_transcript(transcript_path)
     for rel, f in t.bundle.files.items():
@@ -175,7 +175,7 @@ def test_spec_file_overlays_the_default_spec(in_tmp, seed002_dir, tmp_path):
     code, doc = check_json(seed002_dir, "--spec", spec, "--select", "RA5")
     report = doc["reports"][0]["report"]
     assert "+" in report["prompt_version"], "an edited spec gets its own version"
-    from reviewer_audit.engine import rule_by_code
+    from reviewer_audit.rules import rule_by_code
 
     if rule_by_code("RA501") is not None:
         assert any(f["rule"] == "RA501" and f["path"] == "src/missing_module.py" for f in report["findings"])

@@ -6,8 +6,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from reviewer_audit.cst_positions import node_ranges
-from reviewer_audit.cst_walk import Walker
+from reviewer_audit.program.cst_positions import node_ranges
+from reviewer_audit.program.cst_walk import Walker
 from tests.conftest import SEED_000, SEED_002, corpus_files, needs_corpus
 
 #: shapes where line and column bookkeeping is easy to get wrong
@@ -92,7 +92,7 @@ def test_field_hooks_fire() -> None:
 
 @pytest.mark.parametrize("seed", [SEED_000, SEED_002], ids=lambda p: p.name[:8])
 def test_seed_modules(seed) -> None:
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.transcript import load_transcript
 
     files = load_transcript(seed).bundle.files
     modules = [f.text for p, f in files.items() if p.endswith(".py")]
@@ -104,7 +104,7 @@ def test_seed_modules(seed) -> None:
 @needs_corpus
 def test_every_corpus_module() -> None:
     """1.4 million nodes: every range and every traversal step as libcst computes it."""
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.transcript import load_transcript
 
     checked = 0
     for path in corpus_files():

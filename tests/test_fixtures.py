@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 
 from reviewer_audit.api import audit_transcript, check_bundle
-from reviewer_audit.bundle import Bundle
-from reviewer_audit.findings import Severity
-from reviewer_audit.transcript import load_transcript
+from reviewer_audit.ingest.bundle import Bundle
+from reviewer_audit.engine.findings import Severity
+from reviewer_audit.ingest.transcript import load_transcript
 
 from .conftest import FIXTURES
 

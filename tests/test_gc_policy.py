@@ -5,7 +5,7 @@ import gc
 
 import pytest
 
-from reviewer_audit.gc_policy import AUDIT_GEN0_THRESHOLD, fewer_collections
+from reviewer_audit.pipeline.gc_policy import AUDIT_GEN0_THRESHOLD, fewer_collections
 
 
 def test_threshold_raised_inside_and_restored_after() -> None:

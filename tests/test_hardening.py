@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_audit.limits import MAX_BUNDLE_FILE_BYTES, MAX_BUNDLE_FILES, MAX_INPUT_BYTES
+from reviewer_audit.ingest.limits import MAX_BUNDLE_FILE_BYTES, MAX_BUNDLE_FILES, MAX_INPUT_BYTES
 from tests.conftest import FIXTURES, run_cli
 from tests.fuzz_strategies import deep_expr, hostile_bundle_files, markers, seed
 
@@ -176,9 +176,9 @@ BAD_KEYS = ["../x.py", "/etc/passwd", "C:\\x", "a\x00b", "src/../../x", "\\\\hos
 def test_path_escaping_keys_are_input_errors(key, tmp_path):
     bundle = tmp_path / "bundle.json"
     bundle.write_text(json.dumps({"train_py": "x = 1\n", key: "secret = 1\n"}), encoding="utf-8")
-    from reviewer_audit.bundle import Bundle
-    from reviewer_audit.errors import InputError
-    from reviewer_audit.transcript import parse_transcript
+    from reviewer_audit.ingest.bundle import Bundle
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.ingest.transcript import parse_transcript
 
     with pytest.raises(InputError) as err:
         Bundle.from_json_file(bundle)
@@ -222,7 +222,7 @@ def test_symlinks_are_never_followed(tmp_path):
         res = cli("check", repo, "-o", "json", cwd=tmp_path)
         assert_clean_exit(res, allowed=(0, 1))
         assert secret not in res.stdout and secret not in res.stderr
-    from reviewer_audit.bundle import Bundle
+    from reviewer_audit.ingest.bundle import Bundle
 
     paths = Bundle.from_directory(repo).paths()
     assert "src/train.py" in paths and not {"src/evaluate.py", "dangling.py", "config/extra.yaml"} & set(paths)

@@ -1,4 +1,4 @@
-"""Tests for `reviewer_audit.hydra_compose`: in-memory Hydra composition of a bundle's config.
+"""Tests for `reviewer_audit.program.hydra_compose`: in-memory Hydra composition of a bundle's config.
 
 Every expectation about Hydra's behaviour below was checked against a real
 `@hydra.main(config_path="config", config_name="config", version_base=None)` run of the same
@@ -18,8 +18,8 @@ import pytest
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError
 
-from reviewer_audit import hydra_compose
-from reviewer_audit.hydra_compose import ERROR_KINDS, ComposeResult, compose, parse_override
+from reviewer_audit.program import hydra_compose
+from reviewer_audit.program.hydra_compose import ERROR_KINDS, ComposeResult, compose, parse_override
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -238,7 +238,7 @@ def test_separate_processes_compose_independently():
     script = textwrap.dedent(
         """\
         import sys
-        from reviewer_audit.hydra_compose import compose
+        from reviewer_audit.program.hydra_compose import compose
         i = sys.argv[1]
         files = {"config/config.yaml": "defaults:\\n  - run: r" + i + "\\n", "config/run/r" + i + ".yaml": "i: " + i + "\\n"}
         print(compose(files).config.run.i)
@@ -345,7 +345,7 @@ def test_bad_arguments_never_raise():
 
 
 def test_module_import_does_not_import_hydra():
-    code = "import sys, reviewer_audit.hydra_compose; print('hydra' in sys.modules, 'omegaconf' in sys.modules)"
+    code = "import sys, reviewer_audit.program.hydra_compose; print('hydra' in sys.modules, 'omegaconf' in sys.modules)"
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
     out = subprocess.run([sys.executable, "-B", "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False False", out.stderr

@@ -1,4 +1,4 @@
-"""Tests for reviewer_audit.library_knowledge and its data file (self-contained)."""
+"""Tests for reviewer_audit.knowledge.library and its data file (self-contained)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from reviewer_audit.library_knowledge import (
+from reviewer_audit.knowledge.library import (
     KnowledgeDataError,
     by_symbol,
     entries_for,
     load_knowledge,
     load_knowledge_text,
 )
-from reviewer_audit.pyproject_check import admits, check_pyproject
+from reviewer_audit.program.pyproject_check import admits, check_pyproject
 
 KB = load_knowledge()
 

@@ -16,12 +16,12 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 from typer.testing import CliRunner
 
-from reviewer_audit.checking import CheckedPath, CheckReport
+from reviewer_audit.gate.check import CheckedPath, CheckReport
 from reviewer_audit.cli import app
-from reviewer_audit.findings import Finding, Related, Severity
+from reviewer_audit.engine.findings import Finding, Related, Severity
 from reviewer_audit.output import FORMATS, _emitter, parse_targets
-from reviewer_audit.report_models import AuditReport
-from reviewer_audit.verdict import tool_verdict
+from reviewer_audit.verdict.report import AuditReport
+from reviewer_audit.verdict.diff import tool_verdict
 
 from .conftest import ROOT, SEED_002, SHARED
 
@@ -109,7 +109,7 @@ def test_sarif_structure(result):
     run = log["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [d["id"] for d in rules] == ["RA001", "RA002", "RA003"]
-    from reviewer_audit.engine import rule_by_code
+    from reviewer_audit.rules import rule_by_code
 
     for d in rules:
         rule = rule_by_code(d["id"])

@@ -1,4 +1,4 @@
-"""Tests for reviewer_audit.pyproject_check (self-contained; the corpus test skips without ../shared)."""
+"""Tests for reviewer_audit.program.pyproject_check (self-contained; the corpus test skips without ../shared)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_audit.pyproject_check import (
+from reviewer_audit.program.pyproject_check import (
     TomlLocator,
     admits,
     admits_any_in,

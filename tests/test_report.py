@@ -18,9 +18,9 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from reviewer_audit import corpus
+from reviewer_audit.corpus import report as corpus
 from reviewer_audit.cli import app
-from reviewer_audit.corpus import (
+from reviewer_audit.corpus.report import (
     Blocker,
     CorpusReport,
     CorpusRow,
@@ -30,8 +30,8 @@ from reviewer_audit.corpus import (
     aggregate,
     build_report,
     file_name_date,
-    render,
 )
+from reviewer_audit.output.corpus_report import render
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -221,7 +221,7 @@ def test_corpus_schema_is_committed_and_current():
     committed = json.loads(corpus.SCHEMA_PATH.read_text(encoding="utf-8"))
     assert committed == corpus.corpus_json_schema(), (
         "reviewer_audit/data/corpus.schema.json drifted from the CorpusReport models; "
-        "regenerate it with `python -m reviewer_audit.corpus --write-schema` and review the diff")
+        "regenerate it with `python -m reviewer_audit.corpus.report --write-schema` and review the diff")
 
 
 # --------------------------------------------------------------------------- the command on real files

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from reviewer_audit.engine import all_rules, context_for_case, iter_cases, run_rules
+from reviewer_audit.engine.rule import iter_cases
+from reviewer_audit.engine.runner import context_for_case, run_rules
+from reviewer_audit.rules import all_rules
 
 CASES = [(rule, case_id, case) for rule in all_rules() for case_id, case in iter_cases(rule)]
 

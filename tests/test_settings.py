@@ -13,17 +13,18 @@ import pytest
 from typer.testing import CliRunner
 
 from reviewer_audit.cli import app
-from reviewer_audit.errors import InputError
-from reviewer_audit.settings import (
+from reviewer_audit.ingest.errors import InputError
+from reviewer_audit.gate.settings import (
     Settings,
     find_config,
     line_of_selector,
     load_config,
     load_spec_file,
     path_matches,
+    known_codes,
     resolve,
-    unknown_selectors,
 )
+from reviewer_audit.engine.selection import unknown_selectors
 
 from .conftest import SEED_002
 
@@ -225,7 +226,7 @@ def test_ra003_can_be_ignored_or_suppressed_like_any_rule(work):
 def test_unknown_selectors_and_their_lines():
     table = {"select": ["RA", "ra00"], "ignore": ["RA001", "E501"], "per-file-ignores": {"a.py": ["RA9O9"]},
              "suppress": [{"rules": ["", "RA002"], "reason": "r"}]}
-    assert unknown_selectors(table) == [("ignore", "E501"), ("per-file-ignores['a.py']", "RA9O9"), ("suppress[0].rules", "")]
+    assert unknown_selectors(table, known_codes()) == [("ignore", "E501"), ("per-file-ignores['a.py']", "RA9O9"), ("suppress[0].rules", "")]
     text = '[tool.ruff]\nignore = ["E501"]\n[tool.reviewer-audit]\nignore = ["E501"]\n'
     assert line_of_selector(text, "E501") == 4, "the line inside the reviewer-audit table, not ruff's"
 
@@ -262,7 +263,7 @@ def test_settings_accept_field_names_and_kebab_case():
 
 
 def test_spec_file_overlay_and_version(tmp_path):
-    from reviewer_audit.spec import default_spec
+    from reviewer_audit.spec.prompt import default_spec
 
     path = tmp_path / "spec.yaml"
     path.write_text("run_config_dir: config/run\nrequirements:\n  mode_flag: [9]\n")
@@ -303,6 +304,6 @@ def test_spec_schema_is_shipped_as_package_data():
 def test_from_transcript_spec_is_not_overridden_by_config(work):
     configure(work, 'select = ["RA00"]\n')
     code, doc, _ = run("repo", "--from-transcript", SEED_002)
-    from reviewer_audit.transcript import load_transcript
+    from reviewer_audit.ingest.transcript import load_transcript
 
     assert bundle_findings(doc) and doc["reports"][0]["report"]["prompt_version"] == load_transcript(SEED_002).prompt_version

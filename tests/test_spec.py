@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import collections
 
-from reviewer_audit.spec import default_spec, spec_for_transcript, topic_of
-from reviewer_audit.transcript import load_transcript
+from reviewer_audit.spec.prompt import default_spec, spec_for_transcript, topic_of
+from reviewer_audit.ingest.transcript import load_transcript
 
 from .conftest import SEED_000, corpus_files, needs_corpus
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewer_audit.errors import InputError
-from reviewer_audit.transcript import load_transcript, parse_transcript
+from reviewer_audit.ingest.errors import InputError
+from reviewer_audit.ingest.transcript import load_transcript, parse_transcript
 
 from .conftest import SEED_000, SEED_002, corpus_files, needs_corpus, run_cli
 
@@ -29,7 +29,7 @@ def test_seed_000_spot_values():
 
 
 def test_seed_002_spot_values():
-    from reviewer_audit.spec import spec_for_transcript
+    from reviewer_audit.spec.prompt import spec_for_transcript
 
     t = load_transcript(SEED_002)
     assert t.verdict.ready is True and t.verdict.issue == ""

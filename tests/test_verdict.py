@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from reviewer_audit.findings import Finding, Related, Severity
-from reviewer_audit.spec import default_spec
-from reviewer_audit.verdict import agreement, claim_topics, criterion_table, match_claims, split_claims, tool_verdict
+from reviewer_audit.engine.findings import Finding, Related, Severity
+from reviewer_audit.spec.prompt import default_spec
+from reviewer_audit.verdict.diff import agreement, claim_topics, criterion_table, match_claims, split_claims, tool_verdict
 
 
 def _finding(rule="RA301", path="src/preprocess.py", line=50, message="map(remove_columns=<all columns>) drops the label column", severity=Severity.blocker, topic="data", criterion="3", **kw):

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from reviewer_audit.errors import InputError
+from reviewer_audit.ingest.errors import InputError
 
 if TYPE_CHECKING:
-    from reviewer_audit.checking import CheckedPath, CheckReport
-    from reviewer_audit.findings import Finding
+    from reviewer_audit.gate.check import CheckedPath, CheckReport
+    from reviewer_audit.engine.findings import Finding
 
 #: format name -> "module:function" of its emitter, imported only when the format is used.
 FORMATS: dict[str, str] = {

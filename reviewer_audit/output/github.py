@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from reviewer_audit.output import disk_location
 
 if TYPE_CHECKING:
-    from reviewer_audit.checking import CheckReport
+    from reviewer_audit.gate.check import CheckReport
 
 COMMAND = {"blocker": "error", "major": "warning", "minor": "notice"}
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 from pydantic.json_schema import models_json_schema
 
 if TYPE_CHECKING:
-    from reviewer_audit.checking import CheckReport
+    from reviewer_audit.gate.check import CheckReport
 
 
 def emit(result: "CheckReport", out: TextIO, cwd: Path) -> None:
@@ -21,9 +21,9 @@ def emit(result: "CheckReport", out: TextIO, cwd: Path) -> None:
 
 
 def report_schema() -> dict:
-    from reviewer_audit.checking import CheckReport
-    from reviewer_audit.findings import REPORT_SCHEMA_VERSION
-    from reviewer_audit.report_models import AuditReport
+    from reviewer_audit.gate.check import CheckReport
+    from reviewer_audit.engine.findings import REPORT_SCHEMA_VERSION
+    from reviewer_audit.verdict.report import AuditReport
 
     _, defs = models_json_schema([(AuditReport, "serialization"), (CheckReport, "serialization")], ref_template="#/$defs/{model}")
     return {
@@ -40,13 +40,13 @@ def report_schema() -> dict:
 
 
 def _corpus_schema() -> dict:
-    from reviewer_audit.corpus import corpus_json_schema
+    from reviewer_audit.corpus.report import corpus_json_schema
 
     return corpus_json_schema()
 
 
 def _spec_schema() -> dict:
-    from reviewer_audit.settings import spec_schema
+    from reviewer_audit.gate.settings import spec_schema
 
     return spec_schema()
 
@@ -59,7 +59,7 @@ def schema_text(name: str) -> str:
     """The schema as committed under reviewer_audit/data/ (2-space indent, sorted keys)."""
     import json
 
-    from reviewer_audit.errors import InputError
+    from reviewer_audit.ingest.errors import InputError
 
     if name not in SCHEMAS:
         raise InputError("schema", f"unknown schema {name!r} (choose from {', '.join(SCHEMAS)})")

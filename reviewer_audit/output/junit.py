@@ -11,11 +11,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from reviewer_audit.engine import rule_by_code
+from reviewer_audit.rules import rule_by_code
 
 if TYPE_CHECKING:
-    from reviewer_audit.checking import CheckedPath, CheckReport
-    from reviewer_audit.findings import Finding
+    from reviewer_audit.gate.check import CheckedPath, CheckReport
+    from reviewer_audit.engine.findings import Finding
 
 
 def _line(f: "Finding") -> str:

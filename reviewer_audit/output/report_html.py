@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reviewer_audit.corpus import CorpusReport
+    from reviewer_audit.corpus.report import CorpusReport
 
 CSS = """
 :root { color-scheme: light; --fg:#1b1f24; --muted:#5b6470; --line:#d8dee4; --bg:#ffffff; --soft:#f5f7f9;

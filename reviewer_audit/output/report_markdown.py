@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reviewer_audit.corpus import CorpusReport
+    from reviewer_audit.corpus.report import CorpusReport
 
 #: Long claim texts are cut in the table (the JSON keeps them whole).
 CLAIM_CHARS = 300

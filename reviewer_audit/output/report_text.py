@@ -12,7 +12,7 @@ from reviewer_audit.output.text import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from reviewer_audit.corpus import CorpusReport, CorpusRow
+    from reviewer_audit.corpus.report import CorpusReport, CorpusRow
 
 SEVERITY_STYLE = {"blocker": "bold red", "major": "yellow", "minor": "cyan"}
 #: Long lists are cut on a terminal; the JSON, markdown and HTML formats carry them all.

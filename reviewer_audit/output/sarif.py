@@ -24,8 +24,8 @@ from urllib.parse import quote
 from reviewer_audit.output import level, relative
 
 if TYPE_CHECKING:
-    from reviewer_audit.checking import CheckedPath, CheckReport
-    from reviewer_audit.findings import Finding
+    from reviewer_audit.gate.check import CheckedPath, CheckReport
+    from reviewer_audit.engine.findings import Finding
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -36,7 +36,7 @@ def _uri(path: str) -> str:
 
 
 def _descriptor(code: str, findings: list["Finding"]) -> dict:
-    from reviewer_audit.engine import rule_by_code
+    from reviewer_audit.rules import rule_by_code
 
     rule = rule_by_code(code)
     if rule is None:  # RA000: emitted by the engine when a rule crashes

@@ -10,8 +10,8 @@ from rich.markup import escape as _escape_markup
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from reviewer_audit.report_models import AuditReport
-    from reviewer_audit.transcript import Transcript
+    from reviewer_audit.verdict.report import AuditReport
+    from reviewer_audit.ingest.transcript import Transcript
 
 #: Terminal control and bidi-override characters: audited text must not drive the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -1,0 +1,105 @@
+"""The run loop: every selected rule over one audit context, hits turned into findings.
+
+A rule whose `needs` (bundle modules) do not parse is skipped: the syntax error is reported once,
+by RA001, instead of every rule failing on it. A rule that raises is contained and reported as
+RA000, so one broken rule never sinks an audit. Which rules exist is the rules package's
+business (`reviewer_audit.rules`); the engine runs what it is given.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+from reviewer_audit.engine.context import STANDARD_MODULES, AuditContext
+from reviewer_audit.engine.findings import Finding, Severity
+from reviewer_audit.engine.rule import Case, Hit, Rule
+
+
+@dataclass
+class EngineResult:
+    findings: list[Finding]
+    timings: dict[str, float]
+    skipped: dict[str, str]  # rule code -> why it did not run
+
+
+def run_rules(ctx: AuditContext, rules: Iterable[type[Rule]]) -> EngineResult:
+    rules = list(rules)
+    findings: list[Finding] = []
+    timings: dict[str, float] = {}
+    skipped: dict[str, str] = {}
+    for rule_cls in rules:
+        if not rule_cls.applies_to(ctx.spec):
+            skipped[rule_cls.code] = f"the prompt does not state '{rule_cls.requirement}'"
+            continue
+        broken = [n for n in rule_cls.needs if ctx.is_broken(n)]
+        if broken:
+            skipped[rule_cls.code] = f"{', '.join(STANDARD_MODULES.get(b, b) for b in broken)} does not parse"
+            continue
+        start = time.perf_counter()
+        try:
+            hits = list(rule_cls().check(ctx))
+        except Exception as exc:  # noqa: BLE001 -- one broken rule must not sink the audit
+            hits = []
+            findings.append(_internal_error(rule_cls, exc))
+        timings[rule_cls.code] = time.perf_counter() - start
+        for h in hits:
+            findings.append(to_finding(ctx, rule_cls, h))
+    findings.sort(key=Finding.sort_key)
+    return EngineResult(findings=_dedupe(findings), timings=timings, skipped=skipped)
+
+
+def to_finding(ctx: AuditContext, rule_cls: type[Rule], h: Hit) -> Finding:
+    snippet = h.snippet if h.snippet is not None else (ctx.line_text(h.path, h.line) if h.path else None)
+    related = [
+        r if r.snippet is not None or not r.line else r.model_copy(update={"snippet": ctx.line_text(r.path, r.line), "transcript_line": ctx.transcript_line(r.path, r.line)})
+        for r in h.related
+    ]
+    return Finding(
+        rule=rule_cls.code,
+        name=rule_cls.name,
+        criterion=ctx.spec.criterion_for(rule_cls.topic, rule_cls.requirement),
+        topic=rule_cls.topic,
+        severity=h.severity or rule_cls.severity,
+        message=h.message,
+        path=h.path,
+        line=h.line,
+        column=h.column,
+        transcript_line=ctx.transcript_line(h.path, h.line) if h.path else None,
+        snippet=snippet[:300] if snippet else snippet,
+        related=related,
+    )
+
+
+def _internal_error(rule_cls: type[Rule], exc: Exception) -> Finding:
+    return Finding(
+        rule="RA000", name="rule-crashed", criterion="exec", topic="exec", severity=Severity.minor,
+        message=f"rule {rule_cls.code} ({rule_cls.name}) crashed on this bundle: {type(exc).__name__}: {str(exc)[:200]}",
+    )
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.rule, f.path, f.line, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def context_for_case(case: Case) -> AuditContext:
+    """Build the audit context a case describes (default spec, patched by `case.spec`)."""
+    from reviewer_audit.ingest.bundle import Bundle
+    from reviewer_audit.spec.prompt import default_spec
+    from reviewer_audit.ingest.transcript import RunConfig, Span
+
+    spec = default_spec().model_copy(update=case.spec, deep=True)
+    bundle = Bundle.from_mapping(case.files, source="<case>")
+    runs = []
+    for run_id, text in case.runs.items():
+        run = RunConfig(run_id=run_id, yaml_text=text, span=Span(start=1, end=1))
+        run.load_yaml()
+        runs.append(run)
+    return AuditContext(bundle, spec, runs)

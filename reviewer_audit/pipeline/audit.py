@@ -1,0 +1,118 @@
+"""One audit, start to end: a transcript or a bundle -> context -> rules -> verdict -> report.
+
+Ingest reads the input, the spec says what the prompt demands, the engine runs the rules over
+the program model the context builds lazily, and the verdict layer turns findings into the
+tool's verdict and its diff with the reviewer's. The public facade is `reviewer_audit.api`.
+Nothing here imports, executes or installs the audited code.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterable
+
+from reviewer_audit.ingest.bundle import Bundle
+from reviewer_audit.engine.context import AuditContext
+from reviewer_audit.engine.runner import run_rules
+from reviewer_audit.rules import select_rules
+from reviewer_audit.engine.findings import Finding, Severity
+from reviewer_audit.pipeline.gc_policy import fewer_collections
+from reviewer_audit.verdict.report import AuditReport
+from reviewer_audit.spec.prompt import AuditSpec, default_spec, spec_for_transcript
+from reviewer_audit.verdict.diff import ReviewerVerdict, agreement, criterion_table, match_claims, tool_verdict
+
+
+def audit_transcript(
+    path: str | Path,
+    fail_on: Severity | str = Severity.major,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> AuditReport:
+    """Parse a reviewer transcript, re-check its prompt's criteria, diff against its verdict."""
+    with fewer_collections():
+        return _audit_transcript(path, fail_on, select, ignore)
+
+
+def _audit_transcript(path, fail_on, select, ignore) -> AuditReport:
+    from reviewer_audit.ingest.transcript import load_transcript
+
+    started = time.perf_counter()
+    transcript = load_transcript(path)
+    parsed = time.perf_counter()
+    spec = spec_for_transcript(transcript)
+    ctx = AuditContext(transcript.bundle, spec, transcript.runs, transcript)
+    fail_on = Severity(fail_on)
+    report = _audit(ctx, fail_on, select, ignore, kind="transcript", source=str(path))
+    reviewer = ReviewerVerdict(ready=transcript.verdict.ready, issue=transcript.verdict.issue, model=transcript.llm_name)
+    claims, missed = match_claims(reviewer.issue, report.findings, fail_on)
+    report.llm_name = transcript.llm_name
+    report.reviewer_verdict = reviewer
+    report.agreement = agreement(reviewer.ready, report.tool_verdict.ready)
+    report.claims = claims
+    report.missed = missed
+    report.criteria = criterion_table(spec, report.findings, reviewer.ready, claims, fail_on)
+    report.run_ids = [r.run_id for r in transcript.runs]
+    report.timings_ms["parse"] = round((parsed - started) * 1000, 2)
+    report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+    return report
+
+
+def check_bundle(
+    path: str | Path | Bundle,
+    spec: AuditSpec | None = None,
+    fail_on: Severity | str = Severity.major,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    runs=None,
+) -> AuditReport:
+    """Check a generated-code bundle (directory, JSON file, or `Bundle`) against a spec
+    (default: the newest known prompt version)."""
+    with fewer_collections():
+        return _check_bundle(path, spec, fail_on, select, ignore, runs)
+
+
+def _check_bundle(path, spec, fail_on, select, ignore, runs) -> AuditReport:
+    started = time.perf_counter()
+    bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
+    spec = spec or default_spec()
+    ctx = AuditContext(bundle, spec, runs)
+    fail_on = Severity(fail_on)
+    report = _audit(ctx, fail_on, select, ignore, kind="bundle", source=bundle.source)
+    report.criteria = criterion_table(spec, report.findings, None, [], fail_on)
+    report.run_ids = [r.run_id for r in ctx.run_files]
+    report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+    return report
+
+
+def load_bundle(path: Path) -> Bundle:
+    """A directory is a generated repository; a file is a JSON bundle."""
+    from reviewer_audit.ingest.errors import InputError
+
+    if path.is_dir():
+        return Bundle.from_directory(path)
+    if not path.exists():
+        raise InputError(path, "no such file or directory")
+    return Bundle.from_json_file(path)
+
+
+def _audit(ctx: AuditContext, fail_on: Severity, select, ignore, kind: str, source: str) -> AuditReport:
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.ingest.limits import MAX_RUN_CONFIGS
+
+    # Checked before any rule runs: rules compose the Hydra config once per run and more.
+    if len(ctx.run_files) > MAX_RUN_CONFIGS:
+        raise InputError(source, f"{len(ctx.run_files)} run configs, more than the limit of {MAX_RUN_CONFIGS}")
+    rules = select_rules(select, ignore)
+    result = run_rules(ctx, rules)
+    findings: list[Finding] = result.findings
+    return AuditReport(
+        kind=kind,
+        source=source,
+        prompt_version=ctx.spec.version,
+        family=ctx.spec.family,
+        tool_verdict=tool_verdict(findings, fail_on),
+        findings=findings,
+        rules_run=sorted(result.timings),
+        rules_skipped=result.skipped,
+        timings_ms={code: round(t * 1000, 3) for code, t in result.timings.items()},
+    )

@@ -1,0 +1,27 @@
+"""The audit report: the versioned JSON contract of `audit-review` and `check`."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from reviewer_audit.engine.findings import REPORT_SCHEMA_VERSION, Finding
+from reviewer_audit.verdict.diff import Claim, CriterionRow, ReviewerVerdict, ToolVerdict
+
+
+class AuditReport(BaseModel):
+    schema_version: str = REPORT_SCHEMA_VERSION
+    kind: str = Field(description="'transcript' (audit-review) or 'bundle' (check).")
+    source: str
+    llm_name: str | None = None
+    prompt_version: str
+    family: str
+    reviewer_verdict: ReviewerVerdict | None = None
+    tool_verdict: ToolVerdict
+    agreement: str | None = Field(default=None, description="See reviewer_audit.verdict.diff.AGREEMENTS; None for bundles.")
+    claims: list[Claim] = Field(default_factory=list)
+    missed: list[int] = Field(default_factory=list, description="Indexes of findings at threshold no reviewer claim matches.")
+    criteria: list[CriterionRow] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    run_ids: list[str] = Field(default_factory=list)
+    rules_run: list[str] = Field(default_factory=list)
+    rules_skipped: dict[str, str] = Field(default_factory=dict)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
