@@ -89,6 +89,7 @@ def audit_review_cmd(
     fail_on: FailOn = typer.Option(FailOn.major, "--fail-on", help="Lowest severity that makes the tool say 'not ready'."),
     select: List[str] = typer.Option([], "--select", help="Only rules with these codes or prefixes (repeatable), e.g. RA6."),
     ignore: List[str] = typer.Option([], "--ignore", help="Skip rules with these codes or prefixes (repeatable)."),
+    exclude_newer: Optional[str] = typer.Option(None, "--exclude-newer", metavar="DATE", help="Judge libraries as of DATE (YYYY-MM-DD or RFC 3339): releases published on or after it do not count, as in uv. Default: the transcript's own date (index.tsv beside it, or its file name), else today."),
 ) -> None:
     """Re-check a reviewer transcript and diff the tool's verdict with the LLM's.
 
@@ -103,7 +104,7 @@ def audit_review_cmd(
     from reviewer_audit.api import audit_transcript
 
     try:
-        report = audit_transcript(file, fail_on=fail_on.value, select=select, ignore=ignore)
+        report = audit_transcript(file, fail_on=fail_on.value, select=select, ignore=ignore, exclude_newer=exclude_newer)
     except InputError as exc:
         raise _fail(str(exc))
     if format is TextOrJson.json:
@@ -127,6 +128,7 @@ def check_cmd(
     spec: Optional[Path] = typer.Option(None, "--spec", metavar="FILE", help="YAML of AuditSpec fields overlaid on the default spec (schema: `reviewer-audit schema spec`)."),
     from_transcript: Optional[Path] = typer.Option(None, "--from-transcript", metavar="TRANSCRIPT", help="Take the spec from this transcript's prompt."),
     config: Optional[Path] = typer.Option(None, "--config", metavar="FILE", help="Configuration file: a pyproject.toml with \\[tool.reviewer-audit], or a TOML file holding that table's keys."),
+    exclude_newer: Optional[str] = typer.Option(None, "--exclude-newer", metavar="DATE", help="Judge libraries as of DATE (YYYY-MM-DD or RFC 3339): releases published on or after it do not count, as in uv. Default: today."),
 ) -> None:
     """Check generated experiment code in CI: bundle directories, JSON bundles or transcripts.
 
@@ -150,7 +152,7 @@ def check_cmd(
     try:
         targets = parse_targets(output)
         result = run_check(paths or [], spec_file=spec, from_transcript=from_transcript, config=config,
-                           select=select, ignore=ignore, fail_on=fail_on)
+                           select=select, ignore=ignore, fail_on=fail_on, exclude_newer=exclude_newer)
         for note in result.notes:
             sys.stderr.write(f"reviewer-audit: note: {note}\n")
         write_outputs(targets, result)

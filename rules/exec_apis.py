@@ -13,7 +13,8 @@ from reviewer_audit.program.facts import dotted_name, literal_string
 from reviewer_audit.engine.findings import Related, Severity
 from reviewer_audit.knowledge.library import load_knowledge
 from reviewer_audit.program.name_resolution import unresolved_reads
-from reviewer_audit.knowledge.versions import admits_any_in
+from reviewer_audit.knowledge.releases import admitted, first_release_in
+from reviewer_audit.knowledge.versions import admits, admits_any_in
 
 # --------------------------------------------------------------------------- RA904
 
@@ -199,19 +200,30 @@ def _call_checks() -> dict[str, dict]:
     return {c["knowledge"]: c for c in raw.get("checks") or []}
 
 
-def _severity_for(ctx, entry) -> tuple[Severity | None, str]:
-    """(severity, declared range text) for a knowledge entry in this bundle, None = not admitted."""
+def _severity_for(ctx, entry) -> tuple[Severity | None, str, str | None]:
+    """(severity, declared range text, dated note) for a knowledge entry in this bundle;
+    severity None = the range admits no affected release.
+
+    As of the audit's date (`ctx.exclude_newer`), only releases published before it count: when
+    every release the range admitted then is unaffected, the problem came later, so it is minor
+    and the note says from which release it breaks."""
     spec = library_specifier(ctx, entry.library)
     declared = ctx.pyproject is not None and ctx.pyproject.dependency(entry.library) is not None
     shown = f"{entry.library}{spec}" if spec else f"{entry.library} ({'unpinned' if declared else 'not declared, so any version'})"
     if not entry.admitted_by(spec):
-        return None, shown
+        return None, shown, None
     severity = Severity(entry.severity)
     uppers = [s for s in SpecifierSet(entry.affected_range) if s.operator in ("<", "<=")]
     if uppers and admits_any_in(spec, uppers[0].version, None):
         # the resolver will pick a newer release, outside the affected window
         severity = Severity.minor
-    return severity, shown
+    if ctx.exclude_newer is not None:
+        then = admitted(entry.library, spec, ctx.exclude_newer)
+        if then and not any(admits(entry.affected_range, str(r.version)) for r in then):
+            first = first_release_in(entry.library, spec, entry.affected_range)
+            when = f"{entry.library} {first.version}, released {first.date}" if first else "a later release"
+            return Severity.minor, shown, f"breaks with releases after {ctx.exclude_newer}: from {when}; the newest {entry.library} before then was {then[-1].version}"
+    return severity, shown, None
 
 
 class RemovedLibraryApi(Rule):
@@ -247,6 +259,11 @@ class RemovedLibraryApi(Rule):
             "src/evaluate.py": "from scipy.stats import binom_test\nfrom datasets import load_metric\nimport numpy as np\nx = np.float64(1)\n",
         }, note="pinned below the removal"),
         Case(files={"src/train.py": "import torch\nclass A:\n    pass\nA.float = 1\nself_np = A()\nprint(self_np.float)\n"}),
+        Case(files={
+            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["wandb>=0.15"]\n',
+            "src/train.py": "import wandb\nwandb.init()\nprint(wandb.run.get_url())\n",
+        }, exclude_newer="2025-10-17", allow="minor",
+            note="Run.get_url was removed in wandb 0.29 (2026): code written in 2025 ran; only a minor 'breaks with later releases'"),
     ]
     INVALID = [
         Case(files={
@@ -256,6 +273,11 @@ class RemovedLibraryApi(Rule):
         Case(files={"src/train.py": "import numpy as np\n\nx = np.zeros(3).astype(np.float)\n"}, path="src/train.py", line=3),
         Case(files={"src/train.py": "from transformers import TrainingArguments\nargs = TrainingArguments(output_dir='o', evaluation_strategy='epoch')\n"},
              path="src/train.py", line=2),
+        Case(files={
+            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["wandb>=0.15"]\n',
+            "src/train.py": "import wandb\nwandb.init()\nprint(wandb.run.get_url())\n",
+        }, exclude_newer="2026-11-01", path="src/train.py", line=3, severity="blocker",
+            note="as of a date after wandb 0.29, the removal is a blocker"),
     ]
 
     def check(self, ctx):
@@ -273,11 +295,13 @@ class RemovedLibraryApi(Rule):
             def emit(entry, line, column, what):  # noqa: ARG001 -- `what` names the use; the entry message already does
                 if (entry.id, line) in reported:
                     return None
-                severity, shown = _severity_for(ctx, entry)
+                severity, shown, dated = _severity_for(ctx, entry)
                 if severity is None:
                     return None
                 reported.add((entry.id, line))
                 msg = f"{entry.message.rstrip('.')} ({shown} admits {entry.library}{entry.affected_range}; use {entry.replacement})"
+                if dated:
+                    msg = f"{msg}; {dated}"
                 return self.hit(mi.path, line, msg, column=column, severity=severity)
 
             # imports that name the symbol itself fail at import time

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from reviewer_audit.engine.findings import Severity
 from reviewer_audit.engine.rule import iter_cases
 from reviewer_audit.engine.runner import context_for_case, run_rules
 from reviewer_audit.rules import all_rules
@@ -39,10 +40,13 @@ def test_rule_case(rule, case_id, case):
     assert not crashed, crashed[0].message
     mine = [f for f in result.findings if f.rule == rule.code]
     if "-valid-" in case_id:
-        assert not mine, f"VALID case produced: {[(f.where, f.message) for f in mine]}"
+        ceiling = Severity(case.allow).rank if case.allow else 0
+        over = [f for f in mine if f.severity.rank > ceiling]
+        assert not over, f"VALID case produced: {[(f.where, f.severity.value, f.message) for f in over]}"
     else:
         assert mine, f"INVALID case produced no {rule.code} finding ({case.note})"
-        if case.path is not None:
-            assert any(f.path == case.path for f in mine), [(f.where, f.message) for f in mine]
-        if case.line is not None:
-            assert any(f.line == case.line and (case.path is None or f.path == case.path) for f in mine), [(f.where, f.message) for f in mine]
+        shown = [(f.where, f.severity.value, f.message) for f in mine]
+        at = [f for f in mine if (case.path is None or f.path == case.path) and (case.line is None or f.line == case.line)]
+        assert at, shown
+        if case.severity is not None:
+            assert any(f.severity.value == case.severity for f in at), shown

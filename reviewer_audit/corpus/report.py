@@ -21,7 +21,6 @@ regenerate it with `python -m reviewer_audit.corpus.report --write-schema` when 
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import json
 import math
@@ -31,13 +30,12 @@ import sys
 import time
 import traceback
 from collections import defaultdict
-from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
+from reviewer_audit.ingest.dates import file_name_date, index_dates
 from reviewer_audit.ingest.errors import InputError
 from reviewer_audit.engine.findings import Severity
 
@@ -309,55 +307,6 @@ def find_transcripts(paths: Sequence[str | Path], pattern: str = "*.txt") -> lis
     return sorted(found.values(), key=lambda f: str(f))
 
 
-_NAME_DATE = re.compile(r"(?<![0-9])(20\d{2})(\d{2})(\d{2})(?:-(\d{2})(\d{2})(\d{2}))?(?![0-9])")
-
-
-def file_name_date(name: str) -> str | None:
-    """`20251014-...` -> '2025-10-14'; `airas-20251009-055033-...` -> '2025-10-09T05:50:33'."""
-    for m in _NAME_DATE.finditer(Path(name).name):
-        y, mo, d, hh, mm, ss = m.groups()
-        try:
-            if hh is not None:
-                return datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss)).isoformat()
-            return datetime(int(y), int(mo), int(d)).date().isoformat()
-        except ValueError:
-            continue
-    return None
-
-
-@lru_cache(maxsize=64)
-def _index_dates(directory: str) -> dict[str, str]:
-    """Commit dates from an `index.tsv` (columns file, commit_date) in the folder or its parent."""
-    for folder in (Path(directory), Path(directory).parent):
-        index = folder / "index.tsv"
-        if not index.is_file():
-            continue
-        try:
-            with index.open(encoding="utf-8", newline="") as fh:
-                reader = csv.DictReader(fh, delimiter="\t")
-                if not reader.fieldnames or "file" not in reader.fieldnames or "commit_date" not in reader.fieldnames:
-                    continue
-                out = {}
-                for row in reader:
-                    stamp = _utc(row.get("commit_date") or "")
-                    if row.get("file") and stamp:
-                        out[row["file"]] = stamp
-                return out
-        except (OSError, UnicodeDecodeError, csv.Error):
-            continue
-    return {}
-
-
-def _utc(text: str) -> str | None:
-    try:
-        dt = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
-    return dt.isoformat() + "Z"
-
-
 # --------------------------------------------------------------------------- one transcript
 
 
@@ -393,7 +342,7 @@ def audit_one(path: str | Path, fail_on: str = "major") -> CorpusRow:
     """Audit one transcript into a row; never raises for a bad transcript or a crashing rule."""
     path = str(path)
     started = time.perf_counter()
-    base = dict(file=path, file_date=file_name_date(path), commit_date=_index_dates(str(Path(path).parent)).get(Path(path).name), fail_on=fail_on)
+    base = dict(file=path, file_date=file_name_date(path), commit_date=index_dates(str(Path(path).parent)).get(Path(path).name), fail_on=fail_on)
     transcript = None
     try:
         transcript, report = _audit_path(path, fail_on)

@@ -7,6 +7,7 @@ computation (repo-review's "fixtures injected by name", as cached properties).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -43,11 +44,15 @@ class RunFile:
 
 
 class AuditContext:
-    def __init__(self, bundle: Bundle, spec: AuditSpec, runs: "list[RunConfig] | None" = None, transcript: "Transcript | None" = None) -> None:
+    def __init__(self, bundle: Bundle, spec: AuditSpec, runs: "list[RunConfig] | None" = None, transcript: "Transcript | None" = None,
+                 exclude_newer: "dt.date | None" = None) -> None:
         self.bundle = bundle
         self.spec = spec
         self.transcript = transcript
         self._run_configs = runs or []
+        #: Library releases published on or after this date do not count (uv's --exclude-newer):
+        #: the audit judges the code by the libraries of its day. None: every release, as today.
+        self.exclude_newer = exclude_newer
 
     # ------------------------------------------------------------------ python modules
 

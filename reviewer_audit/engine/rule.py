@@ -28,6 +28,13 @@ class Case:
     line: int | None = None  # INVALID: expected finding line
     spec: dict = field(default_factory=dict)  # AuditSpec fields to override for this case
     note: str = ""
+    #: the audit's library date (`--exclude-newer`), ISO; None: as of today
+    exclude_newer: str | None = None
+    #: VALID: findings of the rule up to this severity are allowed (e.g. "minor" for a latent
+    #: finding or a removal after the audit date); None: no finding at all
+    allow: str | None = None
+    #: INVALID: the severity the finding at path/line must have; None: any
+    severity: str | None = None
 
 
 @dataclass

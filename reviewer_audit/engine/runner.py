@@ -102,4 +102,7 @@ def context_for_case(case: Case) -> AuditContext:
         run = RunConfig(run_id=run_id, yaml_text=text, span=Span(start=1, end=1))
         run.load_yaml()
         runs.append(run)
-    return AuditContext(bundle, spec, runs)
+    import datetime as dt
+
+    when = dt.date.fromisoformat(case.exclude_newer) if case.exclude_newer else None
+    return AuditContext(bundle, spec, runs, exclude_newer=when)

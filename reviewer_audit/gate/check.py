@@ -94,6 +94,7 @@ def run_check(
     ignore: Iterable[str] = (),
     fail_on: Severity | str | None = None,
     cwd: str | Path | None = None,
+    exclude_newer: str | None = None,
 ) -> CheckReport:
     """Check every path. The spec is, in order: `spec_file` (YAML of AuditSpec fields),
     `from_transcript` (that transcript's prompt), a transcript input's own prompt, the default.
@@ -125,7 +126,8 @@ def run_check(
             reports.append(CheckedPath(path=str(cfg.path), input="config", report=config_report))
     for item in inputs:
         spec = forced or item.spec or default_spec()
-        report = check_bundle(item.bundle, spec=spec, fail_on=eff.fail_on, select=eff.select, ignore=eff.ignore, runs=item.runs)
+        report = check_bundle(item.bundle, spec=spec, fail_on=eff.fail_on, select=eff.select, ignore=eff.ignore, runs=item.runs,
+                              exclude_newer=exclude_newer)
         report.source = str(item.path)
         reports.append(CheckedPath(path=str(item.path), input=item.kind, report=apply(report, spec, eff)))
     enabled = {r.code for r in select_rules(eff.select, eff.ignore)}

@@ -7,6 +7,7 @@ Nothing here imports, executes or installs the audited code.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Iterable
@@ -27,20 +28,27 @@ def audit_transcript(
     fail_on: Severity | str = Severity.major,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
+    exclude_newer: dt.date | str | None = None,
 ) -> AuditReport:
-    """Parse a reviewer transcript, re-check its prompt's criteria, diff against its verdict."""
+    """Parse a reviewer transcript, re-check its prompt's criteria, diff against its verdict.
+
+    Libraries are judged as of `exclude_newer` (default: the transcript's own date, from an
+    index.tsv beside it or its file name; today when neither is known): the reviewer is not
+    blamed for a release that came out after the review."""
     with fewer_collections():
-        return _audit_transcript(path, fail_on, select, ignore)
+        return _audit_transcript(path, fail_on, select, ignore, exclude_newer)
 
 
-def _audit_transcript(path, fail_on, select, ignore) -> AuditReport:
+def _audit_transcript(path, fail_on, select, ignore, exclude_newer) -> AuditReport:
+    from reviewer_audit.ingest.dates import transcript_date
     from reviewer_audit.ingest.transcript import load_transcript
 
     started = time.perf_counter()
     transcript = load_transcript(path)
     parsed = time.perf_counter()
     spec = spec_for_transcript(transcript)
-    ctx = AuditContext(transcript.bundle, spec, transcript.runs, transcript)
+    ctx = AuditContext(transcript.bundle, spec, transcript.runs, transcript,
+                       exclude_newer=_as_date(exclude_newer if exclude_newer is not None else transcript_date(path)))
     fail_on = Severity(fail_on)
     report = _audit(ctx, fail_on, select, ignore, kind="transcript", source=str(path))
     reviewer = ReviewerVerdict(ready=transcript.verdict.ready, issue=transcript.verdict.issue, model=transcript.llm_name)
@@ -64,24 +72,38 @@ def check_bundle(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     runs=None,
+    exclude_newer: dt.date | str | None = None,
 ) -> AuditReport:
     """Check a generated-code bundle (directory, JSON file, or `Bundle`) against a spec
-    (default: the newest known prompt version)."""
+    (default: the newest known prompt version). Libraries are judged as of today unless
+    `exclude_newer` names an earlier date (a CI gate protects tomorrow's run)."""
     with fewer_collections():
-        return _check_bundle(path, spec, fail_on, select, ignore, runs)
+        return _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer)
 
 
-def _check_bundle(path, spec, fail_on, select, ignore, runs) -> AuditReport:
+def _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer) -> AuditReport:
     started = time.perf_counter()
     bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
     spec = spec or default_spec()
-    ctx = AuditContext(bundle, spec, runs)
+    ctx = AuditContext(bundle, spec, runs, exclude_newer=_as_date(exclude_newer))
     fail_on = Severity(fail_on)
     report = _audit(ctx, fail_on, select, ignore, kind="bundle", source=bundle.source)
     report.criteria = criterion_table(spec, report.findings, None, [], fail_on)
     report.run_ids = [r.run_id for r in ctx.run_files]
     report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
     return report
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.knowledge.releases import parse_date
+
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise InputError("--exclude-newer", str(exc)) from None
 
 
 def load_bundle(path: Path) -> Bundle:
@@ -109,6 +131,7 @@ def _audit(ctx: AuditContext, fail_on: Severity, select, ignore, kind: str, sour
         kind=kind,
         source=source,
         prompt_version=ctx.spec.version,
+        exclude_newer=ctx.exclude_newer.isoformat() if ctx.exclude_newer else None,
         family=ctx.spec.family,
         tool_verdict=tool_verdict(findings, fail_on),
         findings=findings,

@@ -14,6 +14,7 @@ class AuditReport(BaseModel):
     llm_name: str | None = None
     prompt_version: str
     family: str
+    exclude_newer: str | None = Field(default=None, description="Library releases published on or after this date (ISO) did not count; null: judged as of today.")
     reviewer_verdict: ReviewerVerdict | None = None
     tool_verdict: ToolVerdict
     agreement: str | None = Field(default=None, description="See reviewer_audit.verdict.diff.AGREEMENTS; None for bundles.")
