@@ -45,6 +45,7 @@ class PlaceholderText(Rule):
     topic = "completeness"
     severity = Severity.major
     requirement = "no_placeholders"
+    about_execution = False  # the criterion is what the code says: a placeholder is one, run or not
 
     VALID = [Case(files={"src/model.py": "# Build the model.\ndef build(cfg):\n    return cfg.model\n"})]
     INVALID = [
@@ -89,6 +90,7 @@ class StubBody(Rule):
     topic = "completeness"
     severity = Severity.major
     requirement = "no_placeholders"
+    about_execution = False  # the criterion is what the code says: a placeholder is one, run or not
 
     VALID = [
         Case(files={"src/model.py": "import abc\nclass B(abc.ABC):\n    @abc.abstractmethod\n    def f(self):\n        ...\n\ndef g():\n    return 1\n"}),

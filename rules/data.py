@@ -32,6 +32,22 @@ def _mentions_label(mod, fn_name: str | None) -> bool | None:
     return any(f'"{n}"' in code or f"'{n}'" in code for n in LABEL_NAMES)
 
 
+#: Collators that build `labels` from the inputs themselves (causal / masked LM, seq2seq).
+LABEL_COLLATORS = ("DataCollatorForLanguageModeling", "DataCollatorForSeq2Seq", "DataCollatorForWholeWordMask")
+
+
+def _labels_made_later(ctx) -> bool:
+    """Some step of the pipeline writes a label key itself (`out["labels"] = ...` in another map
+    function or the collator) or uses a collator that builds labels: dropping the original
+    columns in one map does not leave the batches without labels."""
+    for mod in ctx.modules.values():
+        if any(s.key in LABEL_NAMES and s.ctx == "store" for s in mod.subscripts):
+            return True
+        if any(c.func and c.func.rsplit(".", 1)[-1] in LABEL_COLLATORS for c in mod.calls):
+            return True
+    return False
+
+
 def _removes_all_columns(expr: cst.BaseExpression) -> bool:
     """`ds.column_names` or `raw["train"].column_names` (not a filtered comprehension)."""
     name = dotted_name(expr)
@@ -45,8 +61,9 @@ class LabelColumnDropped(Rule):
 
     **What it does.** Finds `dataset.map(fn, remove_columns=...)` that removes every original
     column (`ds.column_names`) or lists `label`/`labels` explicitly, when the map function does
-    not put a label back, in bundles that train a classifier. Also `select_columns`/
-    `set_format(columns=...)` lists that leave the label out.
+    not put a label back, in bundles that train a classifier. Dropping every column is fine when
+    a later step writes the label itself (`out["labels"] = ...` in the next map, a collator that
+    builds labels). Also `select_columns`/`set_format(columns=...)` lists that leave the label out.
 
     **Why is this bad?** Without `labels` the model returns no loss: `out.loss` is None and the
     training step crashes (`TypeError: unsupported operand type(s) for /: 'NoneType'`) -- seed_000
@@ -68,10 +85,18 @@ class LabelColumnDropped(Rule):
         Case(files={"src/train.py": _TRAIN, "src/preprocess.py": "def prep(raw, tok):\n    cols = [c for c in raw['train'].column_names if c != 'label']\n    return raw.map(tok, batched=True, remove_columns=cols)\n"}),
         Case(files={"src/train.py": _TRAIN, "src/preprocess.py": "def prep(raw, tokenizer):\n    def tok(b):\n        out = tokenizer(b['text'])\n        out['labels'] = b['label']\n        return out\n    return raw.map(tok, batched=True, remove_columns=raw['train'].column_names)\n"}),
         Case(files={"src/preprocess.py": "def prep(raw, tok):\n    return raw.map(tok, batched=True, remove_columns=raw['train'].column_names)\n"}, note="language modelling: no label column needed"),
+        Case(files={"src/train.py": _TRAIN, "src/preprocess.py": (
+            "def fmt(ex):\n    return {'prompt': ex['question'], 'full_text': ex['question'] + ex['answer']}\n\n"
+            "def prep(raw, tokenizer):\n    ds = raw.map(fmt, remove_columns=raw.column_names)\n"
+            "    def tok(b):\n        out = tokenizer(b['full_text'])\n        out['labels'] = out['input_ids']\n        return out\n"
+            "    return ds.map(tok, batched=True, remove_columns=ds.column_names)\n")},
+            note="a later map builds labels (known-good airas-20251115 7514af9: preprocess.py:41 then _tok)"),
     ]
+    #: train.py runs the preprocessing, as a real bundle does
+    _RUNS = _TRAIN + "\nfrom src.preprocess import prep\nprep(None, None)\n"
     INVALID = [
-        Case(files={"src/train.py": _TRAIN, "src/preprocess.py": "def prep(raw, tokenizer):\n    def tok(b):\n        return tokenizer(b['premise'], b['hypothesis'])\n    return raw.map(tok, batched=True, remove_columns=raw['train'].column_names)\n"}, path="src/preprocess.py", line=4),
-        Case(files={"src/train.py": _TRAIN, "src/preprocess.py": "def prep(ds, tok):\n    return ds.map(tok, remove_columns=['sentence', 'label', 'idx'])\n"}, path="src/preprocess.py", line=2),
+        Case(files={"src/train.py": _RUNS, "src/preprocess.py": "def prep(raw, tokenizer):\n    def tok(b):\n        return tokenizer(b['premise'], b['hypothesis'])\n    return raw.map(tok, batched=True, remove_columns=raw['train'].column_names)\n"}, path="src/preprocess.py", line=4),
+        Case(files={"src/train.py": _RUNS, "src/preprocess.py": "def prep(ds, tok):\n    return ds.map(tok, remove_columns=['sentence', 'label', 'idx'])\n"}, path="src/preprocess.py", line=2),
     ]
 
     def check(self, ctx):
@@ -92,7 +117,7 @@ class LabelColumnDropped(Rule):
                 relabels = _mentions_label(mod, fn_name)
                 # a map function we cannot see gets the benefit of the doubt, unless the label is
                 # removed by name: then only a visible function that re-creates it clears it
-                if _removes_all_columns(removed) and relabels is False:
+                if _removes_all_columns(removed) and relabels is False and not _labels_made_later(ctx):
                     yield self.hit(path, call.pos, "map(remove_columns=<all columns>) drops the label column and the map function does not return one; batches will have no 'labels'")
                 elif any(n in listed for n in LABEL_NAMES) and not relabels:
                     yield self.hit(path, call.pos, f"map(remove_columns={listed}) drops the label column; batches will have no 'labels'")

@@ -266,7 +266,7 @@ class MainCallsEvaluateRule(Rule):
         Case(files={"src/main.py": "import evaluate\n\nmetric = evaluate.load('accuracy')\n"}, note="HF evaluate package"),
     ]
     INVALID = [
-        Case(files={"src/main.py": "import subprocess, sys\n\ndef main(cfg):\n    cmd = [sys.executable, '-m', 'src.evaluate', f'results_dir={cfg.results_dir}']\n    subprocess.run(cmd, check=True)\n"}, path="src/main.py", line=5),
+        Case(files={"src/main.py": "import subprocess, sys\n\ndef main(cfg):\n    cmd = [sys.executable, '-m', 'src.evaluate', f'results_dir={cfg.results_dir}']\n    subprocess.run(cmd, check=True)\n\nif __name__ == '__main__':\n    main(None)\n"}, path="src/main.py", line=5),
         Case(files={"src/main.py": "from src.evaluate import main as run_eval\n\ndef main(cfg):\n    run_eval()\n"}, path="src/main.py", line=1),
     ]
 
@@ -439,6 +439,7 @@ class MetricsJsonMissingRule(Rule):
     topic = "evaluate"
     severity = Severity.major
     requirement = "evaluate_metrics_json"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     needs = ("evaluate",)
 
     VALID = [Case(files={"src/evaluate.py": _EVAL_GOOD})]
@@ -474,6 +475,7 @@ class AggregatedJsonMissingRule(Rule):
     topic = "evaluate"
     severity = Severity.major
     requirement = "evaluate_aggregated_json"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     needs = ("evaluate",)
 
     VALID = [Case(files={"src/evaluate.py": _EVAL_GOOD})]
@@ -588,6 +590,7 @@ class DerivedMetricMissingRule(Rule):
     topic = "evaluate"
     severity = Severity.major
     requirement = "evaluate_derived_metric"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     needs = ("evaluate",)
 
     VALID = [Case(files={"src/evaluate.py": _EVAL_GOOD})]
@@ -629,6 +632,7 @@ class SignificanceTestMissingRule(Rule):
     topic = "evaluate"
     severity = Severity.major
     requirement = "evaluate_significance"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     needs = ("evaluate",)
 
     VALID = [Case(files={"src/evaluate.py": _EVAL_GOOD})]

@@ -14,7 +14,8 @@ import libcst as cst
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.program.facts import dotted_name
 from reviewer_audit.engine.findings import Related, Severity
-from reviewer_audit.program.hydra_model import HYDRA_MODULES, View, chain_text, hydra_model, iter_config_chains, walk
+from reviewer_audit.program.hydra_model import chain_text, hydra_model
+from reviewer_audit.program.runs import run_model
 
 # --------------------------------------------------------------------------- case fixtures
 
@@ -24,10 +25,12 @@ _SPEC = {"run_config_dir": "config/run"}
 
 
 def _main(body: str, header: str = "") -> str:
+    """A src/main.py whose task function runs (`python -m src.main` calls it)."""
     return (
         "import hydra\n" + header
         + '@hydra.main(config_path="../config", config_name="config", version_base=None)\n'
         + "def main(cfg):\n" + body
+        + '\n\nif __name__ == "__main__":\n    main()\n'
     )
 
 
@@ -64,6 +67,7 @@ class HydraMainMissing(Rule):
     topic = "hydra"
     severity = Severity.major
     requirement = "hydra_run_configs"
+    about_execution = False  # the entry point's shape is the criterion, whether or not main() is reached
     needs = ("main",)
 
     VALID = [Case(files={"src/main.py": _main("    print(cfg.mode)\n"), "config/config.yaml": _CONFIG})]
@@ -296,7 +300,7 @@ class RunConfigDirMismatch(Rule):
     VALID = [Case(files={"src/train.py": _LOAD.replace("DIR", "runs")})]
     INVALID = [
         Case(files={"src/train.py": _LOAD.replace("DIR", "run")}, path="src/train.py", line=5),
-        Case(files={"src/main.py": 'from pathlib import Path\n\ndef f(cfg):\n    return Path(__file__).parents[1] / "config" / "run" / f"{cfg.run}.yaml"\n'}, path="src/main.py", line=4),
+        Case(files={"src/main.py": 'from pathlib import Path\n\ndef f(cfg):\n    return Path(__file__).parents[1] / "config" / "run" / f"{cfg.run}.yaml"\n\nif __name__ == "__main__":\n    f(None)\n'}, path="src/main.py", line=4),
     ]
 
     def check(self, ctx):
@@ -325,35 +329,41 @@ class RunConfigDirMismatch(Rule):
 # --------------------------------------------------------------------------- RA205
 
 
-def _where_run_lands(model, view: View, run_id: str, prefix: tuple[str, ...]) -> tuple[str, Related | None]:
-    """A hint when the missing key is in the run file but mounted under a group node."""
-    run = model.run_file(run_id)
-    if run is None or run.doc is None or not isinstance(run.doc.data, dict) or walk(run.doc.data, prefix).status != "ok":
-        return "", None
-    dotted = ".".join(prefix)
-    related = Related(label=f"'{dotted}' defined in the run config", path=run.path, line=run.doc.line_of(dotted))
-    data = model.data(view.entry, run_id)
-    base = walk(data, view.path).leaf if data is not None else None
-    if isinstance(base, dict):
-        for key, value in base.items():
-            if isinstance(value, dict) and walk(value, prefix).status == "ok":
-                return f"; the run config is mounted at cfg.{key} (no `# @package _global_`), so this is cfg.{key}.{dotted}", related
-    return "; the run config defines it, but it is not composed into this config", related
+def _origin(origin: str) -> str:
+    """Where a config object came from, for a message."""
+    if origin == "hydra":
+        return "the config Hydra composes"
+    if origin.startswith("load "):
+        return f"{origin[5:]} as the code loads it"
+    if origin in ("merge", "create"):
+        return f"the config the code builds with OmegaConf.{origin}"
+    return "the config"
+
+
+def _commands_text(rm, on: list[int]) -> str:
+    shown = f"`{rm.runs[on[0]].command.text}`"
+    return shown + (f" and {len(on) - 1} more command{'s' if len(on) > 2 else ''}" if len(on) > 1 else "")
+
+
+def _key_text(key: tuple) -> str:
+    return "cfg" + "".join(f".{k}" if isinstance(k, str) and k.isidentifier() else f"[{k!r}]" for k in key)
 
 
 class ConfigKeyMissing(Rule):
-    """Code reads a config key that the composed config of the runs does not have.
+    """Code reads a config key that the config it really has at that point does not hold.
 
-    **What it does.** Follows the Hydra config from the `@hydra.main` task function through
-    calls, copies and merges into main/train/model/preprocess, and resolves every `cfg.a.b`
-    read against the config Hydra composes for each run. Reports one finding per missing key
-    and file, at its first read, when it is missing for every run. Reads guarded by
-    `cfg.get(...)`, `"k" in cfg`, `hasattr`, and keys the code assigns itself, are skipped.
+    **What it does.** Follows every command of the pipeline (each run, each mode, the child
+    processes main starts) through the code with the config Hydra composes for it, and through
+    the code's own edits (`OmegaConf.merge/update/load/create`, `open_dict`, assignments), and
+    reports each read that fails: a key that is not there (`ConfigAttributeError`), a `???` value
+    (`MissingMandatoryValue`), or an attribute read on the plain dict `to_container` returns.
+    Reads behind a test that settles it (`cfg.get`, `"k" in cfg`, `hasattr`, a branch the run's
+    values do not take) or inside a `try` that catches the error are not failures. One finding per
+    missing key and file, at its first failing read, naming the commands it fails on.
 
-    **Why is this bad?** OmegaConf raises `ConfigAttributeError: Key 'model' is not in struct`
-    at the first read, so the run crashes. The usual cause (seed_000 D-03): the run config is a
-    config group without `# @package _global_`, so Hydra mounts it at `cfg.run`, while the
-    code reads `cfg.model.*` at the root.
+    **Why is this bad?** The run crashes at that read. The usual cause (seed_000 D-03): the run
+    config is a config group without `# @package _global_`, so Hydra mounts it at `cfg.run`,
+    while the code reads `cfg.model.*` at the root.
 
     **Example.** `defaults: [_self_, {run: ???}]`, config/run/x.yaml has `model:`, the code reads
     `cfg.model.name`.
@@ -379,78 +389,57 @@ class ConfigKeyMissing(Rule):
     ]
 
     def check(self, ctx):
-        model = hydra_model(ctx)
-        runs = model.run_ids
-        if not runs:
-            return
-        assigned: set[tuple[str, tuple[str, ...]]] = set()
-        bound = list(iter_config_chains(model))
-        for _mod, ch, views in bound:
-            if ch.ctx == "store":
-                for v in views:
-                    assigned.add((v.entry, v.path + ch.path))
-        groups: dict[tuple[str, tuple[str, ...]], list] = {}
-        for mod, ch, views in bound:
-            path = ch.path if ch.ctx == "load" else ch.path[:-1]
-            if not path:
+        rm = run_model(ctx)
+
+        def failing(_i, run):
+            return (r for r in run.trace.reads if r.status in ("missing", "mandatory", "attr-on-dict") and not r.caught and not r.speculative)
+
+        seen: dict[tuple, int] = {}
+        groups: list[list] = []
+        for read, on in rm.grouped(failing):
+            prefix = read.key if read.status != "missing" else read.key[: read.depth + 1]
+            key = (read.path, read.status, prefix)
+            if key in seen:
+                groups[seen[key]][1] = sorted(set(groups[seen[key]][1]) | set(on))
+                groups[seen[key]][2] += 1
                 continue
-            first = None
-            ok = True
-            for v in views:
-                for run_id in runs:
-                    res = model.lookup(v, run_id, path)
-                    if res.status not in ("missing", "leaf"):
-                        ok = False
-                        break
-                    if first is None:
-                        first = (v, run_id, res)
-                if not ok:
-                    break
-            if not ok or first is None:
-                continue
-            v, run_id, res = first
-            prefix = path[: res.index + 1]
-            key = prefix[-1]
-            if model.guarded(mod, ch.function, key):
-                continue
-            if any(e == w.entry and (w.path + prefix)[: len(p)] == p for w in views for e, p in assigned):
-                continue
-            groups.setdefault((mod.path, prefix), []).append((ch, v, run_id, res))
-        for (path, prefix), hits in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0][0].pos.line)):
-            hits.sort(key=lambda h: (h[0].pos.line, h[0].pos.column))
-            ch, v, run_id, res = hits[0]
-            shown = chain_text(ch.root, prefix)
-            more = f" ({len(hits) - 1} more read{'s' if len(hits) > 2 else ''} of {shown}.* in this file)" if len(hits) > 1 else ""
-            where = "the config" if not v.path else f"cfg.{'.'.join(v.path)}"
-            if res.status == "leaf":
-                parent = chain_text(ch.root, prefix[:-1])
-                msg = f"{shown}: {parent} is {res.leaf!r} (not a config node) in {_runs_text(runs, len(runs))}, so reading .{prefix[-1]} raises AttributeError{more}"
-                yield self.hit(path, ch.pos, msg)
-                continue
-            hint, related = _where_run_lands(model, v, run_id, prefix)
-            if prefix == ("hydra",) and not v.path:
-                hint = "; Hydra removes the `hydra` node from the task function's config (use HydraConfig.get())"
-            if res.keys:
-                container = ("top-level keys: " if len(prefix) == 1 and not v.path else f"keys of {chain_text(ch.root, prefix[:-1])}: ") + _short(res.keys)
+            seen[key] = len(groups)
+            groups.append([read, on, 0, prefix])
+        for read, on, more, prefix in groups:
+            shown = _key_text(prefix)
+            also = f" ({more} more read{'s' if more > 1 else ''} of {shown} in this file)" if more else ""
+            where = f"{_origin(read.origin)} for {_commands_text(rm, on)}"
+            if read.status == "mandatory":
+                msg = f"{shown} is ??? (mandatory, never set) in {where}: MissingMandatoryValue at run time{also}"
+            elif read.status == "attr-on-dict":
+                msg = f"{shown}: the config here is a plain dict (OmegaConf.to_container), so attribute access raises AttributeError: {read.detail}{also}"
             else:
-                container = f"{chain_text(ch.root, prefix[:-1])} is empty"
-            msg = f"{shown} is not in {where} Hydra composes for {_runs_text(runs, len(runs))} ({container}): ConfigAttributeError at run time{hint}{more}"
-            yield self.hit(path, ch.pos, msg, related=[related] if related else [])
+                parent = _key_text(prefix[:-1])
+                keys = f"keys of {parent}: {_short(read.siblings)}" if read.siblings else f"{parent} is empty"
+                hint = ""
+                if read.found_at:
+                    hint = f"; it is at {_key_text((*read.found_at[0], *read.key[len(prefix) - 1:]))}"
+                    if read.found_at[0][:1] in (("run",), ("runs",)):
+                        hint += " (the run config is mounted there: no `# @package _global_`)"
+                msg = f"{shown} is not in {where} ({keys}): ConfigAttributeError at run time{hint}{also}"
+            yield self.hit(read.path, read.line, msg, column=read.col, on=on)
 
 
 # --------------------------------------------------------------------------- RA206
 
 
 class StructConfigNewKey(Rule):
-    """Code assigns a new key on Hydra's config, which is in struct mode.
+    """Code adds a new key to a config in struct mode (Hydra's config is).
 
-    **What it does.** Finds `cfg.x = ...` / `cfg.a.b = ...` / `cfg["x"] = ...` where the key does
-    not exist in the composed config of any run and the write is not inside
-    `with open_dict(cfg):`, after `OmegaConf.set_struct(cfg, False)`, or on a plain copy
-    (`OmegaConf.create(OmegaConf.to_container(cfg))`).
+    **What it does.** On every command of the pipeline (see RA205), reports each assignment
+    (`cfg.x = ...`, `cfg["x"] = ...`, `OmegaConf.update(cfg, "a.b", v)`, `setattr`) that adds a key
+    to a config node in struct mode: Hydra's config, and any node under it, unless the code
+    opened it first (`with open_dict(cfg):`, `OmegaConf.set_struct(cfg, False)` earlier on that
+    path, `force_add=True`) or works on a plain copy (`OmegaConf.create(OmegaConf.to_container(cfg))`).
+    Order matters: an unlock after the write does not help it.
 
-    **Why is this bad?** Hydra hands the task function a struct config: adding a key raises
-    `ConfigAttributeError: Key 'training' is not in struct` (seed_002 D-02, main.py:21).
+    **Why is this bad?** `ConfigAttributeError: Key 'training' is not in struct` (seed_002 D-02,
+    main.py:21, trial mode only). The run crashes there.
 
     **Example.** `cfg.training = cfg.get("training", {})` when config.yaml has no `training`.
 
@@ -474,42 +463,18 @@ class StructConfigNewKey(Rule):
     ]
 
     def check(self, ctx):
-        model = hydra_model(ctx)
-        runs = model.run_ids
-        if not runs:
-            return
-        seen = set()
-        stores = [(m, ch, vs) for m, ch, vs in iter_config_chains(model) if ch.ctx == "store"]
-        for mod, ch, views in stores:
-            if not ch.path or model.under_open_dict(ch.with_contexts):
-                continue
-            if any(v.struct is not True for v in views) or any(model.is_unlocked(v, ch.path) for v in views):
-                continue
-            # a write below a key this function assigned earlier is judged at that assignment
-            if any(
-                o.function == ch.function and o.root == ch.root and o.pos.line < ch.pos.line and ch.path[: len(o.path)] == o.path and len(o.path) < len(ch.path)
-                for _m, o, _v in stores if _m is mod
-            ):
-                continue
-            missing = True
-            keys: tuple[str, ...] = ()
-            for v in views:
-                for run_id in runs:
-                    res = model.lookup(v, run_id, ch.path)
-                    if not (res.status == "missing" and res.index == len(ch.path) - 1):
-                        missing = False
-                        break
-                    keys = res.keys
-                if not missing:
-                    break
-            if not missing or (mod.path, ch.path) in seen:
-                continue
-            seen.add((mod.path, ch.path))
-            shown = chain_text(ch.root, ch.path)
-            parent = chain_text(ch.root, ch.path[:-1])
+        rm = run_model(ctx)
+
+        def failing(_i, run):
+            return (w for w in run.trace.writes if w.problem and not w.caught and not w.speculative)
+
+        for write, on in rm.grouped(failing):
+            shown = _key_text(write.key)
             yield self.hit(
-                mod.path, ch.pos,
-                f"assigns new key {shown} on Hydra's struct config ({parent} has: {_short(keys)}): ConfigAttributeError 'Key {ch.path[-1]!r} is not in struct'; wrap it in `with open_dict(cfg):`",
+                write.path, write.line,
+                f"assigns new key {shown} on a struct config ({_origin(write.origin)}) on {_commands_text(rm, on)}: "
+                f"ConfigAttributeError '{write.problem}'; wrap it in `with open_dict(cfg):`",
+                column=write.col, on=on,
             )
 
 
@@ -517,12 +482,13 @@ class StructConfigNewKey(Rule):
 
 
 class MergeIntoStructConfig(Rule):
-    """`OmegaConf.merge(cfg, other)` adds keys to Hydra's struct config.
+    """`OmegaConf.merge(cfg, other)` adds keys to a struct config (Hydra's config is).
 
-    **What it does.** For `OmegaConf.merge(cfg, x)` / `cfg.merge_with(x)` where `cfg` is the Hydra
-    config (struct mode, not under `open_dict`/`set_struct(False)`) and `x` is a run config
-    loaded with `OmegaConf.load`, a subtree like `cfg.run`, or a dict literal, merges the
-    composed config with `x` using OmegaConf itself and reports the error.
+    **What it does.** On every command of the pipeline (see RA205), merges exactly as the code
+    does -- the run file it loads by path, a subtree like `cfg.run`, a dict literal -- with
+    OmegaConf's rules, and reports a merge that brings keys the struct target lacks. The merge
+    is then taken as done, so the reads after it are judged against the merged config (one
+    crash, one finding).
 
     **Why is this bad?** Merging into a struct config cannot add keys: `ConfigKeyError: Key
     'run_id' is not in struct` (seed_002 D-03, train.py:282). The run crashes there.
@@ -550,71 +516,19 @@ class MergeIntoStructConfig(Rule):
     ]
 
     def check(self, ctx):
-        from omegaconf import OmegaConf
+        rm = run_model(ctx)
 
-        model = hydra_model(ctx)
-        runs = model.run_ids
-        if not runs:
-            return
-        for path, mod in model.modules.items():
-            for call in mod.calls:
-                tail = (call.resolved or call.func or "")
-                if tail.endswith("OmegaConf.merge") and call.positional():
-                    target, others = call.positional()[0], call.positional()[1:]
-                elif call.method == "merge_with" and isinstance(call.node.func, cst.Attribute):
-                    target, others = call.node.func.value, call.positional()
-                else:
-                    continue
-                if not others or model.under_open_dict(call.with_contexts):
-                    continue
-                views = model.eval_views(mod, call.function, target, call.pos.line)
-                if not views or len(views) != 1:
-                    continue
-                (view,) = tuple(views)
-                if view.struct is not True or view.extras or model.is_unlocked(view, ()):
-                    continue
-                extras = [model.eval_extra(mod, call.function, o, call.pos.line, views) for o in others]
-                if any(e is None for e in extras):
-                    continue
-                errors = []
-                for run_id in runs:
-                    base = model.view_data(view, run_id)
-                    if not isinstance(base, dict):
-                        errors = []
-                        break
-                    operands = [self._operand(model, view, run_id, e) for e in extras]
-                    if any(o is None for o in operands):
-                        errors = []
-                        break
-                    try:
-                        cfg = OmegaConf.create(base)
-                        OmegaConf.set_struct(cfg, True)
-                        OmegaConf.merge(cfg, *operands)
-                    except Exception as exc:  # noqa: BLE001 -- the error is the finding
-                        errors.append((run_id, f"{type(exc).__name__}: {str(exc).splitlines()[0]}"))
-                    else:
-                        errors = []
-                        break
-                if errors:
-                    code_text = (mod.line_text(call.pos.line) or "").strip()
-                    what = "the run config" if ("run",) in extras else "keys"
-                    yield self.hit(
-                        path, call.pos,
-                        f"merges {what} into Hydra's struct config ({code_text[:80]}): OmegaConf raises {errors[0][1]} for {_runs_text([r for r, _ in errors], len(runs))}",
-                    )
+        def failing(_i, run):
+            return (m for m in run.trace.merges if m.new_keys and not m.caught and not m.speculative)
 
-    @staticmethod
-    def _operand(model, view, run_id, extra):
-        if extra[0] == "run":
-            run = model.run_file(run_id)
-            return run.doc.data if run is not None and run.doc is not None and isinstance(run.doc.data, dict) else None
-        if extra[0] == "node":
-            data = model.data(view.entry, run_id)
-            res = walk(data, extra[1]) if data is not None else None
-            return res.leaf if res is not None and res.status == "ok" and isinstance(res.leaf, dict) else None
-        if extra[0] == "keys":
-            return {k: None for k in extra[1]}
-        return None
+        for merge, on in rm.grouped(failing):
+            keys = [".".join(map(str, k)) for k in merge.new_keys]
+            yield self.hit(
+                merge.path, merge.line,
+                f"merges keys the struct config lacks ({_short(keys)}) into {_origin(merge.origin)} on {_commands_text(rm, on)}: "
+                f"ConfigKeyError: Key '{keys[0]}' is not in struct",
+                column=merge.col, on=on,
+            )
 
 
 # --------------------------------------------------------------------------- RA208

@@ -78,6 +78,7 @@ class TrialWandbNotDisabled(_MissingBehaviour):
     code = "RA701"
     name = "trial-wandb-not-disabled"
     requirement = "trial_wandb_disabled"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     behaviour = "wandb_disabled"
     what = "no code disables WandB in trial mode ({flag}): nothing sets wandb.mode to \"disabled\""
 
@@ -105,6 +106,7 @@ class TrialEpochsNotOne(_MissingBehaviour):
     code = "RA702"
     name = "trial-epochs-not-one"
     requirement = "trial_epochs_1"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     behaviour = "epochs_1"
     what = "trial mode ({flag}) never sets the number of epochs to 1"
 
@@ -135,6 +137,7 @@ class TrialOptunaNotDisabled(_MissingBehaviour):
     code = "RA703"
     name = "trial-optuna-not-disabled"
     requirement = "trial_optuna_off"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     behaviour = "optuna_off"
     what = "trial mode ({flag}) does not disable Optuna: nothing sets optuna.n_trials to 0 or skips the search"
 
@@ -166,6 +169,7 @@ class TrialBatchesNotLimited(_MissingBehaviour):
     code = "RA704"
     name = "trial-batches-not-limited"
     requirement = "trial_limit_batches"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     behaviour = "limit_batches"
     what = "trial mode ({flag}) does not limit the number of batches (no guarded break or max-batches setting of 1-2)"
 
@@ -190,6 +194,7 @@ class FullWandbNotOnline(_MissingBehaviour):
     code = "RA705"
     name = "full-wandb-not-online"
     requirement = "full_wandb_online"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     behaviour = "wandb_online"
     what = "full mode never sets WandB online: no code sets wandb.mode to \"online\" and config.yaml does not default to it"
 

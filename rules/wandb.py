@@ -10,7 +10,12 @@ import libcst as cst
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.program.facts import dotted_name, literal_string
 from reviewer_audit.engine.findings import Related, Severity
+from reviewer_audit.program.runs import run_model
 from reviewer_audit.program.wandb_model import KeyRead, KeySet, wandb_model
+
+#: environment variables that turn WandB off, and the values that leave it on
+_WANDB_ENV = ("WANDB_MODE", "WANDB_DISABLED")
+_WANDB_ON = ("online", "offline", "run", None, "false", "False")
 
 # ----------------------------------------------------------------------------- case material
 
@@ -288,30 +293,37 @@ class InitIgnoresDisabledModeRule(Rule):
 
     VALID = [
         Case(files={"src/train.py": _TRAIN_OK}),
-        Case(files={"src/train.py": "import wandb\n\ndef train(cfg):\n    if cfg.wandb.mode != 'disabled':\n        wandb.init(project='p')\n"}),
-        Case(files={"src/train.py": "import wandb\n\ndef start(cfg):\n    return wandb.init(project='p')\n\ndef train(cfg):\n    if cfg.wandb.mode == 'online':\n        start(cfg)\n"}),
-        Case(files={"src/train.py": "import os, wandb\n\ndef train(cfg):\n    os.environ['WANDB_MODE'] = cfg.wandb.mode\n    wandb.init(project='p')\n"}),
+        Case(files={"src/train.py": "import wandb\n\ndef train(cfg):\n    if cfg.wandb.mode != 'disabled':\n        wandb.init(project='p')\n", "src/main.py": "from src.train import train\ntrain(None)\n"}),
+        Case(files={"src/train.py": "import wandb\n\ndef start(cfg):\n    return wandb.init(project='p')\n\ndef train(cfg):\n    if cfg.wandb.mode == 'online':\n        start(cfg)\n", "src/main.py": "from src.train import train\ntrain(None)\n"}),
+        Case(files={"src/train.py": "import os, wandb\n\ndef train(cfg):\n    os.environ['WANDB_MODE'] = cfg.wandb.mode\n    wandb.init(project='p')\n", "src/main.py": "from src.train import train\ntrain(None)\n"}),
+        Case(files={"src/train.py": "import wandb\n\ndef train(cfg):\n    wandb.init(project='p')\n"}, note="no command calls train(): nothing starts WandB"),
     ]
     INVALID = [
-        Case(files={"src/train.py": "import wandb\n\ndef train(cfg):\n    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project)\n    run.log({'a': 1})\n"}, path="src/train.py", line=4),
-        Case(files={"src/main.py": "import wandb\n\ndef main(cfg):\n    wandb.init(project='p', mode='online')\n"}, path="src/main.py", line=4),
+        Case(files={"src/train.py": "import wandb\n\ndef train(cfg):\n    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project)\n    run.log({'a': 1})\n",
+                    "src/main.py": "from src.train import train\n\nif __name__ == '__main__':\n    train(None)\n"}, path="src/train.py", line=4),
+        Case(files={"src/main.py": "import wandb\n\ndef main(cfg):\n    wandb.init(project='p', mode='online')\n\nif __name__ == '__main__':\n    main(None)\n"}, path="src/main.py", line=4),
     ]
 
     def check(self, ctx):
-        model = wandb_model(ctx)
-        if model.sets_wandb_mode_env:
-            return
-        for m in model.wandb_modules:
-            for c in model.init_calls(m):
-                if c.has_star_args or c.keyword("settings") is not None or c.keyword("disabled") is not None:
+        rm = run_model(ctx)
+        trial = rm.indexes(mode="trial")
+
+        def unguarded_inits(i, run):
+            disabled_from = min((e.order for e in run.trace.env if e.name in _WANDB_ENV and e.value not in _WANDB_ON), default=None)
+            for call in run.trace.calls:
+                if call.name != "wandb.init" or call.maybe or call.star or "settings" in call.kwargs:
                     continue
-                mode = c.keyword("mode")
-                if mode is not None and literal_string(mode) not in ("online", "offline"):
+                mode = call.kwargs.get("mode", "online")
+                if mode not in _WANDB_ON or (disabled_from is not None and disabled_from <= call.order):
                     continue
-                if model.is_init_guarded(m, c):
-                    continue
-                how = f"mode={literal_string(mode)!r}" if mode is not None else "no mode="
-                yield self.hit(m.path, c.pos, f"wandb.init() is called unconditionally with {how}, so trial mode's wandb.mode=disabled is ignored and an online run starts")
+                yield call
+
+        for call, on in rm.grouped(lambda i, run: unguarded_inits(i, run) if i in trial else ()):
+            how = f"mode={call.kwargs['mode']!r}" if "mode" in call.kwargs else "no mode="
+            shown = rm.runs[on[0]].command.text
+            yield self.hit(call.path, call.line, f"wandb.init() runs in trial mode with {how} and nothing disables WandB first (on `{shown}`"
+                           + (f" and {len(on) - 1} more" if len(on) > 1 else "") + "), so trial mode's wandb.mode=disabled is ignored and an online run starts",
+                           column=call.col, on=on)
 
 
 class WandbInOptunaTrialRule(Rule):
@@ -467,6 +479,7 @@ class TrainJsonPrintMissingRule(Rule):
     topic = "logging"
     severity = Severity.major
     requirement = "train_json_print"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
     needs = ("train",)
 
     _SPEC = {"requirements": {"train_json_print": [6]}}

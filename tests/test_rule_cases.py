@@ -1,7 +1,9 @@
 """Tests generated from every rule's VALID and INVALID cases (Fixit style).
 
-A VALID case must produce no finding from its rule; an INVALID case at least one, at the
-path and line it names when it names them. Adding a rule adds its tests.
+A VALID case must produce no finding from its rule (above its `allow` severity); an INVALID case
+at least one, at the path and line it names when it names them, that is live -- on code a command
+of the case's pipeline runs -- unless the case names the severity it expects. Adding a rule adds
+its tests.
 """
 from __future__ import annotations
 
@@ -48,5 +50,9 @@ def test_rule_case(rule, case_id, case):
         shown = [(f.where, f.severity.value, f.message) for f in mine]
         at = [f for f in mine if (case.path is None or f.path == case.path) and (case.line is None or f.line == case.line)]
         assert at, shown
+        # a finding the case expects is live: at the severity the case names, else not lowered
+        # (a case whose code no command runs would only show a latent minor)
         if case.severity is not None:
             assert any(f.severity.value == case.severity for f in at), shown
+        else:
+            assert any(f.demoted_from is None for f in at), f"only latent findings: {shown}"

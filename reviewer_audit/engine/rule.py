@@ -46,6 +46,13 @@ class Hit:
     related: list[Related] = field(default_factory=list)
     snippet: str | None = None
     severity: Severity | None = None  # a rule may lower/raise severity for one hit
+    #: indexes of the commands (`program.runs.RunModel.runs`) on which the defect happens, when
+    #: the rule knows (a key missing in one run's config only); None: wherever the line runs
+    on: list[int] | None = None
+    #: what this defect breaks for later code (e.g. "file:src/model.py"); a finding that `needs`
+    #: it can only follow this one, and is its consequence
+    provides: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
 
 
 class Rule:
@@ -57,6 +64,9 @@ class Rule:
     severity: ClassVar[Severity]
     requirement: ClassVar[str | None] = None
     needs: ClassVar[tuple[str, ...]] = ()
+    #: a finding in code no command reaches is latent and lowered to minor; rules about what the
+    #: code says rather than what it does (placeholders, stubs) keep their severity
+    about_execution: ClassVar[bool] = True
     VALID: ClassVar[list[Case]] = []
     INVALID: ClassVar[list[Case]] = []
 

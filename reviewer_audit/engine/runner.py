@@ -8,11 +8,12 @@ business (`reviewer_audit.rules`); the engine runs what it is given.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from reviewer_audit.engine.context import STANDARD_MODULES, AuditContext
-from reviewer_audit.engine.findings import Finding, Severity
+from reviewer_audit.engine.findings import Command, Finding, Severity
+from reviewer_audit.engine.placement import link_consequences, place, settle
 from reviewer_audit.engine.rule import Case, Hit, Rule
 
 
@@ -21,11 +22,14 @@ class EngineResult:
     findings: list[Finding]
     timings: dict[str, float]
     skipped: dict[str, str]  # rule code -> why it did not run
+    commands: list[Command] = field(default_factory=list)
 
 
 def run_rules(ctx: AuditContext, rules: Iterable[type[Rule]]) -> EngineResult:
+    """Run every applicable rule, then place each finding on the pipeline's commands
+    (`engine.placement`): reach, latent findings lowered, consequences, first crash per command."""
     rules = list(rules)
-    findings: list[Finding] = []
+    pairs: list[tuple[Finding, Hit | None, type[Rule]]] = []
     timings: dict[str, float] = {}
     skipped: dict[str, str] = {}
     for rule_cls in rules:
@@ -41,12 +45,27 @@ def run_rules(ctx: AuditContext, rules: Iterable[type[Rule]]) -> EngineResult:
             hits = list(rule_cls().check(ctx))
         except Exception as exc:  # noqa: BLE001 -- one broken rule must not sink the audit
             hits = []
-            findings.append(_internal_error(rule_cls, exc))
+            pairs.append((_internal_error(rule_cls, exc), None, rule_cls))
         timings[rule_cls.code] = time.perf_counter() - start
         for h in hits:
-            findings.append(to_finding(ctx, rule_cls, h))
-    findings.sort(key=Finding.sort_key)
-    return EngineResult(findings=_dedupe(findings), timings=timings, skipped=skipped)
+            pairs.append((to_finding(ctx, rule_cls, h), h, rule_cls))
+    try:
+        commands = place(ctx, pairs)
+    except Exception as exc:  # noqa: BLE001 -- the program model must not sink the audit either
+        commands = []
+        pairs.append((_model_error(exc), None, Rule))
+    pairs.sort(key=lambda p: p[0].sort_key())
+    kept: list[tuple[Finding, Hit | None]] = []
+    seen = set()
+    for f, h, _r in pairs:
+        key = (f.rule, f.path, f.line, f.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append((f, h))
+    findings = [f for f, _h in kept]
+    link_consequences(findings, {i: h.provides for i, (_f, h) in enumerate(kept) if h is not None and h.provides},
+                      {i: h.needs for i, (_f, h) in enumerate(kept) if h is not None and h.needs})
+    return EngineResult(findings=findings, timings=timings, skipped=skipped, commands=settle(findings, commands))
 
 
 def to_finding(ctx: AuditContext, rule_cls: type[Rule], h: Hit) -> Finding:
@@ -78,15 +97,11 @@ def _internal_error(rule_cls: type[Rule], exc: Exception) -> Finding:
     )
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
-    seen = set()
-    out = []
-    for f in findings:
-        key = (f.rule, f.path, f.line, f.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
-    return out
+def _model_error(exc: Exception) -> Finding:
+    return Finding(
+        rule="RA000", name="rule-crashed", criterion="exec", topic="exec", severity=Severity.minor,
+        message=f"the run model crashed on this bundle, so no finding says on which command it holds: {type(exc).__name__}: {str(exc)[:200]}",
+    )
 
 
 def context_for_case(case: Case) -> AuditContext:

@@ -204,19 +204,22 @@ def path_matches(path: str | None, glob: str | None) -> bool:
 def apply(report: "AuditReport", spec: "AuditSpec", eff: Effective) -> "AuditReport":
     """Drop per-file-ignored findings, mark suppressed ones, and recompute the verdict and
     criterion table so suppressed findings do not count."""
+    from reviewer_audit.engine.placement import reindex, settle
     from reviewer_audit.verdict.diff import criterion_table, tool_verdict
 
-    kept: list[Finding] = []
-    for f in report.findings:
+    kept: list[tuple[int, Finding]] = []
+    for i, f in enumerate(report.findings):
         if any(path_matches(f.path, glob) and any(matches(f.rule, c) for c in codes) for glob, codes in eff.per_file_ignores.items()):
             continue
         rule = next((s for s in eff.suppress if any(matches(f.rule, c) for c in s.rules) and path_matches(f.path, s.path)), None)
         if rule is not None:
             f = f.model_copy(update={"suppressed": True, "suppression_reason": rule.reason})
-        kept.append(f)
-    report.findings = kept
-    report.tool_verdict = tool_verdict(kept, eff.fail_on)
-    report.criteria = criterion_table(spec, kept, None, [], eff.fail_on)
+        kept.append((i, f))
+    kept_findings = reindex(kept)
+    report.findings = kept_findings
+    report.commands = settle(kept_findings, report.commands)
+    report.tool_verdict = tool_verdict(kept_findings, eff.fail_on)
+    report.criteria = criterion_table(spec, kept_findings, None, [], eff.fail_on)
     return report
 
 

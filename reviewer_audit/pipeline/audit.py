@@ -135,6 +135,7 @@ def _audit(ctx: AuditContext, fail_on: Severity, select, ignore, kind: str, sour
         family=ctx.spec.family,
         tool_verdict=tool_verdict(findings, fail_on),
         findings=findings,
+        commands=result.commands,
         rules_run=sorted(result.timings),
         rules_skipped=result.skipped,
         timings_ms={code: round(t * 1000, 3) for code, t in result.timings.items()},

@@ -66,7 +66,9 @@ class CriterionRow(BaseModel):
 
 
 def tool_verdict(findings: Iterable[Finding], fail_on: Severity) -> ToolVerdict:
-    live = [f for f in findings if not f.suppressed]
+    """Ready when no finding at or above `fail_on` counts. Suppressed findings do not count, nor
+    do consequences: a finding that can only follow an earlier blocker is that blocker's."""
+    live = [f for f in findings if not f.suppressed and f.consequence_of is None]
     counts = {s.value: sum(1 for f in live if f.severity == s) for s in Severity}
     return ToolVerdict(ready=not any(f.severity.at_least(fail_on) for f in live), fail_on=fail_on, counts=counts)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from reviewer_audit.engine.findings import REPORT_SCHEMA_VERSION, Finding
+from reviewer_audit.engine.findings import REPORT_SCHEMA_VERSION, Command, Finding
 from reviewer_audit.verdict.diff import Claim, CriterionRow, ReviewerVerdict, ToolVerdict
 
 
@@ -22,6 +22,7 @@ class AuditReport(BaseModel):
     missed: list[int] = Field(default_factory=list, description="Indexes of findings at threshold no reviewer claim matches.")
     criteria: list[CriterionRow] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    commands: list[Command] = Field(default_factory=list, description="The pipeline's commands, each with the first blocker it reaches (execution order) and that blocker's consequences.")
     run_ids: list[str] = Field(default_factory=list)
     rules_run: list[str] = Field(default_factory=list)
     rules_skipped: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,99 @@
+"""Where each finding holds: on which commands its code runs, what it follows from, what runs first.
+
+Rules say what is wrong and where; this module says when it matters, from the program model's
+run of every command (`program.runs`):
+
+* **Reach.** A finding at `path:line` holds on the commands that execute that line (or on the
+  commands its rule names, `Hit.on`, such as the runs whose config lacks a key). One that no
+  command reaches is *latent* and lowered to minor: code that never runs does not block a run.
+* **Consequences.** A finding that `needs` what an earlier blocker `provides` (an import of a
+  module whose file is missing, the compositions of a config folder that does not exist) can only
+  follow that blocker. It points at it (`consequence_of`) and does not decide the verdict.
+* **First crash per command.** For each command, the reached blockers in execution order; the
+  first is what the run actually dies of (`settle`, re-run after suppressions are applied).
+
+Findings that are not about code a command runs (a missing file, the pyproject, a YAML file)
+have no reach: they hold on every command, before any code runs.
+"""
+from __future__ import annotations
+
+from reviewer_audit.engine.findings import Command, Finding, Reach, Severity
+
+#: appended to the message of a finding lowered because no command runs its code
+LATENT_NOTE = "latent: no command of the pipeline runs this code"
+
+
+def place(ctx, pairs: list[tuple[Finding, object, type]]) -> list[Command]:
+    """Set `reach` (and lower latent findings) on each finding of `pairs` (finding, hit, rule
+    class), in place, and return the pipeline's commands."""
+    from reviewer_audit.program.runs import run_model
+
+    rm = run_model(ctx)
+    runs = rm.runs
+    commands = [Command(command=r.command.text, kind=r.command.kind, run_id=r.command.run_id, mode=r.command.mode,
+                        parent=r.command.parent) for r in runs]
+    if not runs:
+        return commands
+    for finding, hit, rule_cls in pairs:
+        on = getattr(hit, "on", None)
+        if on is None:
+            on = rm.reach(finding.path, finding.line)
+        if on is None:
+            continue
+        on = [i for i in on if 0 <= i < len(runs)]
+        orders = []
+        for i in on:
+            order = rm.order(i, finding.path, finding.line) if finding.path and finding.line else None
+            orders.append(order if order is not None else (runs[i].trace.compose_order or 0))
+        finding.reach = Reach(commands=[commands[i].command for i in on], order=orders, latent=not on)
+        if not on and getattr(rule_cls, "about_execution", True) and finding.severity.rank > Severity.minor.rank:
+            finding.demoted_from = finding.severity
+            finding.severity = Severity.minor
+            finding.message = f"{finding.message} ({LATENT_NOTE})"
+    return commands
+
+
+def link_consequences(findings: list[Finding], provides: dict[int, tuple[str, ...]], needs: dict[int, tuple[str, ...]]) -> None:
+    """`consequence_of` for findings that need what a blocker provides (keys by finding index)."""
+    owner: dict[str, int] = {}
+    for i, keys in sorted(provides.items()):
+        if findings[i].severity is Severity.blocker:
+            for k in keys:
+                owner.setdefault(k, i)
+    for i, keys in needs.items():
+        cause = next((owner[k] for k in keys if k in owner and owner[k] != i), None)
+        if cause is not None:
+            findings[i].consequence_of = cause
+
+
+def settle(findings: list[Finding], commands: list[Command]) -> list[Command]:
+    """Each command's reached blockers in execution order, its first blocker and the findings
+    that are consequences of it. Suppressed findings and consequences do not count."""
+    out = []
+    for cmd in commands:
+        ranked: list[tuple[int, int]] = []
+        for j, f in enumerate(findings):
+            if f.severity is not Severity.blocker or f.suppressed or f.consequence_of is not None:
+                continue
+            if f.reach is None:
+                ranked.append((-1, j))  # before any code runs: install, config files
+            elif cmd.command in f.reach.commands:
+                ranked.append((f.reach.order[f.reach.commands.index(cmd.command)], j))
+        ranked.sort()
+        blockers = [j for _, j in ranked]
+        first = blockers[0] if blockers else None
+        consequences = [j for j, f in enumerate(findings) if first is not None and f.consequence_of == first]
+        out.append(cmd.model_copy(update={"first_blocker": first, "consequences": consequences, "blockers": blockers}))
+    return out
+
+
+def reindex(kept: list[tuple[int, Finding]]) -> list[Finding]:
+    """After some findings were dropped: the kept ones (with their old indexes), with
+    `consequence_of` pointing at new indexes (null when the cause was dropped)."""
+    new_index = {old: new for new, (old, _f) in enumerate(kept)}
+    out = []
+    for _old, f in kept:
+        if f.consequence_of is not None:
+            f = f.model_copy(update={"consequence_of": new_index.get(f.consequence_of)})
+        out.append(f)
+    return out

@@ -1,0 +1,1975 @@
+"""Run one command of the bundle abstractly: what executes, and what the config is at each step.
+
+`python -m src.main run=r1 mode=trial` runs `src/main.py` as `__main__`: its module-level code,
+the modules it imports, then the `@hydra.main` task function with the config Hydra composed
+for that run and mode. This interpreter follows that execution over CPython's `ast` of each
+bundle module (never compiling or running anything):
+
+* **Values** it tracks: constants, config nodes (`CfgRef` into a `ConfigObj` of
+  `program.configstate`, which restates OmegaConf's rules), bundle functions, classes,
+  instances and modules, library objects by qualified name (`Ext("omegaconf.OmegaConf")`), and
+  `UNKNOWN` for everything else.
+* **Branches** whose test it can decide from those values (`if cfg.mode == "trial":`,
+  `if cfg.dataset.name == "cifar10":`, `if __name__ == "__main__":`) take one side; the others
+  take both, on forked states that are joined after. An early `return`/`raise` ends its path.
+* **Calls** into bundle functions are followed with their arguments bound (depth- and
+  budget-limited); `OmegaConf.merge/create/load/update/to_container/set_struct`, `open_dict`,
+  `copy.deepcopy` and friends are modelled; other library calls return `UNKNOWN`, and a bundle
+  function handed to one (`study.optimize(objective)`, `ds.map(fn)`) is called once with unknown
+  arguments, as the library will.
+* **Crashes are recorded, then execution goes on with the author's intent** (a merge into a
+  struct config is applied anyway), so one crash does not turn every later read into a false
+  "missing key", and code after it still counts as reached.
+
+The result is a `Trace`: which statements ran (in first-execution order), which functions were
+entered, every config read/write/merge/load with its outcome, library calls with the constant
+arguments they received, environment variables set, and subprocesses launched. Reachability,
+config values per run and the first crash per command are all read off traces.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from reviewer_audit.program.configstate import MISSING, UNKNOWN, ConfigObj, Lookup, Node, join_data, join_objects, to_node
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Tup:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class CfgRef:
+    obj: int
+    path: tuple = ()
+
+
+@dataclass(frozen=True)
+class CfgMethod:
+    ref: CfgRef
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class FuncRef:
+    module: str  # bundle path
+    qualname: str
+    node: ast.AST = field(repr=False)
+    closure: Any = field(default=None, repr=False, compare=False)
+    hydra: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class ClassRef:
+    module: str
+    qualname: str
+    node: ast.ClassDef = field(repr=False)
+    ns: dict = field(default_factory=dict, repr=False, compare=False)  # class body namespace
+    bases: tuple = field(default=(), repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Instance:
+    obj: int
+    cls: ClassRef
+
+
+@dataclass(frozen=True)
+class Bound:
+    func: FuncRef
+    self_: Any
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    path: str
+
+
+@dataclass(frozen=True)
+class Ext:
+    """A library object reached by qualified name (`omegaconf.OmegaConf.merge`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Alt:
+    """One of several values, depending on a path not taken for certain (`x = A() if c else None`).
+
+    Calls and attribute reads apply to every option, so code reachable through any of them
+    counts as reached."""
+
+    options: tuple
+
+
+#: more alternatives than this and the value is just unknown
+_MAX_ALT = 4
+
+
+@dataclass(frozen=True)
+class PathVal:
+    """A filesystem path: `@/...` is the repository root (from `__file__`), otherwise relative
+    to the working directory."""
+
+    text: str
+
+
+def const_of(v: Any) -> Any:
+    """The Python value of an abstract value, or UNKNOWN."""
+    if isinstance(v, Const):
+        return v.value
+    if isinstance(v, Tup):
+        items = tuple(const_of(i) for i in v.items)
+        return UNKNOWN if any(i is UNKNOWN for i in items) else items
+    return UNKNOWN
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass
+class Event:
+    path: str
+    line: int
+    col: int
+    order: int
+    caught: bool = False  # an enclosing try (in this module or a caller) catches what it raises
+    #: it happens only on some paths: under a branch whose test is not known, or after an early
+    #: return that may or may not have been taken
+    maybe: bool = False
+    #: it happens only if a value is one of the several it may be (`Alt`): a guess, not a path
+    speculative: bool = False
+
+
+@dataclass
+class ConfigRead(Event):
+    origin: str = ""
+    key: tuple = ()
+    status: str = "ok"  # Lookup statuses: ok, missing, mandatory, interpolation, unknown
+    value: Any = None
+    access: str = "attr"  # attr, item, get, in
+    kind: str = "DictConfig"
+    detail: str = ""
+    #: the key exists only because an operation that crashed earlier added it (author's intent)
+    after_crash: int | None = None
+    #: a missing key: the keys its parent node has, and where else in the object the key is
+    siblings: tuple = ()
+    found_at: tuple = ()
+    #: a missing key: index in `key` of the first segment that is not there
+    depth: int = 0
+
+
+@dataclass
+class ConfigWrite(Event):
+    origin: str = ""
+    key: tuple = ()
+    problem: str | None = None
+    value: Any = None
+
+
+@dataclass
+class ConfigMerge(Event):
+    origin: str = ""
+    target: tuple = ()
+    new_keys: list = field(default_factory=list)
+
+
+@dataclass
+class ConfigLoad(Event):
+    file: str = ""
+    exists: bool | None = None
+
+
+@dataclass
+class LibCall(Event):
+    name: str = ""
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    star: bool = False  # `*args` or `**kwargs` in the call: more arguments than listed
+
+
+@dataclass
+class Launch(Event):
+    argv: tuple = ()
+    #: the call's source text, for the module it starts when argv is not fully known
+    source: str = ""
+
+
+@dataclass
+class EnvSet(Event):
+    name: str = ""
+    value: Any = None
+
+
+@dataclass
+class Trace:
+    """What one command did."""
+
+    #: path -> {(start, end) of a statement header -> first execution order}
+    executed: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
+    #: (path, def line) -> first order the function body was entered
+    entered: dict[tuple[str, int], int] = field(default_factory=dict)
+    reads: list[ConfigRead] = field(default_factory=list)
+    writes: list[ConfigWrite] = field(default_factory=list)
+    merges: list[ConfigMerge] = field(default_factory=list)
+    loads: list[ConfigLoad] = field(default_factory=list)
+    calls: list[LibCall] = field(default_factory=list)
+    launches: list[Launch] = field(default_factory=list)
+    env: list[EnvSet] = field(default_factory=list)
+    #: order at which the Hydra task function was entered (its composition happens just before)
+    compose_order: int | None = None
+    #: the interpreter gave up somewhere (budget, unsupported construct): reach is incomplete
+    incomplete: list[str] = field(default_factory=list)
+    modules: set[str] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class Frame:
+    module: str
+    qualname: str | None
+    env: dict
+    parent: "Frame | None" = None  # lexical parent (closures) -- module frame for top-level defs
+    globals_: set = field(default_factory=set)
+    returns: list = field(default_factory=list)
+    cls: ClassRef | None = None
+    #: the rest of this frame runs only on some paths (an undecided early return came before)
+    conditional: bool = False
+
+
+@dataclass
+class State:
+    """What forks at a branch: the current frame's locals and every mutable object."""
+
+    env: dict
+    heap: dict
+    done: bool = False  # this path returned or raised
+
+
+def _copy_heap(heap: dict) -> dict:
+    return {k: (v.copy() if isinstance(v, ConfigObj) else dict(v)) for k, v in heap.items()}
+
+
+def _join_value(a: Any, b: Any) -> Any:
+    try:
+        if a == b:
+            return a
+    except Exception:  # noqa: BLE001 -- values that do not compare
+        pass
+    if isinstance(a, Const) and isinstance(b, Const) and (isinstance(a.value, (dict, list)) or isinstance(b.value, (dict, list))):
+        j = join_data(a.value, b.value)
+        return UNKNOWN if j is UNKNOWN else Const(j)
+    if a is UNKNOWN and b is UNKNOWN:
+        return UNKNOWN
+    options: list = []
+    for v in (a, b):
+        for o in (v.options if isinstance(v, Alt) else (v,)):
+            if not any(o is x or (type(o) is type(x) and _same(o, x)) for x in options):
+                options.append(o)
+    if len(options) > _MAX_ALT:
+        return UNKNOWN
+    return Alt(tuple(options))
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _join_heaps(a: dict, b: dict) -> dict:
+    out = {}
+    for k in a.keys() | b.keys():
+        x, y = a.get(k), b.get(k)
+        if x is None or y is None:
+            out[k] = x if x is not None else y
+        elif isinstance(x, ConfigObj) and isinstance(y, ConfigObj):
+            out[k] = join_objects(x, y)
+        elif isinstance(x, dict) and isinstance(y, dict):
+            out[k] = {n: (_join_value(x[n], y[n]) if n in x and n in y else (x.get(n, y.get(n)))) for n in x.keys() | y.keys()}
+        else:
+            out[k] = x
+    return out
+
+
+# --------------------------------------------------------------------------- the program it runs
+
+
+@dataclass
+class ModuleSource:
+    path: str  # "src/train.py"
+    dotted: str  # "src.train"
+    tree: ast.Module
+    lines: list[str]
+    is_package: bool = False
+
+
+class Sources:
+    """The bundle's modules as the interpreter needs them: by path and dotted name, plus the
+    bundle's other files (YAML loaded by path)."""
+
+    def __init__(self, modules: Iterable[ModuleSource], files: dict[str, str], packages: set[str],
+                 yaml_loader: Callable[[str], Any]) -> None:
+        self.by_path = {m.path: m for m in modules}
+        self.by_dotted = {m.dotted: m for m in self.by_path.values()}
+        self.files = files
+        self.packages = packages
+        self.load_yaml = yaml_loader
+
+    def absolute(self, mod: ModuleSource, level: int, module: str | None) -> str | None:
+        if not level:
+            return module or None
+        pkg = mod.dotted if mod.is_package else mod.dotted.rpartition(".")[0]
+        parts = pkg.split(".") if pkg else []
+        if level - 1 > len(parts) - 1 or not parts:
+            return None
+        base = parts[: len(parts) - (level - 1)]
+        return ".".join([*base, module] if module else base)
+
+    def is_bundle(self, dotted: str) -> bool:
+        return dotted in self.by_dotted or dotted in self.packages
+
+
+# --------------------------------------------------------------------------- the interpreter
+
+#: Library calls that run a function they are given, with arguments the library supplies.
+_DICTCONFIG_METHODS = frozenset({"get", "items", "keys", "values", "pop", "setdefault", "copy", "merge_with", "update", "__contains__"})
+_PURE_STR_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "replace", "split", "rsplit", "startswith",
+                               "endswith", "format", "join", "title", "capitalize", "casefold", "removeprefix", "removesuffix"})
+_CAUGHT_BY = {
+    "missing": ("AttributeError", "KeyError", "ConfigAttributeError", "ConfigKeyError", "OmegaConfBaseException", "Exception", "BaseException", "LookupError"),
+    "mandatory": ("MissingMandatoryValue", "OmegaConfBaseException", "Exception", "BaseException"),
+    "interpolation": ("InterpolationResolutionError", "InterpolationKeyError", "OmegaConfBaseException", "Exception", "BaseException"),
+    "struct": ("ConfigAttributeError", "ConfigKeyError", "AttributeError", "KeyError", "OmegaConfBaseException", "Exception", "BaseException"),
+    "file": ("FileNotFoundError", "OSError", "IOError", "Exception", "BaseException"),
+}
+_OPEN_DICT = ("omegaconf.open_dict", "omegaconf.read_write", "omegaconf.flag_override", "hydra.utils.open_dict")
+_SUBPROCESS = ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen", "os.system")
+
+
+class Interpreter:
+    """Runs one command; see the module docstring. `budget` bounds the statements executed."""
+
+    MAX_DEPTH = 40
+
+    def __init__(self, sources: Sources, *, budget: int = 60_000) -> None:
+        self.src = sources
+        self.trace = Trace()
+        self.order = 0
+        self.budget = budget
+        self.heap: dict[int, Any] = {}
+        self.next_id = 1
+        self.globals: dict[str, dict] = {}
+        self.stack: list[tuple[str, str | None]] = []
+        self.handlers: list[tuple[str, ...]] = []  # exception names caught by enclosing try blocks
+        self.escaped: set[int] = set()
+        self.hydra_cfg: Callable[[], CfgRef] | None = None
+        self.cwd_is_root = True
+        self.main_module: str | None = None
+        #: key paths of config objects that a crashed operation added: (obj, key) -> order
+        self._crash_keys: dict[tuple[int, tuple], int] = {}
+        #: undecided branches enclosing the current point, and the frames on the call stack
+        self.maybe = 0
+        #: loop bodies being run (in this frame or a caller)
+        self.loops = 0
+        #: operations applied to one option of an `Alt` value
+        self.speculative = 0
+        self.frames: list[Frame] = []
+
+    # ------------------------------------------------------------------ public
+
+    def new_config(self, data: Any, *, struct: bool | None, origin: str, kind: str = "DictConfig") -> CfgRef:
+        oid = self._alloc(ConfigObj(to_node(data) if data is not UNKNOWN else Node(open=True), kind, {(): struct}, origin))
+        return CfgRef(oid)
+
+    def run_module(self, path: str) -> None:
+        """Run `python -m <module>` for the module at `path`."""
+        self.main_module = path
+        try:
+            self._exec_module(path, as_main=True)
+        except RecursionError:
+            self.trace.incomplete.append("recursion")
+
+    # ------------------------------------------------------------------ heap
+
+    def _alloc(self, obj: Any) -> int:
+        oid = self.next_id
+        self.next_id += 1
+        self.heap[oid] = obj
+        return oid
+
+    def _cfg(self, ref: CfgRef) -> ConfigObj | None:
+        obj = self.heap.get(ref.obj)
+        return obj if isinstance(obj, ConfigObj) else None
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _tick(self, frame: Frame, node: ast.stmt, header_end: int | None = None) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _Budget()
+        key = (node.lineno, header_end if header_end is not None else (node.end_lineno or node.lineno))
+        table = self.trace.executed.setdefault(frame.module, {})
+        if key not in table:
+            self.order += 1
+            table[key] = self.order
+
+    def _emit(self, bucket: list, event: Event) -> None:
+        event.maybe = self.maybe > 0 or any(f.conditional for f in self.frames)
+        event.speculative = self.speculative > 0
+        bucket.append(event)
+
+    def _caught(self, kind: str) -> bool:
+        names = _CAUGHT_BY.get(kind, ())
+        return any(h == "*" or h in names for hs in self.handlers for h in hs)
+
+    def _event_pos(self, frame: Frame, node: ast.AST) -> tuple[int, int]:
+        line = getattr(node, "lineno", 0)
+        col = getattr(node, "col_offset", 0)
+        mod = self.src.by_path.get(frame.module)
+        if mod is not None and 0 < line <= len(mod.lines):
+            col = len(mod.lines[line - 1].encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+        return line, col + 1
+
+    # ------------------------------------------------------------------ modules
+
+    def _exec_module(self, path: str, as_main: bool = False) -> dict:
+        if path in self.globals:
+            return self.globals[path]
+        mod = self.src.by_path.get(path)
+        env: dict = {"__name__": Const("__main__" if as_main else (mod.dotted if mod else path)), "__file__": PathVal("@/" + path)}
+        self.globals[path] = env
+        if mod is None:
+            return env
+        self.trace.modules.add(path)
+        frame = Frame(path, None, env)
+        saved_handlers, self.handlers = self.handlers, []
+        saved_stack, self.stack = self.stack, []
+        self.frames.append(frame)
+        try:
+            self._block(frame, mod.tree.body, State(env, self.heap))
+        except _Budget:
+            self.trace.incomplete.append(f"budget exhausted in {path}")
+            if saved_stack or self.main_module != path:
+                raise
+        finally:
+            self.handlers, self.stack = saved_handlers, saved_stack
+            self.frames.pop()
+        return env
+
+    def _import_value(self, frame: Frame, dotted: str) -> Any:
+        mod = self.src.by_dotted.get(dotted)
+        if mod is not None:
+            self._exec_module(mod.path)
+            return ModuleRef(mod.path)
+        if dotted in self.src.packages:
+            return ModuleRef(dotted.replace(".", "/") + "/__init__.py")
+        return Ext(dotted)
+
+    # ------------------------------------------------------------------ blocks and statements
+
+    def _block(self, frame: Frame, body: list[ast.stmt], state: State) -> State:
+        for stmt in body:
+            if state.done:
+                break
+            state = self._stmt(frame, stmt, state)
+        return state
+
+    def _fork(self, state: State) -> State:
+        return State(dict(state.env), _copy_heap(state.heap))
+
+    def _install(self, frame: Frame, state: State) -> None:
+        """Make `state` the live one: locals and heap objects as they are on this path."""
+        if state.heap is not self.heap:
+            self.heap.clear()
+            self.heap.update(state.heap)
+            state.heap = self.heap
+        if frame.env is not state.env:
+            frame.env.clear()
+            frame.env.update(state.env)
+            state.env = frame.env
+
+    def _join(self, frame: Frame, a: State, b: State) -> State:
+        if a.done and b.done:
+            out = State(frame.env, self.heap, done=True)
+            return out
+        if a.done:
+            self._install(frame, b)
+            return b
+        if b.done:
+            self._install(frame, a)
+            return a
+        env = {k: (_join_value(a.env[k], b.env[k]) if k in a.env and k in b.env else a.env.get(k, b.env.get(k))) for k in a.env.keys() | b.env.keys()}
+        heap = _join_heaps(a.heap, b.heap)
+        out = State(env, heap)
+        self._install(frame, out)
+        return out
+
+    def _branches(self, frame: Frame, state: State, first: Callable[[State], State], second: Callable[[State], State],
+                  undecided: bool = True) -> State:
+        """Run both paths from one state and join them. `undecided`: which path runs is not
+        known, so what happens on either is only possible (`Event.maybe`)."""
+        before = self._fork(state)
+        self.maybe += undecided
+        try:
+            a = first(state)
+            a_snapshot = State(dict(a.env), _copy_heap(a.heap), a.done)
+            self._install(frame, before)
+            b = second(before)
+        finally:
+            self.maybe -= undecided
+        if undecided and a_snapshot.done != b.done:
+            frame.conditional = True
+        return self._join(frame, a_snapshot, b)
+
+    def _stmt(self, frame: Frame, node: ast.stmt, state: State) -> State:
+        if isinstance(node, ast.If):
+            self._tick(frame, node, node.test.end_lineno)
+            test = self._truth(frame, node.test)
+            if test is True:
+                return self._block(frame, node.body, state)
+            if test is False:
+                return self._block(frame, node.orelse, state)
+            return self._branches(frame, state, lambda s: self._block(frame, node.body, s), lambda s: self._block(frame, node.orelse, s))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._tick(frame, node, node.lineno)
+            self._define_function(frame, node)
+            return state
+        if isinstance(node, ast.ClassDef):
+            self._tick(frame, node, node.lineno)
+            self._define_class(frame, node)
+            return state
+        if isinstance(node, (ast.Return,)):
+            self._tick(frame, node)
+            value = self._expr(frame, node.value) if node.value is not None else Const(None)
+            frame.returns.append(value)
+            state.done = True
+            return state
+        if isinstance(node, ast.Raise):
+            self._tick(frame, node)
+            if node.exc is not None:
+                self._expr(frame, node.exc)
+            state.done = True
+            return state
+        if isinstance(node, (ast.Break, ast.Continue)):
+            self._tick(frame, node)
+            state.done = True
+            return state
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            header_end = (node.iter.end_lineno if isinstance(node, (ast.For, ast.AsyncFor)) else node.test.end_lineno)
+            self._tick(frame, node, header_end)
+            if isinstance(node, ast.While):
+                test = self._truth(frame, node.test)
+                if test is False:
+                    return self._block(frame, node.orelse, state)
+            else:
+                items = self._expr(frame, node.iter)
+                self._bind_target(frame, node.target, self._first_item(items))
+
+            def body(s: State) -> State:
+                self.loops += 1
+                try:
+                    out = self._block(frame, node.body, s)
+                finally:
+                    self.loops -= 1
+                out.done = False  # break/continue/return inside a loop: the loop's path goes on
+                return out
+
+            # a loop body runs (most loops iterate); a while whose test is not known may not
+            state = self._branches(frame, state, body, lambda s: s, undecided=isinstance(node, ast.While))
+            return self._block(frame, node.orelse, state)
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            self._tick(frame, node, node.lineno)
+            caught: list[str] = []
+            live_handlers = []
+            for h in node.handlers:
+                names = _handler_names(h)
+                caught += names
+                if not self._dead_import_handler(frame, node, names):
+                    live_handlers.append(h)
+            self.handlers.append(tuple(caught))
+            try:
+                before = self._fork(state)
+                state = self._block(frame, node.body, state)
+            finally:
+                self.handlers.pop()
+            if not state.done:
+                state = self._block(frame, node.orelse, state)
+            for h in live_handlers:
+                entry = State(dict(before.env), _copy_heap(before.heap))
+                snapshot = State(dict(state.env), _copy_heap(state.heap), state.done)
+                self._install(frame, entry)
+                if h.name:
+                    entry.env[h.name] = UNKNOWN
+                self._tick(frame, h, h.lineno)
+                self.maybe += 1
+                try:
+                    handled = self._block(frame, h.body, entry)
+                finally:
+                    self.maybe -= 1
+                state = self._join(frame, snapshot, handled)
+            if node.finalbody:
+                done = state.done
+                state.done = False
+                state = self._block(frame, node.finalbody, state)
+                state.done = state.done or done
+            return state
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            self._tick(frame, node, node.items[-1].context_expr.end_lineno)
+            unlocked: list[tuple[int, tuple, Any]] = []
+            for item in node.items:
+                value = self._expr(frame, item.context_expr)
+                if isinstance(value, _Unlock):
+                    obj = self._cfg(value.ref)
+                    if obj is not None:
+                        unlocked.append((value.ref.obj, value.ref.path, obj.struct.get(value.ref.path, "unset")))
+                        obj.set_struct(value.ref.path, False)
+                    value = value.ref
+                if item.optional_vars is not None:
+                    self._bind_target(frame, item.optional_vars, value if isinstance(value, CfgRef) else UNKNOWN)
+            state = self._block(frame, node.body, state)
+            for oid, path, old in unlocked:
+                live = self.heap.get(oid)  # joins inside the block may have replaced the object
+                if not isinstance(live, ConfigObj):
+                    continue
+                if old == "unset":
+                    live.struct.pop(path, None)
+                else:
+                    live.struct[path] = old
+            return state
+        if isinstance(node, ast.Match):
+            self._tick(frame, node, node.subject.end_lineno)
+            self._expr(frame, node.subject)
+            out = None
+            for case in node.cases:
+                fork = self._fork(state)
+                self._install(frame, fork)
+                self.maybe += 1
+                try:
+                    result = self._block(frame, case.body, fork)
+                finally:
+                    self.maybe -= 1
+                snap = State(dict(result.env), _copy_heap(result.heap), result.done)
+                out = snap if out is None else self._join(frame, out, snap)
+            if out is None:
+                return state
+            self._install(frame, out)
+            return out
+        # simple statements
+        self._tick(frame, node)
+        if isinstance(node, ast.Assign):
+            value = self._expr(frame, node.value)
+            for target in node.targets:
+                self._assign(frame, target, value, node)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self._assign(frame, node.target, self._expr(frame, node.value), node)
+        elif isinstance(node, ast.AugAssign):
+            current = self._expr(frame, node.target)
+            value = self._binop(node.op, current, self._expr(frame, node.value))
+            # a counter bumped inside a loop takes every value on the way: not one known value
+            self._assign(frame, node.target, UNKNOWN if self.loops else value, node)
+        elif isinstance(node, ast.Expr):
+            self._expr(frame, node.value)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                value = self._import_value(frame, alias.name)
+                if alias.asname:
+                    frame.env[alias.asname] = value
+                else:
+                    head = alias.name.split(".")[0]
+                    frame.env[head] = self._import_value(frame, head) if alias.name != head else value
+        elif isinstance(node, ast.ImportFrom):
+            self._import_from(frame, node)
+        elif isinstance(node, ast.Global):
+            frame.globals_.update(node.names)
+        elif isinstance(node, ast.Assert):
+            self._expr(frame, node.test)
+        elif isinstance(node, ast.Delete):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    frame.env.pop(t.id, None)
+        return state
+
+    def _first_item(self, items: Any) -> Any:
+        value = const_of(items)
+        if isinstance(value, (list, tuple)) and value:
+            return Const(value[0]) if len(set(map(repr, value))) == 1 else UNKNOWN
+        if isinstance(items, Tup) and items.items:
+            return items.items[0] if all(i == items.items[0] for i in items.items) else UNKNOWN
+        return UNKNOWN
+
+    def _dead_import_handler(self, frame: Frame, node: ast.Try, names: list[str]) -> bool:
+        """`try: from .x import y / except ImportError:` -- the handler never runs when every
+        statement of the try body is an import that resolves inside the bundle."""
+        if not names or not all(n in ("ImportError", "ModuleNotFoundError") for n in names):
+            return False
+        mod = self.src.by_path.get(frame.module)
+        if mod is None or not node.body:
+            return False
+        for stmt in node.body:
+            if isinstance(stmt, ast.ImportFrom):
+                target = self.src.absolute(mod, stmt.level, stmt.module)
+                if target is None or not self.src.is_bundle(target):
+                    return False
+                src = self.src.by_dotted.get(target)
+                if src is not None:
+                    defined = _module_level_names(src.tree)
+                    if any(a.name != "*" and a.name not in defined and f"{target}.{a.name}" not in self.src.by_dotted for a in stmt.names):
+                        return False
+            elif isinstance(stmt, ast.Import):
+                if not all(self.src.is_bundle(a.name) for a in stmt.names):
+                    return False
+            else:
+                return False
+        return True
+
+    def _import_from(self, frame: Frame, node: ast.ImportFrom) -> None:
+        mod = self.src.by_path.get(frame.module)
+        target = self.src.absolute(mod, node.level, node.module) if mod is not None else node.module
+        if target is None:
+            for a in node.names:
+                frame.env[a.asname or a.name] = UNKNOWN
+            return
+        if self.src.is_bundle(target):
+            src = self.src.by_dotted.get(target)
+            env = self._exec_module(src.path) if src is not None else {}
+            for a in node.names:
+                if a.name == "*":
+                    frame.env.update({k: v for k, v in env.items() if not k.startswith("_")})
+                    continue
+                if a.name in env:
+                    value = env[a.name]
+                elif self.src.is_bundle(f"{target}.{a.name}"):
+                    value = self._import_value(frame, f"{target}.{a.name}")
+                else:
+                    value = UNKNOWN
+                frame.env[a.asname or a.name] = value
+            return
+        for a in node.names:
+            if a.name != "*":
+                frame.env[a.asname or a.name] = Ext(f"{target}.{a.name}")
+
+    # ------------------------------------------------------------------ definitions
+
+    def _define_function(self, frame: Frame, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if frame.cls is not None:
+            qual = f"{frame.cls.qualname}.{node.name}"
+        else:
+            qual = node.name if frame.qualname is None else f"{frame.qualname}.{node.name}"
+        hydra = False
+        for dec in node.decorator_list:
+            value = self._expr(frame, dec.func if isinstance(dec, ast.Call) else dec)
+            if isinstance(dec, ast.Call):
+                for a in dec.args:
+                    self._expr(frame, a)
+            if isinstance(value, Ext) and value.name in ("hydra.main", "hydra.main.main"):
+                hydra = True
+        closure = frame if frame.qualname is not None or frame.cls is not None else None
+        frame.env[node.name] = FuncRef(frame.module, qual, node, closure, hydra)
+
+    def _define_class(self, frame: Frame, node: ast.ClassDef) -> None:
+        qual = node.name if frame.qualname is None else f"{frame.qualname}.{node.name}"
+        bases = tuple(self._expr(frame, b) for b in node.bases)
+        for dec in node.decorator_list:
+            self._expr(frame, dec)
+        cls = ClassRef(frame.module, qual, node, {}, bases)
+        inner = Frame(frame.module, None, cls.ns, parent=frame, cls=cls)
+        # a class body runs in its own namespace; names it reads fall back to the module
+        inner.env.update({"__qualname__": Const(qual)})
+        self._block(inner, node.body, State(inner.env, self.heap))
+        frame.env[node.name] = cls
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, frame: Frame | None, fn: FuncRef, args: list, kwargs: dict, self_: Any = None) -> Any:
+        key = (fn.module, fn.qualname)
+        if key in self.stack or len(self.stack) >= self.MAX_DEPTH:
+            return UNKNOWN
+        node = fn.node
+        if isinstance(node, ast.Lambda):
+            env = {}
+            self._bind_params(node.args, args, kwargs, env, None)
+            inner = Frame(fn.module, fn.qualname, env, parent=fn.closure)
+            return self._expr(inner, node.body)
+        env: dict = {}
+        self._bind_params(node.args, ([self_] if self_ is not None else []) + list(args), kwargs, env, node)
+        inner = Frame(fn.module, fn.qualname, env, parent=fn.closure, cls=None)
+        self.trace.entered.setdefault((fn.module, node.lineno), self.order + 1)
+        self.stack.append(key)
+        self.frames.append(inner)
+        try:
+            self._block(inner, node.body, State(env, self.heap))
+        finally:
+            self.stack.pop()
+            self.frames.pop()
+        if isinstance(node, ast.FunctionDef) and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_own(node)):
+            return UNKNOWN
+        if not inner.returns:
+            return Const(None)
+        out = inner.returns[0]
+        for r in inner.returns[1:]:
+            out = _join_value(out, r)
+        return out
+
+    def _bind_params(self, params: ast.arguments, args: list, kwargs: dict, env: dict, node: ast.AST | None) -> None:
+        positional = [*params.posonlyargs, *params.args]
+        defaults = [None] * (len(positional) - len(params.defaults)) + list(params.defaults)
+        for i, p in enumerate(positional):
+            if i < len(args):
+                env[p.arg] = args[i]
+            elif p.arg in kwargs:
+                env[p.arg] = kwargs[p.arg]
+            elif defaults[i] is not None:
+                env[p.arg] = self._default(defaults[i])
+            else:
+                env[p.arg] = UNKNOWN
+        if params.vararg is not None:
+            env[params.vararg.arg] = Tup(tuple(args[len(positional):]))
+        for p, d in zip(params.kwonlyargs, params.kw_defaults):
+            env[p.arg] = kwargs.get(p.arg, self._default(d) if d is not None else UNKNOWN)
+        if params.kwarg is not None:
+            env[params.kwarg.arg] = UNKNOWN
+
+    def _default(self, node: ast.AST) -> Any:
+        try:
+            return Const(ast.literal_eval(node))
+        except Exception:  # noqa: BLE001 -- a non-literal default
+            return UNKNOWN
+
+    def _instantiate(self, frame: Frame, cls: ClassRef, args: list, kwargs: dict, node: ast.AST) -> Any:
+        inst = Instance(self._alloc({}), cls)
+        init = self._lookup_method(cls, "__init__")
+        if init is not None:
+            self.call(frame, init, args, kwargs, self_=inst)
+        elif self._is_dataclass(cls):
+            attrs = self.heap[inst.obj]
+            fields = [s.target.id for s in cls.node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+            for i, name in enumerate(fields):
+                attrs[name] = args[i] if i < len(args) else kwargs.get(name, cls.ns.get(name, UNKNOWN))
+        post = self._lookup_method(cls, "__post_init__")
+        if post is not None:
+            self.call(frame, post, [], {}, self_=inst)
+        return inst
+
+    def _is_dataclass(self, cls: ClassRef) -> bool:
+        return any((isinstance(d, ast.Name) and d.id == "dataclass") or (isinstance(d, ast.Attribute) and d.attr == "dataclass")
+                   or (isinstance(d, ast.Call) and getattr(d.func, "id", getattr(d.func, "attr", "")) == "dataclass") for d in cls.node.decorator_list)
+
+    def _mro(self, cls: ClassRef) -> list:
+        out, todo, seen = [], [cls], set()
+        while todo:
+            c = todo.pop(0)
+            if id(c) in seen:
+                continue
+            seen.add(id(c))
+            out.append(c)
+            if isinstance(c, ClassRef):
+                todo.extend(c.bases)
+        return out
+
+    def _has_library_base(self, cls: ClassRef) -> bool:
+        return any(not isinstance(b, ClassRef) for c in self._mro(cls) if isinstance(c, ClassRef) for b in c.bases)
+
+    def _lookup_method(self, cls: ClassRef, name: str) -> FuncRef | None:
+        for c in self._mro(cls):
+            if isinstance(c, ClassRef) and name in c.ns:
+                value = c.ns[name]
+                return value if isinstance(value, FuncRef) else None
+        return None
+
+    def _escape(self, frame: Frame, value: Any) -> None:
+        """A bundle callable handed to library code: the library calls it (once is enough)."""
+        if isinstance(value, Alt):
+            for option in value.options:
+                self._escape(frame, option)
+            return
+        if isinstance(value, (FuncRef, Bound)):
+            fn = value.func if isinstance(value, Bound) else value
+            if id(fn.node) in self.escaped:
+                return
+            self.escaped.add(id(fn.node))
+            self.call(frame, fn, [], {}, self_=value.self_ if isinstance(value, Bound) else None)
+        elif isinstance(value, Instance) and self._has_library_base(value.cls):
+            if ("inst", value.obj) in self.escaped:
+                return
+            self.escaped.add(("inst", value.obj))
+            # a framework drives an object of its own base class through the methods it overrides
+            seen: set[str] = set()
+            for c in self._mro(value.cls):
+                if not isinstance(c, ClassRef):
+                    continue
+                for name, fn in list(c.ns.items()):
+                    if isinstance(fn, FuncRef) and name not in seen and name != "__init__" and not isinstance(fn.node, ast.Lambda):
+                        seen.add(name)
+                        if id(fn.node) not in self.escaped:
+                            self.escaped.add(id(fn.node))
+                            self.call(frame, fn, [], {}, self_=value)
+
+    def _call_expr(self, frame: Frame, node: ast.Call) -> Any:
+        fn = self._expr(frame, node.func)
+        args: list = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                v = self._expr(frame, a.value)
+                if isinstance(v, Tup):
+                    args.extend(v.items)
+                else:
+                    args.append(UNKNOWN)
+            else:
+                args.append(self._expr(frame, a))
+        kwargs: dict = {}
+        star = any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords)
+        for k in node.keywords:
+            v = self._expr(frame, k.value)
+            if k.arg is not None:
+                kwargs[k.arg] = v
+        return self._apply(frame, fn, args, kwargs, node, star)
+
+    def _apply(self, frame: Frame, fn: Any, args: list, kwargs: dict, node: ast.Call, star: bool = False) -> Any:
+        if isinstance(fn, Alt):
+            out = None
+            self.speculative += len(fn.options) > 1
+            try:
+                for option in fn.options:
+                    result = self._apply(frame, option, args, kwargs, node, star)
+                    out = result if out is None else _join_value(out, result)
+            finally:
+                self.speculative -= len(fn.options) > 1
+            return out if out is not None else UNKNOWN
+        if isinstance(fn, FuncRef):
+            if fn.hydra and not args:
+                return self._hydra_call(frame, fn, node)
+            return self.call(frame, fn, args, kwargs)
+        if isinstance(fn, Bound):
+            return self.call(frame, fn.func, args, kwargs, self_=fn.self_)
+        if isinstance(fn, ClassRef):
+            return self._instantiate(frame, fn, args, kwargs, node)
+        if isinstance(fn, Instance):
+            call = self._lookup_method(fn.cls, "__call__") or (self._lookup_method(fn.cls, "forward") if self._has_library_base(fn.cls) else None)
+            if call is not None:
+                return self.call(frame, call, args, kwargs, self_=fn)
+            return UNKNOWN
+        if isinstance(fn, CfgMethod):
+            return self._cfg_method(frame, fn, args, kwargs, node)
+        if isinstance(fn, _StrMethod):
+            return fn.apply(args, kwargs)
+        if isinstance(fn, Ext):
+            return self._library_call(frame, fn.name, args, kwargs, node, star)
+        if isinstance(fn, _PathMethod):
+            return fn.apply(args)
+        for v in (*args, *kwargs.values()):
+            self._escape(frame, v)
+        return UNKNOWN
+
+    def _hydra_call(self, frame: Frame, fn: FuncRef, node: ast.Call) -> Any:
+        self.trace.compose_order = self.order + 1
+        cfg = self.hydra_cfg() if self.hydra_cfg is not None else self.new_config(UNKNOWN, struct=None, origin="unknown")
+        return self.call(frame, fn, [cfg], {})
+
+    # ------------------------------------------------------------------ library models
+
+    def _library_call(self, frame: Frame, name: str, args: list, kwargs: dict, node: ast.Call, star: bool = False) -> Any:
+        line, col = self._event_pos(frame, node)
+        short = name.split(".")
+        tail2 = ".".join(short[-2:])
+        consts = tuple(const_of(a) if not isinstance(a, CfgRef) else UNKNOWN for a in args)
+        kconsts = {k: (const_of(v) if not isinstance(v, CfgRef) else UNKNOWN) for k, v in kwargs.items()}
+        self._emit(self.trace.calls, LibCall(frame.module, line, col, self.order, self._caught("*"), name=name, args=consts, kwargs=kconsts, star=star))
+        if name.startswith("omegaconf.") or name.startswith("hydra.") or tail2.startswith("OmegaConf."):
+            handled = self._omegaconf(frame, tail2 if tail2.startswith("OmegaConf.") else name, args, kwargs, node, line, col)
+            if handled is not _NOT_MODELLED:
+                return handled
+        if name in ("copy.deepcopy", "copy.copy") and args:
+            return self._copy(args[0])
+        if name in _SUBPROCESS:
+            argv = args[0] if args else kwargs.get("args", UNKNOWN)
+            mod = self.src.by_path.get(frame.module)
+            source = "\n".join(mod.lines[line - 1:(node.end_lineno or line)]) if mod is not None else ""
+            self._emit(self.trace.launches, Launch(frame.module, line, col, self.order, argv=self._argv(argv), source=source[:2000]))
+            return UNKNOWN
+        if name in ("os.environ.setdefault", "os.putenv") and len(args) >= 2:
+            self._emit(self.trace.env, EnvSet(frame.module, line, col, self.order, name=const_of(args[0]), value=const_of(args[1])))
+            return UNKNOWN
+        if name in ("os.environ.get", "os.getenv"):
+            return UNKNOWN
+        if name in ("os.path.join",) and args:
+            parts = [self._path_text(a) for a in args]
+            if all(p is not None for p in parts):
+                joined = posixpath.join(*parts)
+                return PathVal(joined) if any(isinstance(a, PathVal) for a in args) else Const(joined)
+            return UNKNOWN
+        if name in ("os.path.dirname", "os.path.abspath", "os.path.realpath", "os.path.normpath", "os.path.expanduser") and args:
+            text = self._path_text(args[0])
+            if text is None:
+                return UNKNOWN
+            out = posixpath.dirname(text) if name.endswith("dirname") else text
+            return PathVal(out) if isinstance(args[0], PathVal) else Const(out)
+        if name in ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath") and args:
+            text = self._path_text(args[0])
+            return PathVal(text) if text is not None else UNKNOWN
+        if name in ("hydra.utils.get_original_cwd",):
+            return PathVal("@")
+        if name in ("os.getcwd", "pathlib.Path.cwd"):
+            return PathVal("@") if self.cwd_is_root else UNKNOWN
+        if name in ("yaml.safe_load", "yaml.load", "yaml.full_load") and args:
+            return UNKNOWN
+        for v in (*args, *kwargs.values()):
+            self._escape(frame, v)
+        return UNKNOWN
+
+    def _argv(self, value: Any) -> tuple:
+        if isinstance(value, Tup):
+            return tuple(self._argv_item(v) for v in value.items)
+        c = const_of(value)
+        if isinstance(c, (list, tuple)):
+            return tuple(str(x) if x is not UNKNOWN else None for x in c)
+        if isinstance(c, str):
+            return tuple(c.split())
+        return ()
+
+    def _argv_item(self, v: Any) -> str | None:
+        c = const_of(v)
+        return str(c) if c is not UNKNOWN and not isinstance(c, (list, dict, tuple)) else None
+
+    def _path_text(self, v: Any) -> str | None:
+        if isinstance(v, PathVal):
+            return v.text
+        c = const_of(v)
+        return c if isinstance(c, str) else None
+
+    def _copy(self, value: Any) -> Any:
+        if isinstance(value, CfgRef):
+            obj = self._cfg(value)
+            if obj is None:
+                return UNKNOWN
+            data = copy.deepcopy(obj.node(value.path)) if value.path else copy.deepcopy(obj.data)
+            new = ConfigObj(data, obj.kind, {(): obj.is_struct(value.path)}, obj.origin)
+            return CfgRef(self._alloc(new))
+        if isinstance(value, Instance):
+            return Instance(self._alloc(dict(self.heap.get(value.obj, {}))), value.cls)
+        return value
+
+    def _data_of(self, value: Any) -> Any:
+        """Config data for a value stored into a config or merged into one."""
+        if isinstance(value, CfgRef):
+            obj = self._cfg(value)
+            if obj is None:
+                return UNKNOWN
+            node = obj.node(value.path) if value.path else obj.data
+            return copy.deepcopy(node)
+        if isinstance(value, Const):
+            v = value.value
+            return to_node(v) if isinstance(v, (dict, list, tuple)) else v
+        if isinstance(value, Tup):
+            return [self._data_of(i) for i in value.items]
+        if isinstance(value, PathVal):
+            return value.text
+        return UNKNOWN
+
+    def _omegaconf(self, frame: Frame, name: str, args: list, kwargs: dict, node: ast.Call, line: int, col: int) -> Any:
+        op = name.split(".")[-1]
+        if op == "merge":
+            if not args:
+                return UNKNOWN
+            first = args[0]
+            if isinstance(first, CfgRef) and self._cfg(first) is not None:
+                src = self._cfg(first)
+                result = ConfigObj(copy.deepcopy(src.node(first.path) if first.path else src.data), src.kind, {(): src.is_struct(first.path)}, src.origin)
+            else:
+                data = self._data_of(first)
+                result = ConfigObj(data if isinstance(data, dict) else Node(open=data is UNKNOWN), "DictConfig", {(): None}, "merge")
+            new: list = []
+            for other in args[1:]:
+                new += result.merge(self._data_of(other))
+            caught = self._caught("struct")
+            self._emit(self.trace.merges, ConfigMerge(frame.module, line, col, self.order, caught, origin=result.origin, target=first.path if isinstance(first, CfgRef) else (), new_keys=new))
+            oid = self._alloc(result)
+            if new and not caught:
+                for k in new:
+                    self._crash_keys[(oid, k)] = self.order
+            return CfgRef(oid)
+        if op in ("create", "structured"):
+            data = self._data_of(args[0]) if args else Node()
+            if data is UNKNOWN:
+                return self.new_config(UNKNOWN, struct=None, origin="create")
+            if not isinstance(data, (dict, list)):
+                return UNKNOWN
+            return CfgRef(self._alloc(ConfigObj(to_node(data), "DictConfig", {(): None}, "create")))
+        if op == "load":
+            target = args[0] if args else kwargs.get("file_", UNKNOWN)
+            return self._load(frame, target, line, col)
+        if op in ("to_container", "to_object"):
+            if args and isinstance(args[0], CfgRef) and self._cfg(args[0]) is not None:
+                src = self._cfg(args[0])
+                data = copy.deepcopy(src.node(args[0].path) if args[0].path else src.data)
+                return CfgRef(self._alloc(ConfigObj(data, "dict", {(): False}, src.origin)))
+            return UNKNOWN
+        if op == "update" and len(args) >= 2 and isinstance(args[0], CfgRef):
+            key = const_of(args[1])
+            obj = self._cfg(args[0])
+            if not isinstance(key, str) or obj is None:
+                return Const(None)
+            value = args[2] if len(args) > 2 else kwargs.get("value", UNKNOWN)
+            force = const_of(kwargs.get("force_add", Const(False))) is True
+            path = (*args[0].path, *key.split("."))
+            problem = obj.write(path, self._data_of(value), force_add=force)
+            self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem, value=const_of(value)))
+            return Const(None)
+        if op == "set_struct" and len(args) >= 2 and isinstance(args[0], CfgRef):
+            flag = const_of(args[1])
+            obj = self._cfg(args[0])
+            if obj is not None:
+                obj.set_struct(args[0].path, flag if isinstance(flag, bool) else None)
+            return Const(None)
+        if op in ("set_readonly",):
+            return Const(None)
+        if op in ("open_dict", "read_write") and args and isinstance(args[0], CfgRef):
+            return _Unlock(args[0])
+        if op == "flag_override" and args and isinstance(args[0], CfgRef):
+            return _Unlock(args[0])
+        if op == "select" and len(args) >= 2 and isinstance(args[0], CfgRef):
+            key = const_of(args[1])
+            if isinstance(key, str):
+                return self._read(frame, args[0], tuple(key.split(".")), node, access="get", default=kwargs.get("default", Const(None)))
+            return UNKNOWN
+        if op in ("is_missing",):
+            return UNKNOWN
+        if op in ("to_yaml",):
+            return UNKNOWN
+        if op in ("get_original_cwd",):
+            return PathVal("@")
+        if op in ("to_absolute_path",) and args:
+            text = self._path_text(args[0])
+            if text is None:
+                return UNKNOWN
+            return PathVal(text if text.startswith("@") else posixpath.join("@", text))
+        return _NOT_MODELLED
+
+    def _load(self, frame: Frame, target: Any, line: int, col: int) -> Any:
+        text = self._path_text(target)
+        if text is None:
+            return self.new_config(UNKNOWN, struct=None, origin="load")
+        rel = posixpath.normpath(text[2:] if text.startswith("@/") else text)
+        if not text.startswith("@") and not self.cwd_is_root:
+            return self.new_config(UNKNOWN, struct=None, origin="load")
+        exists = rel in self.src.files
+        self._emit(self.trace.loads, ConfigLoad(frame.module, line, col, self.order, self._caught("file"), file=rel, exists=exists))
+        if not exists:
+            return self.new_config(UNKNOWN, struct=None, origin=f"load {rel}")
+        data = self.src.load_yaml(rel)
+        if data is UNKNOWN or not isinstance(data, (dict, list)):
+            return self.new_config(UNKNOWN, struct=None, origin=f"load {rel}")
+        return CfgRef(self._alloc(ConfigObj(to_node(data), "DictConfig", {(): None}, f"load {rel}")))
+
+    # ------------------------------------------------------------------ config access
+
+    def _read(self, frame: Frame, ref: CfgRef, key: tuple, node: ast.AST, access: str = "attr", default: Any = None) -> Any:
+        obj = self._cfg(ref)
+        if obj is None:
+            return UNKNOWN
+        path = (*ref.path, *key)
+        res: Lookup = obj.lookup(path)
+        line, col = self._event_pos(frame, node)
+        status = res.status
+        after = None
+        if status == "ok":
+            for i in range(len(ref.path) + 1, len(path) + 1):
+                if (ref.obj, path[:i]) in self._crash_keys:
+                    after = self._crash_keys[(ref.obj, path[:i])]
+                    break
+        if access in ("get",) and status in ("missing",):
+            caught = True
+        else:
+            kind = "missing" if status == "missing" else status
+            caught = self._caught(kind) if status in ("missing", "mandatory", "interpolation") else False
+        siblings: tuple = ()
+        found: tuple = ()
+        if status == "missing" and access != "get":
+            parent = obj.node(path[:res.depth])
+            siblings = tuple(sorted(str(k) for k in parent.keys()))[:40] if isinstance(parent, dict) else ()
+            found = tuple(_find_elsewhere(obj.data, path[res.depth:], path[:res.depth]))
+        self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, caught, origin=obj.origin, key=path, status=status,
+                                               value=res.value if status == "ok" else None, access=access, kind=obj.kind, detail=res.detail,
+                                               after_crash=after, siblings=siblings, found_at=found, depth=res.depth))
+        if status == "ok":
+            value = res.value
+            if isinstance(value, (dict, list)):
+                return CfgRef(ref.obj, path)
+            if value is UNKNOWN:
+                return UNKNOWN
+            return Const(value)
+        if status == "missing" and access == "get":
+            return default if default is not None else Const(None)
+        return UNKNOWN
+
+    def _cfg_method(self, frame: Frame, m: CfgMethod, args: list, kwargs: dict, node: ast.Call) -> Any:
+        if m.name == "get" and args:
+            key = const_of(args[0])
+            if isinstance(key, (str, int)):
+                default = args[1] if len(args) > 1 else kwargs.get("default_value", kwargs.get("default", Const(None)))
+                return self._read(frame, m.ref, (key,), node, access="get", default=default)
+            return UNKNOWN
+        if m.name in ("pop", "setdefault") and args:
+            key = const_of(args[0])
+            obj = self._cfg(m.ref)
+            if obj is None or not isinstance(key, str):
+                return UNKNOWN
+            value = self._read(frame, m.ref, (key,), node, access="get", default=args[1] if len(args) > 1 else Const(None))
+            if m.name == "setdefault" and obj.lookup((*m.ref.path, key)).status == "missing":
+                problem = obj.write((*m.ref.path, key), self._data_of(args[1]) if len(args) > 1 else None)
+                line, col = self._event_pos(frame, node)
+                self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=(*m.ref.path, key), problem=problem))
+            return value
+        if m.name == "update" and args:
+            obj = self._cfg(m.ref)
+            if obj is not None:
+                new = obj.merge(self._data_of(args[0]), m.ref.path)
+                line, col = self._event_pos(frame, node)
+                self._emit(self.trace.merges, ConfigMerge(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, target=m.ref.path, new_keys=new))
+            return Const(None)
+        if m.name == "copy":
+            return self._copy(m.ref)
+        return UNKNOWN
+
+    def _assign(self, frame: Frame, target: ast.AST, value: Any, stmt: ast.AST) -> None:
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
+            base = self._expr(frame, target.value)
+            if isinstance(target, ast.Attribute):
+                key = target.attr
+            else:
+                key = const_of(self._expr(frame, target.slice))
+            if isinstance(base, CfgRef) and isinstance(key, (str, int)):
+                obj = self._cfg(base)
+                if obj is not None:
+                    path = (*base.path, key)
+                    problem = obj.write(path, self._data_of(value))
+                    line, col = self._event_pos(frame, target)
+                    self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem, value=const_of(value)))
+                    if problem and not self._caught("struct"):
+                        self._crash_keys[(base.obj, path)] = self.order
+                return
+            if isinstance(base, Instance) and isinstance(target, ast.Attribute):
+                attrs = self.heap.get(base.obj)
+                if isinstance(attrs, dict):
+                    attrs[key] = value
+                return
+            if isinstance(base, Ext) and base.name == "os.environ" and isinstance(key, str):
+                line, col = self._event_pos(frame, target)
+                self._emit(self.trace.env, EnvSet(frame.module, line, col, self.order, name=key, value=const_of(value)))
+                return
+            if isinstance(base, ModuleRef) and isinstance(target, ast.Attribute):
+                self.globals.setdefault(base.path, {})[key] = value
+            return
+        self._bind_target(frame, target, value)
+
+    def _bind_target(self, frame: Frame, target: ast.AST, value: Any) -> None:
+        if isinstance(target, ast.Name):
+            if target.id in frame.globals_:
+                self.globals.setdefault(frame.module, {})[target.id] = value
+            else:
+                frame.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = value.items if isinstance(value, Tup) else None
+            if items is None:
+                c = const_of(value)
+                items = tuple(Const(x) for x in c) if isinstance(c, (tuple, list)) else None
+            plain = [t for t in target.elts if not isinstance(t, ast.Starred)]
+            if items is not None and len(items) == len(target.elts) and len(plain) == len(target.elts):
+                for t, v in zip(target.elts, items):
+                    self._bind_target(frame, t, v)
+            else:
+                for t in target.elts:
+                    self._bind_target(frame, t.value if isinstance(t, ast.Starred) else t, UNKNOWN)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(frame, target.value, UNKNOWN)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            self._assign(frame, target, value, target)
+
+    # ------------------------------------------------------------------ expressions
+
+    def _lookup_name(self, frame: Frame, name: str) -> Any:
+        f: Frame | None = frame
+        while f is not None:
+            if f.cls is None and name in f.env:
+                return f.env[name]
+            if f.cls is not None and f is frame and name in f.env:
+                return f.env[name]
+            f = f.parent
+        env = self.globals.get(frame.module, {})
+        if name in env:
+            return env[name]
+        if name in _BUILTINS:
+            return _Builtin(name)
+        return UNKNOWN
+
+    def _truth(self, frame: Frame, node: ast.AST) -> bool | None:
+        value = self._expr(frame, node)
+        return _truth_of(value)
+
+    def _expr(self, frame: Frame, node: ast.AST | None) -> Any:  # noqa: C901 -- one dispatch over node kinds
+        if node is None:
+            return Const(None)
+        if isinstance(node, ast.Constant):
+            return Const(node.value)
+        if isinstance(node, ast.Name):
+            return self._lookup_name(frame, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self._expr(frame, node.value)
+            return self._attr(frame, base, node.attr, node)
+        if isinstance(node, ast.Call):
+            fn_node = node.func
+            if isinstance(fn_node, ast.Name) and fn_node.id in _BUILTINS and self._lookup_name(frame, fn_node.id) == _Builtin(fn_node.id):
+                return self._builtin(frame, fn_node.id, node)
+            return self._call_expr(frame, node)
+        if isinstance(node, ast.Subscript):
+            base = self._expr(frame, node.value)
+            key = self._expr(frame, node.slice)
+            return self._item(frame, base, key, node)
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            known = True
+            for v in node.values:
+                if isinstance(v, ast.Constant):
+                    parts.append(str(v.value))
+                elif isinstance(v, ast.FormattedValue):
+                    inner = self._expr(frame, v.value)
+                    c = const_of(inner) if not isinstance(inner, PathVal) else inner.text
+                    if c is UNKNOWN or v.format_spec is not None:
+                        known = False
+                    else:
+                        parts.append(str(c))
+            return Const("".join(parts)) if known else UNKNOWN
+        if isinstance(node, ast.BinOp):
+            return self._binop(node.op, self._expr(frame, node.left), self._expr(frame, node.right))
+        if isinstance(node, ast.UnaryOp):
+            v = self._expr(frame, node.operand)
+            if isinstance(node.op, ast.Not):
+                t = _truth_of(v)
+                return UNKNOWN if t is None else Const(not t)
+            c = const_of(v)
+            if isinstance(c, (int, float)) and not isinstance(c, bool) or isinstance(c, bool):
+                try:
+                    return Const({ast.USub: lambda x: -x, ast.UAdd: lambda x: +x, ast.Invert: lambda x: ~x}[type(node.op)](c))
+                except Exception:  # noqa: BLE001
+                    return UNKNOWN
+            return UNKNOWN
+        if isinstance(node, ast.BoolOp):
+            return self._boolop(frame, node)
+        if isinstance(node, ast.Compare):
+            return self._compare(frame, node)
+        if isinstance(node, ast.IfExp):
+            t = self._truth(frame, node.test)
+            if t is True:
+                return self._expr(frame, node.body)
+            if t is False:
+                return self._expr(frame, node.orelse)
+            self.maybe += 1
+            try:
+                return _join_value(self._expr(frame, node.body), self._expr(frame, node.orelse))
+            finally:
+                self.maybe -= 1
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            items = []
+            for el in node.elts:
+                if isinstance(el, ast.Starred):
+                    v = self._expr(frame, el.value)
+                    c = const_of(v)
+                    if isinstance(c, (list, tuple)):
+                        items.extend(Const(x) for x in c)
+                        continue
+                    # an unknown number of unknown items: what came before is still known
+                    items.append(UNKNOWN)
+                    continue
+                items.append(self._expr(frame, el))
+            if isinstance(node, ast.Tuple):
+                return Tup(tuple(items))
+            if isinstance(node, ast.Set):
+                values = [const_of(i) for i in items]
+                if any(v is UNKNOWN for v in values):
+                    return UNKNOWN
+                try:
+                    return Const(frozenset(values))
+                except TypeError:  # unhashable members: not a set Python would build either
+                    return UNKNOWN
+            return Const([const_of(i) if not isinstance(i, CfgRef) else self._data_of(i) for i in items])
+        if isinstance(node, ast.Dict):
+            out = {}
+            for k, v in zip(node.keys, node.values):
+                if k is None:
+                    merged = self._expr(frame, v)
+                    data = self._data_of(merged)
+                    if isinstance(data, dict):
+                        out.update(data)
+                    else:
+                        return UNKNOWN
+                    continue
+                key = const_of(self._expr(frame, k))
+                value = self._expr(frame, v)
+                if not isinstance(key, (str, int, float, bool)) or key is UNKNOWN:
+                    return UNKNOWN
+                out[key] = self._data_of(value) if isinstance(value, CfgRef) else (const_of(value) if not isinstance(value, PathVal) else value.text)
+            return Const(out)
+        if isinstance(node, ast.Lambda):
+            return FuncRef(frame.module, f"{frame.qualname}.<lambda>" if frame.qualname else "<lambda>", node, frame)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            inner = Frame(frame.module, frame.qualname, {}, parent=frame)
+            for gen in node.generators:
+                self._expr(inner if gen is not node.generators[0] else frame, gen.iter)
+                self._bind_target(inner, gen.target, UNKNOWN)
+                for cond in gen.ifs:
+                    self._expr(inner, cond)
+            if isinstance(node, ast.DictComp):
+                self._expr(inner, node.key)
+                self._expr(inner, node.value)
+            else:
+                self._expr(inner, node.elt)
+            return UNKNOWN
+        if isinstance(node, ast.NamedExpr):
+            value = self._expr(frame, node.value)
+            self._bind_target(frame, node.target, value)
+            return value
+        if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom)):
+            if getattr(node, "value", None) is not None:
+                self._expr(frame, node.value)
+            return UNKNOWN
+        if isinstance(node, ast.Starred):
+            return self._expr(frame, node.value)
+        if isinstance(node, ast.Slice):
+            for part in (node.lower, node.upper, node.step):
+                if part is not None:
+                    self._expr(frame, part)
+            return UNKNOWN
+        if isinstance(node, ast.FormattedValue):
+            return self._expr(frame, node.value)
+        return UNKNOWN
+
+    def _attr(self, frame: Frame, base: Any, attr: str, node: ast.AST) -> Any:
+        if isinstance(base, Alt):
+            out = None
+            self.speculative += len(base.options) > 1
+            try:
+                for option in base.options:
+                    result = self._attr(frame, option, attr, node)
+                    out = result if out is None else _join_value(out, result)
+            finally:
+                self.speculative -= len(base.options) > 1
+            return out
+        if isinstance(base, CfgRef):
+            obj = self._cfg(base)
+            if obj is None:
+                return UNKNOWN
+            if attr in _DICTCONFIG_METHODS:
+                return CfgMethod(base, attr)
+            if attr in _dictconfig_attributes():
+                return UNKNOWN  # DictConfig's own machinery (`_metadata`, `__class__`): not a key
+            if obj.kind == "dict":
+                # a plain dict (from to_container): attribute access raises AttributeError
+                line, col = self._event_pos(frame, node)
+                self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, self._caught("missing"), origin=obj.origin,
+                                                   key=(*base.path, attr), status="attr-on-dict", access="attr", kind="dict",
+                                                   detail=f"'dict' object has no attribute '{attr}'"))
+                return UNKNOWN
+            return self._read(frame, base, (attr,), node)
+        if isinstance(base, ModuleRef):
+            env = self._exec_module(base.path)
+            if attr in env:
+                return env[attr]
+            mod = self.src.by_path.get(base.path)
+            dotted = (mod.dotted if mod else base.path[:-len("/__init__.py")].replace("/", ".")) + "." + attr
+            if self.src.is_bundle(dotted):
+                return self._import_value(frame, dotted)
+            return UNKNOWN
+        if isinstance(base, Instance):
+            attrs = self.heap.get(base.obj)
+            if isinstance(attrs, dict) and attr in attrs:
+                return attrs[attr]
+            method = self._lookup_method(base.cls, attr)
+            if method is not None:
+                if _is_static(method.node):
+                    return method
+                if _is_property(method.node):
+                    return self.call(frame, method, [], {}, self_=base)
+                return Bound(method, base)
+            for c in self._mro(base.cls):
+                if isinstance(c, ClassRef) and attr in c.ns:
+                    return c.ns[attr]
+            return UNKNOWN
+        if isinstance(base, ClassRef):
+            for c in self._mro(base):
+                if isinstance(c, ClassRef) and attr in c.ns:
+                    value = c.ns[attr]
+                    if isinstance(value, FuncRef) and _is_classmethod(value.node):
+                        return Bound(value, base)
+                    return value
+            return UNKNOWN
+        if isinstance(base, Ext):
+            return Ext(f"{base.name}.{attr}")
+        if isinstance(base, Const) and isinstance(base.value, str) and attr in _PURE_STR_METHODS:
+            return _StrMethod(base.value, attr)
+        if isinstance(base, PathVal):
+            if attr == "parent":
+                return PathVal(_parent(base.text))
+            if attr == "parents":
+                return _PathParents(base)
+            if attr in ("joinpath", "with_suffix", "with_name"):
+                return _PathMethod(base, attr)
+            if attr in ("resolve", "absolute", "expanduser"):
+                return _PathMethod(base, "same")
+            if attr in ("name",):
+                return Const(posixpath.basename(base.text))
+            if attr in ("stem",):
+                return Const(posixpath.splitext(posixpath.basename(base.text))[0])
+            if attr in ("exists", "is_file", "is_dir"):
+                return _PathMethod(base, attr)
+            return UNKNOWN
+        return UNKNOWN
+
+    def _item(self, frame: Frame, base: Any, key: Any, node: ast.AST) -> Any:
+        if isinstance(base, Alt):
+            out = None
+            self.speculative += len(base.options) > 1
+            try:
+                for option in base.options:
+                    result = self._item(frame, option, key, node)
+                    out = result if out is None else _join_value(out, result)
+            finally:
+                self.speculative -= len(base.options) > 1
+            return out
+        k = const_of(key)
+        if isinstance(base, CfgRef) and isinstance(k, (str, int)) and k is not UNKNOWN and not isinstance(k, bool):
+            return self._read(frame, base, (k,), node, access="item")
+        if isinstance(base, Const) and k is not UNKNOWN:
+            try:
+                v = base.value[k]
+            except Exception:  # noqa: BLE001 -- not our question
+                return UNKNOWN
+            return Const(v)
+        if isinstance(base, Tup) and isinstance(k, int) and -len(base.items) <= k < len(base.items):
+            return base.items[k]
+        if isinstance(base, _PathParents) and isinstance(k, int) and k >= 0:
+            text = base.path.text
+            for _ in range(k + 1):
+                text = _parent(text)
+            return PathVal(text)
+        if isinstance(base, Ext):
+            return UNKNOWN
+        return UNKNOWN
+
+    def _binop(self, op: ast.operator, left: Any, right: Any) -> Any:
+        if isinstance(op, ast.Div) and (isinstance(left, PathVal) or (isinstance(left, Ext) and left.name.startswith("pathlib"))):
+            r = self._path_text(right)
+            if isinstance(left, PathVal) and r is not None:
+                return PathVal(posixpath.join(left.text, r))
+            return UNKNOWN
+        a, b = const_of(left), const_of(right)
+        if a is UNKNOWN or b is UNKNOWN:
+            if isinstance(op, ast.Add) and isinstance(left, Tup) and isinstance(right, Tup):
+                return Tup(left.items + right.items)
+            return UNKNOWN
+        try:
+            if isinstance(op, ast.Pow) and (abs(b) > 64 if isinstance(b, (int, float)) else True):
+                return UNKNOWN
+            if isinstance(op, ast.Mult) and (isinstance(a, (str, list)) or isinstance(b, (str, list))):
+                n = b if isinstance(b, int) else a
+                if not isinstance(n, int) or n > 1000:
+                    return UNKNOWN
+            result = _BINOPS[type(op)](a, b)
+        except Exception:  # noqa: BLE001 -- a runtime error in the audited arithmetic is not ours to report here
+            return UNKNOWN
+        return Const(result)
+
+    def _boolop(self, frame: Frame, node: ast.BoolOp) -> Any:
+        is_and = isinstance(node.op, ast.And)
+        result: Any = None
+        for v in node.values:
+            value = self._expr(frame, v)
+            t = _truth_of(value)
+            if t is None:
+                # evaluate the rest for their reads (which may not happen); the outcome is unknown
+                self.maybe += 1
+                try:
+                    for rest in node.values[node.values.index(v) + 1:]:
+                        self._expr(frame, rest)
+                finally:
+                    self.maybe -= 1
+                return UNKNOWN
+            result = value
+            if is_and and not t:
+                return value
+            if not is_and and t:
+                return value
+        return result if result is not None else UNKNOWN
+
+    def _compare(self, frame: Frame, node: ast.Compare) -> Any:
+        left = self._expr(frame, node.left)
+        result = True
+        for op, comp in zip(node.ops, node.comparators):
+            right = self._expr(frame, comp)
+            if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, CfgRef):
+                key = const_of(left)
+                obj = self._cfg(right)
+                if not isinstance(key, str) or obj is None:
+                    return UNKNOWN
+                res = obj.lookup((*right.path, key), resolve=False)
+                if res.status == "unknown":
+                    return UNKNOWN
+                inside = res.status != "missing"
+                outcome = inside if isinstance(op, ast.In) else not inside
+            elif isinstance(op, (ast.Is, ast.IsNot)):
+                same = _is_none(left) if const_of(right) is None and isinstance(right, Const) else None
+                if same is None:
+                    return UNKNOWN
+                outcome = same if isinstance(op, ast.Is) else not same
+            else:
+                a, b = const_of(left), const_of(right)
+                if a is UNKNOWN or b is UNKNOWN:
+                    return UNKNOWN
+                try:
+                    outcome = bool(_CMPOPS[type(op)](a, b))
+                except Exception:  # noqa: BLE001
+                    return UNKNOWN
+            result = result and outcome
+            left = right
+        return Const(result)
+
+    def _isinstance(self, value: Any, classes: Any) -> Any:
+        """`isinstance(x, C)` where both sides are known: bundle classes and instances, config
+        objects (DictConfig vs the plain dict `to_container` gives), constants and builtins."""
+        wanted = classes.items if isinstance(classes, Tup) else (classes,)
+        options = value.options if isinstance(value, Alt) else (value,)
+        answers = set()
+        for o in options:
+            answer = False
+            for w in wanted:
+                a = self._is_instance_of(o, w)
+                if a is None:
+                    return UNKNOWN
+                answer = answer or a
+            answers.add(answer)
+        return Const(answers.pop()) if len(answers) == 1 else UNKNOWN
+
+    def _is_instance_of(self, value: Any, cls: Any) -> bool | None:
+        if isinstance(cls, ClassRef):
+            if isinstance(value, Instance):
+                return any(c is cls for c in self._mro(value.cls))
+            return False if isinstance(value, (Const, CfgRef, FuncRef, ClassRef, ModuleRef, PathVal, Tup)) else None
+        name = cls.name if isinstance(cls, (Ext, _Builtin)) else None
+        if name is None:
+            return None
+        short = name.rsplit(".", 1)[-1]
+        if isinstance(value, CfgRef):
+            obj = self._cfg(value)
+            node = obj.node(value.path) if obj is not None else UNKNOWN
+            if obj is None or node is UNKNOWN:
+                return None
+            kind = ("dict" if isinstance(node, dict) else "list" if isinstance(node, list) else None) if obj.kind == "dict" else (
+                "DictConfig" if isinstance(node, dict) else "ListConfig" if isinstance(node, list) else None)
+            if kind is None:
+                return None
+            table = {
+                "DictConfig": {"DictConfig": True, "Container": True, "MutableMapping": True, "Mapping": True, "dict": False, "list": False, "ListConfig": False},
+                "ListConfig": {"ListConfig": True, "Container": True, "MutableSequence": True, "Sequence": True, "list": False, "dict": False, "DictConfig": False},
+                "dict": {"dict": True, "MutableMapping": True, "Mapping": True, "DictConfig": False, "ListConfig": False, "list": False},
+                "list": {"list": True, "MutableSequence": True, "Sequence": True, "DictConfig": False, "ListConfig": False, "dict": False},
+            }[kind]
+            return table.get(short)
+        if isinstance(value, Const) and isinstance(cls, _Builtin) and value.value is not UNKNOWN:
+            builtin = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list": list, "tuple": tuple, "set": set}.get(short)
+            return isinstance(value.value, builtin) if builtin is not None else None
+        if isinstance(value, Instance) and isinstance(cls, _Builtin):
+            return False if not self._has_library_base(value.cls) else None
+        return None
+
+    def _builtin(self, frame: Frame, name: str, node: ast.Call) -> Any:
+        args = [self._expr(frame, a) for a in node.args]
+        kwargs = {k.arg: self._expr(frame, k.value) for k in node.keywords if k.arg}
+        if name in ("hasattr", "getattr") and len(args) >= 2 and isinstance(args[0], CfgRef):
+            key = const_of(args[1])
+            if not isinstance(key, str):
+                return UNKNOWN
+            obj = self._cfg(args[0])
+            if name == "hasattr":
+                res = obj.lookup((*args[0].path, key), resolve=False) if obj else None
+                return UNKNOWN if res is None or res.status == "unknown" else Const(res.status != "missing")
+            default = args[2] if len(args) > 2 else None
+            return self._read(frame, args[0], (key,), node, access="get" if default is not None else "attr", default=default)
+        if name == "getattr" and len(args) >= 2 and isinstance(args[0], Instance):
+            key = const_of(args[1])
+            if isinstance(key, str):
+                v = self._attr(frame, args[0], key, node)
+                return v if v is not UNKNOWN or len(args) < 3 else args[2]
+            return UNKNOWN
+        if name in ("str", "int", "float", "bool", "len", "abs", "round", "min", "max", "sorted", "list", "tuple", "repr") and args:
+            if name == "str" and isinstance(args[0], PathVal):
+                return Const(args[0].text) if not args[0].text.startswith("@") else UNKNOWN
+            values = [const_of(a) for a in args]
+            if any(v is UNKNOWN for v in values):
+                for a in args:
+                    self._escape(frame, a)
+                return UNKNOWN
+            try:
+                out = _PURE_BUILTINS[name](*values)
+            except Exception:  # noqa: BLE001
+                return UNKNOWN
+            return Tup(tuple(Const(x) for x in out)) if isinstance(out, tuple) else Const(out)
+        if name == "isinstance" and len(args) == 2:
+            return self._isinstance(args[0], args[1])
+        if name in ("open",):
+            return UNKNOWN
+        if name in ("print", "setattr", "vars", "iter", "next", "enumerate", "zip", "range", "map", "filter", "any", "all", "sum", "dict", "set", "type", "id", "hash"):
+            if name == "dict" and not args and kwargs:
+                return Const({k: const_of(v) if not isinstance(v, CfgRef) else self._data_of(v) for k, v in kwargs.items()})
+            if name == "setattr" and len(args) >= 3 and isinstance(args[0], CfgRef):
+                key = const_of(args[1])
+                if isinstance(key, str):
+                    obj = self._cfg(args[0])
+                    if obj is not None:
+                        path = (*args[0].path, key)
+                        problem = obj.write(path, self._data_of(args[2]))
+                        line, col = self._event_pos(frame, node)
+                        self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem, value=const_of(args[2])))
+                return Const(None)
+            for a in (*args, *kwargs.values()):
+                self._escape(frame, a)
+            return UNKNOWN
+        return UNKNOWN
+
+
+class _Budget(Exception):
+    """The statement budget ran out: the rest of this command is not followed."""
+
+
+_NOT_MODELLED = object()
+
+
+@dataclass(frozen=True)
+class _Unlock:
+    ref: CfgRef
+
+
+@dataclass(frozen=True)
+class _Builtin:
+    name: str
+
+
+@dataclass(frozen=True)
+class _StrMethod:
+    text: str
+    name: str
+
+    def apply(self, args: list, kwargs: dict) -> Any:
+        values = [const_of(a) for a in args]
+        kw = {k: const_of(v) for k, v in kwargs.items()}
+        if any(v is UNKNOWN for v in (*values, *kw.values())):
+            return UNKNOWN
+        try:
+            out = getattr(self.text, self.name)(*values, **kw)
+        except Exception:  # noqa: BLE001
+            return UNKNOWN
+        if isinstance(out, list):
+            return Const(out)
+        return Const(out)
+
+
+@dataclass(frozen=True)
+class _PathMethod:
+    path: PathVal
+    name: str
+
+    def apply(self, args: list) -> Any:
+        if self.name == "same":
+            return self.path
+        texts = [a.text if isinstance(a, PathVal) else const_of(a) for a in args]
+        if any(not isinstance(x, str) for x in texts):
+            return UNKNOWN
+        if self.name == "joinpath":
+            return PathVal(posixpath.join(self.path.text, *texts))
+        if self.name == "with_suffix" and texts:
+            return PathVal(posixpath.splitext(self.path.text)[0] + texts[0])
+        if self.name == "with_name" and texts:
+            return PathVal(posixpath.join(_parent(self.path.text), texts[0]))
+        return UNKNOWN
+
+
+@dataclass(frozen=True)
+class _PathParents:
+    path: PathVal
+
+
+def _parent(text: str) -> str:
+    """The parent of a path; `@` (the repository root) and `.` have no parent we can name."""
+    stripped = text.rstrip("/")
+    if stripped in ("@", ".", ""):
+        return stripped or "."
+    return posixpath.dirname(stripped) or ("@" if stripped.startswith("@") else ".")
+
+
+_BUILTINS = frozenset({"str", "int", "float", "bool", "len", "abs", "round", "min", "max", "sorted", "list", "tuple", "repr",
+                       "isinstance", "hasattr", "getattr", "setattr", "open", "print", "vars", "iter", "next", "enumerate", "zip",
+                       "range", "map", "filter", "any", "all", "sum", "dict", "set", "type", "id", "hash"})
+_PURE_BUILTINS: dict[str, Callable] = {"str": str, "int": int, "float": float, "bool": bool, "len": len, "abs": abs, "round": round,
+                                       "min": min, "max": max, "sorted": sorted, "list": list, "tuple": tuple, "repr": repr}
+_BINOPS: dict[type, Callable] = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b, ast.Pow: lambda a, b: a ** b,
+    ast.BitOr: lambda a, b: a | b, ast.BitAnd: lambda a, b: a & b,
+}
+_CMPOPS: dict[type, Callable] = {
+    ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+}
+
+
+def _find_elsewhere(data: Any, rest: tuple, skip: tuple, depth: int = 3) -> list[tuple]:
+    """Key paths in `data` under which `rest` exists (other than `skip`): where a missing key
+    really is, e.g. ('run',) when the code reads cfg.model but the run config is at cfg.run."""
+    out: list[tuple] = []
+    todo: list[tuple[tuple, Any]] = [((), data)]
+    while todo:
+        prefix, node = todo.pop(0)
+        if not isinstance(node, dict) or len(prefix) > depth:
+            continue
+        if prefix != skip:
+            cur = node
+            for seg in rest:
+                cur = cur.get(seg) if isinstance(cur, dict) else None
+                if cur is None:
+                    break
+            else:
+                out.append(prefix)
+                if len(out) >= 3:
+                    return out
+        todo.extend(((*prefix, k), v) for k, v in node.items() if isinstance(v, dict))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _dictconfig_attributes() -> frozenset[str]:
+    """Attribute names a DictConfig answers itself; any other name is a key lookup."""
+    from omegaconf import DictConfig
+
+    return frozenset(dir(DictConfig))
+
+
+def _truth_of(value: Any) -> bool | None:
+    if isinstance(value, Alt):
+        truths = {_truth_of(o) for o in value.options}
+        return truths.pop() if len(truths) == 1 else None
+    if isinstance(value, Const):
+        v = value.value
+        if v is UNKNOWN:
+            return None
+        try:
+            return bool(v)
+        except Exception:  # noqa: BLE001
+            return None
+    if isinstance(value, Tup):
+        return bool(value.items)
+    if isinstance(value, (FuncRef, ClassRef, ModuleRef, Bound, PathVal, Instance)):
+        return True
+    return None
+
+
+def _is_none(value: Any) -> bool | None:
+    """Is the value None: known for objects, constants, and alternatives that all agree."""
+    if isinstance(value, Alt):
+        answers = {_is_none(o) for o in value.options}
+        return answers.pop() if len(answers) == 1 else None
+    if isinstance(value, Const):
+        return value.value is None if value.value is not UNKNOWN else None
+    if isinstance(value, (CfgRef, Instance, FuncRef, ClassRef, ModuleRef, PathVal, Tup, Bound)):
+        return False
+    return None
+
+
+def _handler_names(h: ast.ExceptHandler) -> list[str]:
+    if h.type is None:
+        return ["*"]
+    types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+    out = []
+    for t in types:
+        if isinstance(t, ast.Name):
+            out.append(t.id)
+        elif isinstance(t, ast.Attribute):
+            out.append(t.attr)
+        else:
+            out.append("*")
+    return out
+
+
+def _module_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for a in node.names:
+                names.add(a.asname or a.name.split(".")[0])
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def _walk_own(fn: ast.AST) -> Iterable[ast.AST]:
+    """Nodes of a function body, not of functions nested in it."""
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _decorator_names(node: ast.AST) -> list[str]:
+    out = []
+    for d in getattr(node, "decorator_list", ()):
+        d = d.func if isinstance(d, ast.Call) else d
+        out.append(d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "")
+    return out
+
+
+def _is_static(node: ast.AST) -> bool:
+    return "staticmethod" in _decorator_names(node)
+
+
+def _is_classmethod(node: ast.AST) -> bool:
+    return "classmethod" in _decorator_names(node)
+
+
+def _is_property(node: ast.AST) -> bool:
+    return any(n in ("property", "cached_property") for n in _decorator_names(node))
+
+
+def load_yaml_data(text: str) -> Any:
+    """YAML text -> plain data for `OmegaConf.load` of a bundle file (safe loader; UNKNOWN on error)."""
+    from reviewer_audit.ingest.yamlio import YamlError, load_yaml
+
+    try:
+        return load_yaml(text).data
+    except YamlError:
+        return UNKNOWN
+    except Exception:  # noqa: BLE001 -- any other YAML trouble: the value is not known
+        return UNKNOWN
+
+
+__all__ = [
+    "Alt", "Bound", "CfgRef", "ClassRef", "ConfigLoad", "ConfigMerge", "ConfigRead", "ConfigWrite", "Const", "EnvSet", "Ext",
+    "FuncRef", "Instance", "Interpreter", "Launch", "LibCall", "ModuleRef", "ModuleSource", "PathVal", "Sources", "Trace",
+    "Tup", "UNKNOWN", "MISSING", "const_of", "load_yaml_data",
+]

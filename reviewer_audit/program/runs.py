@@ -1,0 +1,300 @@
+"""The commands the prompt runs, each followed through the code: reach, config values, first crash.
+
+The prompt runs `python -m src.main run=<id> results_dir=... mode=trial|full` for every run, then
+`python -m src.evaluate results_dir=... run_ids=...`; main may start `python -m src.train ...` as
+a child process. `RunModel` builds those commands from the spec, the run configs and what main
+launches, composes each one's config with Hydra itself (`hydra_model`), and runs
+`program.interp.Interpreter` over it. Rules and the engine then ask:
+
+* `reach(path, line)`: on which commands does this line execute? An empty answer means no
+  command reaches it: the finding there is latent.
+* `order(command, path, line)`: when, in that command's execution, is it first reached? The
+  first blocker of a command is the reached blocker with the lowest order.
+* `traces`: every config read/write/merge/load with its outcome and value, per command, for the
+  rules that judge configs and modes on the values a run really has.
+
+Nothing is run: Hydra composes YAML text, and the interpreter reads CPython's `ast`.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable, Iterable
+
+from reviewer_audit.program.configstate import UNKNOWN
+from reviewer_audit.program.interp import Event, Interpreter, ModuleSource, Sources, Trace, load_yaml_data
+
+_MODULE_ARG = re.compile(r"-m\s+([\w.]+)")
+#: `"-m", "src.train"` or `-m src.train` in the source of a launch whose argv is not fully known
+_MODULE_LITERAL = re.compile(r"""["']-m["'],\s*["']([\w.]+)["']|-m\s+([\w.]+)""")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One process the pipeline starts."""
+
+    kind: str  # "main" (the prompt's run command), "child" (started by main), "evaluate", "script"
+    module: str  # bundle path run as __main__, e.g. "src/main.py"
+    run_id: str | None
+    mode: str | None
+    overrides: tuple[str, ...] = ()
+    parent: int | None = None  # index of the command that starts this one
+
+    @property
+    def text(self) -> str:
+        dotted = self.module[:-3].replace("/", ".")
+        return " ".join(["python -m", dotted, *self.overrides]).strip()
+
+
+@dataclass
+class CommandRun:
+    command: Command
+    trace: Trace
+    compose_error: str | None = None
+
+
+class _LineIndex:
+    """Per module: for each line, the statement that executes it (its trace key), and the
+    function whose header it is in (so a finding on a `def` line is reached when the function
+    body is entered)."""
+
+    def __init__(self, tree: ast.Module, n_lines: int) -> None:
+        self.stmt: list[tuple[int, int] | None] = [None] * (n_lines + 2)
+        self.header_of: dict[int, int] = {}  # line -> def line of the function whose header it is in
+        spans: list[tuple[int, int, tuple[int, int]]] = []
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.stmt, ast.ExceptHandler)):
+                continue
+            key = _header_key(node)
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+            spans.append((start, key[1], key))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+                for line in range(start, node.body[0].lineno):
+                    self.header_of[line] = node.lineno
+        # outer statements first, inner ones overwrite them
+        for start, end, key in sorted(spans, key=lambda s: -(s[1] - s[0])):
+            for line in range(max(1, start), min(end, n_lines + 1) + 1):
+                self.stmt[line] = key
+
+    def key(self, line: int) -> tuple[int, int] | None:
+        return self.stmt[line] if 0 < line < len(self.stmt) else None
+
+
+def _header_key(node: ast.AST) -> tuple[int, int]:
+    """The same key `Interpreter._tick` records for a statement."""
+    if isinstance(node, ast.If):
+        return node.lineno, node.test.end_lineno
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return node.lineno, node.iter.end_lineno
+    if isinstance(node, ast.While):
+        return node.lineno, node.test.end_lineno
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Try, ast.ExceptHandler)) or type(node).__name__ == "TryStar":
+        return node.lineno, node.lineno
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return node.lineno, node.items[-1].context_expr.end_lineno
+    if isinstance(node, ast.Match):
+        return node.lineno, node.subject.end_lineno
+    return node.lineno, node.end_lineno or node.lineno
+
+
+class RunModel:
+    """Every command of the audited pipeline, interpreted once per audit (see module doc)."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+
+    # ------------------------------------------------------------------ inputs
+
+    @cached_property
+    def sources(self) -> Sources:
+        modules = []
+        for path, facts in self.ctx.modules.items():
+            if facts.cpython is None:
+                continue
+            modules.append(ModuleSource(path, facts.module_name, facts.cpython.tree, facts.lines, path.endswith("__init__.py")))
+        files = {p: f.text for p, f in self.ctx.bundle.files.items()}
+        for run in self.ctx.run_files:
+            files.setdefault(run.path, run.text)
+        packages = set()
+        for path in files:
+            if path.endswith(".py"):
+                parts = path[:-3].split("/")
+                packages.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        cache: dict[str, Any] = {}
+
+        def load(rel: str) -> Any:
+            if rel not in cache:
+                cache[rel] = load_yaml_data(files[rel]) if rel in files else UNKNOWN
+            return cache[rel]
+
+        return Sources(modules, files, packages, load)
+
+    @cached_property
+    def entry(self) -> str | None:
+        """The module the prompt's run command starts (src/main.py); None when it cannot be
+        followed (absent, or it did not parse): then no finding is placed on a command, and
+        RA501/RA001 say why."""
+        return "src/main.py" if "src/main.py" in self.sources.by_path else None
+
+    @cached_property
+    def _hydra(self):
+        from reviewer_audit.program.hydra_model import hydra_model
+
+        return hydra_model(self.ctx)
+
+    def _modes(self) -> list[str | None]:
+        modes: list[str] = []
+        for form in self.ctx.spec.cli_for("src.main"):
+            for m in re.findall(r"(?<![\w.])mode=(\w+)", form.command):
+                if m not in modes:
+                    modes.append(m)
+        if not modes and self.ctx.spec.has("trial_mode_flag"):
+            modes = ["full", "trial"]
+        return modes or [None]
+
+    # ------------------------------------------------------------------ commands
+
+    @cached_property
+    def runs(self) -> list[CommandRun]:
+        if self.entry is None:
+            return []
+        out: list[CommandRun] = []
+        run_ids = [r.run_id for r in self.ctx.run_files] or [None]
+        hm = self._hydra
+        main_entry = hm.entries.get(self.entry)
+        for run_id in run_ids:
+            for mode in self._modes():
+                overrides = hm.cli_overrides(run_id, mode or "full") if run_id is not None else []
+                cmd = Command("main", self.entry, run_id, mode, tuple(overrides))
+                out.append(self._interpret(cmd, main_entry, overrides if run_id is not None else None))
+                parent = len(out) - 1
+                for child in self._children(out[parent]):
+                    entry = hm.entries.get(child)
+                    child_overrides = hm.overrides_for(entry, run_id, mode or "full") if entry is not None and run_id is not None else []
+                    cc = Command("child", child, run_id, mode, tuple(child_overrides), parent)
+                    out.append(self._interpret(cc, entry, child_overrides if run_id is not None else None))
+        if "src/evaluate.py" in self.sources.by_path:
+            overrides = self._evaluate_overrides([r for r in run_ids if r])
+            cmd = Command("evaluate", "src/evaluate.py", None, None, tuple(overrides))
+            out.append(self._interpret(cmd, hm.entries.get("src/evaluate.py"), overrides))
+        return out
+
+    def _children(self, parent: CommandRun) -> list[str]:
+        out = []
+        for launch in parent.trace.launches:
+            text = " ".join(a if a is not None else "?" for a in launch.argv)
+            m = _MODULE_ARG.search(text) or _MODULE_LITERAL.search(launch.source)
+            target = None
+            if m:
+                target = (m.group(1) or m.group(2)).replace(".", "/") + ".py"
+            else:
+                target = next((a for a in launch.argv if a and a.endswith(".py") and a.replace("\\", "/") in self.sources.by_path), None)
+            if target and target in self.sources.by_path and target != parent.command.module and target not in out:
+                out.append(target)
+        return out
+
+    def _evaluate_overrides(self, run_ids: list[str]) -> list[str]:
+        forms = self.ctx.spec.cli_for("src.evaluate")
+        if not forms:
+            return []
+        tail = forms[0].command.split(forms[0].module, 1)[-1]
+        out = []
+        for name, value in re.findall(r"([+~]*[\w.]+)=('[^']*'|\"[^\"]*\"|\S+)", tail):
+            if "run_ids" in name:
+                value = json.dumps(run_ids)
+            elif "{" in value:
+                value = "results"
+            out.append(f"{name}={value}")
+        return out
+
+    def _interpret(self, cmd: Command, entry, overrides: list[str] | None) -> CommandRun:
+        interp = Interpreter(self.sources)
+        error = None
+        data: Any = UNKNOWN
+        if entry is not None and overrides is not None and self._hydra.composable(entry):
+            res = self._hydra.compose(entry, overrides)
+            if res.config is not None:
+                from reviewer_audit.program.hydra_model import plain
+
+                try:
+                    data = plain(res.config)
+                except Exception:  # noqa: BLE001 -- an odd config: its values are unknown
+                    data = UNKNOWN
+            else:
+                error = res.error
+        # Hydra 1.1 behaviour (no version_base) changes the working directory to the run's
+        # output folder: relative paths no longer point into the repository
+        if entry is not None and entry.compose_version_base is not None and entry.compose_version_base < "1.2":
+            interp.cwd_is_root = False
+        root = data
+
+        def hydra_cfg():
+            return interp.new_config(root, struct=root is not UNKNOWN, origin="hydra")
+
+        interp.hydra_cfg = hydra_cfg
+        interp.run_module(cmd.module)
+        return CommandRun(cmd, interp.trace, error)
+
+    # ------------------------------------------------------------------ queries
+
+    def indexes(self, *, mode: str | None = None, module: str | None = None, run_ids: list[str] | None = None) -> list[int]:
+        """Indexes of the commands with this mode, module and run."""
+        return [i for i, r in enumerate(self.runs)
+                if (mode is None or r.command.mode == mode) and (module is None or r.command.module == module)
+                and (run_ids is None or r.command.run_id in run_ids)]
+
+    @cached_property
+    def _lines(self) -> dict[str, _LineIndex]:
+        return {p: _LineIndex(m.tree, len(m.lines)) for p, m in self.sources.by_path.items()}
+
+    def grouped(self, select: Callable[[int, CommandRun], Iterable[Event]]) -> list[tuple[Event, list[int]]]:
+        """Events grouped by where they happen (path, line, column): the first one at each place
+        and the commands it happens on, in source order. `select(index, run)` picks the events."""
+        places: dict[tuple[str, int, int], tuple[Event, list[int]]] = {}
+        for i, run in enumerate(self.runs):
+            for ev in select(i, run):
+                key = (ev.path, ev.line, ev.col)
+                if key not in places:
+                    places[key] = (ev, [i])
+                elif i not in places[key][1]:
+                    places[key][1].append(i)
+        return [places[k] for k in sorted(places)]
+
+    def order(self, index: int, path: str, line: int) -> int | None:
+        """The first execution order of `path:line` on command `index`, or None if it never runs."""
+        run = self.runs[index]
+        lines = self._lines.get(path)
+        if lines is None:
+            return None
+        header = lines.header_of.get(line)
+        if header is not None:
+            return run.trace.entered.get((path, header))
+        key = lines.key(line)
+        if key is None:
+            return None
+        return run.trace.executed.get(path, {}).get(key)
+
+    def reach(self, path: str | None, line: int | None) -> list[int] | None:
+        """Indexes of the commands on which `path:line` executes; None when that cannot be known
+        (not a Python module the model follows, no line, or no command could be followed)."""
+        if not path or not line or path not in self._lines or not self.runs:
+            return None
+        if any(r.trace.incomplete for r in self.runs):
+            # a command was not followed to its end: what it did not reach may still run
+            reached = [i for i in range(len(self.runs)) if self.order(i, path, line) is not None]
+            return reached or None
+        return [i for i in range(len(self.runs)) if self.order(i, path, line) is not None]
+
+
+def run_model(ctx) -> RunModel:
+    """The context's RunModel, built once."""
+    model = ctx.__dict__.get("_run_model")
+    if model is None:
+        model = ctx.__dict__["_run_model"] = RunModel(ctx)
+    return model
+
+
+__all__ = ["Command", "CommandRun", "RunModel", "run_model"]
