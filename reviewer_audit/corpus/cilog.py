@@ -35,6 +35,11 @@ _TRACEBACK = "Traceback (most recent call last):"
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Fault|Failure)|[A-Za-z_][\w.]*\.[A-Z]\w*)(?::\s?(?P<msg>.*))?$")
 _WRAPPERS = ("subprocess.CalledProcessError", "CalledProcessError")
+#: An exception named inside a line: `... (ModuleNotFoundError: No module named 'src')`.
+_EMBEDDED = re.compile(r"(?:^|[\s(])([A-Za-z_][\w.]*(?:Error|Exception)): (.+?)\)?\s*$")
+_NOT_ERRORS = ("UserWarning", "FutureWarning", "DeprecationWarning")
+_HYDRA_FOOTER = "Set the environment variable HYDRA_FULL_ERROR=1"
+_WARNING = re.compile(r"(?i)\bwarning\b|^\s*warnings\.warn")
 _PLAIN_ERROR = re.compile(r"^\s*(?:error(?:\[[^\]]*\])?:|ERROR:|fatal:|×|\[Errno \d+\]|RuntimeError:|Killed\b|.*\bCUDA out of memory\b)", re.I)
 _NAN_LOSS = re.compile(r"(?i)loss[^\n]{0,40}?(?<![\w.])-?nan(?![\w])")
 
@@ -193,27 +198,80 @@ def _tracebacks(lines: list[str]) -> list[tuple[str, list[tuple[str, int]]]]:
 
 
 def find_error(text: str) -> RecordedError | None:
-    """The error a run's log recorded, or None.
+    """The error a run's log recorded, or None. Best evidence first:
 
-    A traceback's exception line wins; of several (a child process's traceback, then the
-    `CalledProcessError` of the parent that launched it; or a chain of "during handling"),
-    the first that is not a subprocess wrapper is the root cause. Its place is the innermost
-    frame inside the project (`src/...`). Without a traceback: the first line that reads as
-    an error (`error: ...` from uv, `ERROR:`, `Killed`, CUDA out of memory)."""
+    1. a traceback's exception line -- of several (a child process's traceback and the
+       `CalledProcessError` of the parent that launched it, or a chain of "during handling"),
+       the first that is not a subprocess wrapper is the root cause; its place is the innermost
+       frame inside the project (`src/...`);
+    2. an exception named inside a line (`python3: Error while finding module specification for
+       'src.train' (ModuleNotFoundError: No module named 'src')`);
+    3. Hydra's short report (no traceback without HYDRA_FULL_ERROR): the message above its
+       "Set the environment variable HYDRA_FULL_ERROR=1" footer;
+    4. a wrapper's traceback alone; 5. a line that reads as an error (`error:` from uv, `ERROR:`,
+       `Killed`, CUDA out of memory)."""
     lines = text.splitlines()
     tbs = [(exc, frames) for exc, frames in _tracebacks(lines) if exc]
-    if tbs:
-        chosen = next(((e, f) for e, f in tbs if not e.startswith(_WRAPPERS)), tbs[0])
-        exc, frames = chosen
-        where = next(((project_path(p), n) for p, n in reversed(frames) if project_path(p)), (None, None))
-        return RecordedError(text=_clip(exc), path=where[0], line=where[1])
+    root = next(((e, f) for e, f in tbs if not e.startswith(_WRAPPERS)), None)
+    if root is not None:
+        return _from_traceback(*root)
     for raw in lines:
-        s = raw.strip()
-        if _EXCEPTION.match(s) and ":" in s:
-            return RecordedError(text=_clip(s))
+        if _is_traceback_line(raw):
+            continue
+        m = _EMBEDDED.search(raw)
+        if m and not m.group(1).startswith(_WRAPPERS) and m.group(1).rsplit(".", 1)[-1] not in _NOT_ERRORS:
+            return RecordedError(text=_clip(f"{m.group(1)}: {m.group(2)}".rstrip(")")))
+    hydra = _hydra_message(lines)
+    if hydra:
+        return RecordedError(text=_clip(hydra))
+    if tbs:
+        return _from_traceback(*tbs[0])
     for raw in lines:
         if _PLAIN_ERROR.match(raw):
             return RecordedError(text=_clip(raw.strip()))
+    return None
+
+
+def first_episode(text: str) -> str:
+    """The stderr of the first failing process: everything up to Hydra's HYDRA_FULL_ERROR
+    footer or the end of the first traceback, whichever comes first. When one job ran the
+    command several times, the first failure is the first thing it printed."""
+    lines = text.splitlines()
+    for i, raw in enumerate(lines):
+        if _HYDRA_FOOTER in raw:
+            return "\n".join(lines[: i + 1])
+        if raw.strip() == _TRACEBACK:
+            tb = _tracebacks(lines[i:])
+            if tb and tb[0][0] and not tb[0][0].startswith(_WRAPPERS):
+                end = next(j for j in range(i, len(lines)) if lines[j].strip() == tb[0][0])
+                return "\n".join(lines[: end + 1])
+    return text
+
+
+def _from_traceback(exc: str, frames: list[tuple[str, int]]) -> RecordedError:
+    where = next(((project_path(p), n) for p, n in reversed(frames) if project_path(p)), (None, None))
+    return RecordedError(text=_clip(exc), path=where[0], line=where[1])
+
+
+def _is_traceback_line(raw: str) -> bool:
+    return raw.startswith((" ", "\t")) or raw.strip() == _TRACEBACK
+
+
+def _hydra_message(lines: list[str]) -> str | None:
+    """The top line of the message block Hydra printed above its footer."""
+    for i, raw in enumerate(lines):
+        if _HYDRA_FOOTER not in raw:
+            continue
+        j = i - 1
+        while j >= 0 and not lines[j].strip():
+            j -= 1
+        block: list[str] = []
+        while j >= 0 and lines[j].strip() and not lines[j][0].isspace() and not _WARNING.search(lines[j]) \
+                and not lines[j].startswith(("Error executing job", "Traceback", "=== [")):
+            block.append(lines[j].strip())
+            j -= 1
+        if block:
+            return block[-1]
     return None
 
 

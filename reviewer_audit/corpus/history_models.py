@@ -75,6 +75,7 @@ class PredictedCrash(BaseModel):
     name: str = ""
     path: str | None = None
     line: int | None = None
+    topic: str | None = None
     message: str
 
 
@@ -89,6 +90,9 @@ class CrashMatch(BaseModel):
     same_line: bool | None = None
     same_error: bool | None = Field(default=None, description="The finding names what the error names (a quoted module, "
                                                                "attribute or key); null without a prediction.")
+    same_kind: bool | None = Field(default=None, description="The error and the finding are of one kind: a missing module and a "
+                                                              "dependency or import finding, a Hydra error and a Hydra/config finding, "
+                                                              "a WandB error and a WandB finding; null when the error's kind is none of these.")
 
 
 class TranscriptVersion(BaseModel):
@@ -192,6 +196,7 @@ class CrashLocation(BaseModel):
     predicted: int = Field(default=0, description="The tool predicted a crash (a blocker).")
     same_file: int = 0
     same_error: int = 0
+    same_kind: int = 0
     cases: list[CrashMatch] = Field(default_factory=list)
 
 

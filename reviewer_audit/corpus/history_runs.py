@@ -23,8 +23,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from reviewer_audit.corpus.cilog import (Attempt, attempts, branch_run_id, classify_message, find_error, nan_loss,
-                                         passed_lines)
+from reviewer_audit.corpus.cilog import (Attempt, attempts, branch_run_id, classify_message, find_error, first_episode,
+                                         nan_loss, passed_lines)
 from reviewer_audit.corpus.history_models import FixCommit, Run
 from reviewer_audit.corpus.history_scan import RepoScan
 from reviewer_audit.ingest.gitrepo import MAX_CODE_BLOB_BYTES, MAX_LOG_BLOB_BYTES, BlobUnavailable
@@ -127,7 +127,22 @@ def _runs_in_commit(scan: RepoScan, sha: str, msg, logs: list[LogChange], code_c
     stdout_unreadable = [log for log in logs if log.stdout_unreadable]
     fallback_run_id = msg.run_id or branch_run_id(branch or "")
     runs: list[Run] = []
-    agent_commit = code_changed and msg.kind != "fix"
+    # An agent's job (the older workflows) ran, fixed and re-ran inside one job and committed code
+    # and log together. Its instructions let it edit code only after a failed run, so the code
+    # it checked out failed once. Its trial log accumulates: the first attempt logged ran that
+    # code -- unless the job edited pyproject.toml, which it may have fixed after the install
+    # (uv sync runs first and is not logged) and before that attempt. Its full-run log is wiped
+    # before each attempt: what is left is the last attempt, which ran (about) the commit.
+    agent_commit = code_changed and msg.kind != "fix" and (bool(found) or msg.kind == "apply_fixes")
+    pyproject_edited = agent_commit and scan.git.entry(sha, "pyproject.toml") != (scan.git.entry(parent, "pyproject.toml") if parent else None)
+    first_is_checkout = bool(found) and found[0][0].mode != "full" and not pyproject_edited
+    if agent_commit and not first_is_checkout and msg.kind in ("apply_fixes", "full_run"):
+        mode, inferred = (found[0][0].mode, False) if found and found[0][0].mode else _mode_from_branch(branch)
+        runs.append(Run(commit=sha, code_commit=parent, code_exact=True, run_id=(found[0][0].run_id if found else None) or fallback_run_id,
+                        mode=mode, mode_inferred=inferred, outcome="failed", evidence="agent-commit", branch=branch, date=info.iso,
+                        started_at=found[0][0].started_at if found else None, flags=["code_edited_in_commit"],
+                        notes=["inferred: the agent edits code only after a failed run, so the checked-out code failed "
+                               "(its install or its first run); that failure's log is not attributable"]))
     for i, (a, log) in enumerate(found):
         run_id = a.run_id or fallback_run_id
         mode, inferred = (a.mode, False) if a.mode else _mode_from_branch(branch)
@@ -135,14 +150,14 @@ def _runs_in_commit(scan: RepoScan, sha: str, msg, logs: list[LogChange], code_c
         flags: list[str] = []
         notes: list[str] = []
         if agent_commit:
-            # An agent ran, fixed and re-ran inside one job, then committed code and log together.
-            # Its trial log accumulates, so the first attempt ran the checked-out code (the
-            # workflow runs before it fixes); its full-run log is wiped before each attempt, so
-            # what is left is the last attempt, which ran (about) the committed code.
             flags.append("code_edited_in_commit")
-            if i == 0 and a.mode != "full":
+            if i == 0 and first_is_checkout:
                 code_commit, exact = parent, True
                 notes.append("the first attempt of an agent's job: it ran the checked-out code")
+            elif i == 0 and a.mode != "full" and len(found) > 1:
+                code_commit, exact = parent, False
+                notes.append("the first attempt of an agent's job, but the job also edited pyproject.toml, "
+                             "possibly before this attempt (the install is not logged)")
             elif i == len(found) - 1:
                 code_commit, exact = sha, False
                 notes.append("the code was edited in the commit that recorded this run; what ran is close to this commit")
@@ -156,11 +171,13 @@ def _runs_in_commit(scan: RepoScan, sha: str, msg, logs: list[LogChange], code_c
                   evidence=("end-line" if a.marker == "END" else "passed-line") if a.passed else "no-passed-line",
                   branch=branch, date=info.iso, started_at=a.started_at, ended_at=a.ended_at, iteration=log.iteration,
                   flags=flags, notes=notes)
-        failed_here = [x for x, _ in found if not x.passed]
+        failed_here = [x for x, _ in found if not x.passed]  # (the inferred agent failure is not a logged attempt)
         if not a.passed:
             own = find_error(a.text)
             if own is None and len(failed_here) == 1 and log.stderr:
                 own = find_error(log.stderr)
+            elif own is None and i == 0 and log.stderr:  # the job's first failure printed first
+                own = find_error(first_episode(log.stderr))
             if own is None and len(failed_here) > 1:
                 run.notes.append("several failed attempts share this commit's stderr: its error is not attributed")
             if own is not None:
@@ -188,11 +205,6 @@ def _runs_in_commit(scan: RepoScan, sha: str, msg, logs: list[LogChange], code_c
         if run_id is None:
             run.notes.append("the fix commit names no run_id")
         runs.append(run)
-    elif msg.kind == "apply_fixes" and not found and code_changed:
-        mode, inferred = _mode_from_branch(branch)
-        runs.append(Run(commit=sha, code_commit=parent, code_exact=True, run_id=fallback_run_id, mode=mode, mode_inferred=inferred,
-                        outcome="failed", evidence="agent-commit", branch=branch, date=info.iso,
-                        notes=["an agent edited the code after running it; its log is not in this commit"]))
     if stdout_unreadable and not found and msg.kind in ("trial_passed", "full_run"):
         mode, inferred = _mode_from_branch(branch)
         runs.append(Run(commit=sha, code_commit=parent, code_exact=not code_changed, run_id=fallback_run_id, mode=mode,

@@ -69,6 +69,7 @@ def score(versions: Iterable[TranscriptVersion]) -> ExecutionScores:
         crash.predicted += m.predicted is not None
         crash.same_file += bool(m.same_file)
         crash.same_error += bool(m.same_error)
+        crash.same_kind += bool(m.same_kind)
         crash.cases.append(m)
     return ExecutionScores(
         reviews=len(reviews),

@@ -103,7 +103,7 @@ def first_crash(report) -> PredictedCrash | None:
     f = next((f for f in report.findings if not f.suppressed and f.severity.value == "blocker"), None)
     if f is None:
         return None
-    return PredictedCrash(rule=f.rule, name=f.name, path=f.path, line=f.line, message=" ".join(f.message.split())[:300])
+    return PredictedCrash(rule=f.rule, name=f.name, path=f.path, line=f.line, topic=f.topic, message=" ".join(f.message.split())[:300])
 
 
 def audit_blob(task: BlobTask) -> BlobAudit:
@@ -196,4 +196,29 @@ def crash_match(run: Run, predicted: PredictedCrash | None) -> CrashMatch | None
     names = {q for q in _QUOTED.findall(run.error) if not q.isdigit()}
     text = f"{predicted.message} {predicted.path or ''}"
     m.same_error = bool(m.same_line) or any(n in text for n in names)
+    kind = error_kind(run.error)
+    if kind is not None:
+        m.same_kind = kind == finding_kind(predicted)
     return m
+
+
+def error_kind(error: str) -> str | None:
+    """'dependency' (a module that is not installed), 'hydra' or 'wandb'; None otherwise."""
+    if re.search(r"\b(ModuleNotFoundError|ImportError)\b|No module named", error):
+        return "dependency"
+    if re.search(r"(?i)\bhydra\b|omegaconf|ConfigAttributeError|ConfigKeyError|MissingConfigException|Could not override|"
+                 r"Error parsing override|defaults list|not in struct|Interpolation", error):
+        return "hydra"
+    if re.search(r"(?i)\bwandb\b", error):
+        return "wandb"
+    return None
+
+
+def finding_kind(p: PredictedCrash) -> str | None:
+    if p.path == "pyproject.toml" or (p.topic == "exec" and "import" in p.message.lower()):
+        return "dependency"
+    if p.topic in ("hydra", "config", "modes"):
+        return "hydra"
+    if p.topic == "wandb":
+        return "wandb"
+    return None

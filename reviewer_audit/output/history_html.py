@@ -124,11 +124,11 @@ def render_html(report: "HistoryReport") -> str:
     crows = [f'<tr><td class="msg">{_e(m.error)}</td><td class="nowrap"><code>{_e(m.error_file or "?")}:{_e(m.error_line or "?")}</code></td>'
              + (f'<td class="msg"><code>{_e(m.predicted.rule)}</code> <code>{_e(m.predicted.path or "<bundle>")}:{_e(m.predicted.line or "")}</code> '
                 f"{_e(_short(m.predicted.message, 200))}</td>" if m.predicted else "<td>nothing</td>")
-             + f"<td>{_e(m.same_file)}</td><td>{_e(m.same_error)}</td></tr>" for m in cl.cases]
+             + f"<td>{_e(m.same_file)}</td><td>{_e(m.same_error)}</td><td>{_e(m.same_kind)}</td></tr>" for m in cl.cases]
     body.append('<section id="crash-location"><h2>Predicted first crash against the recorded error</h2>'
                 f"<p>{cl.failed_with_error} failed next run(s) recorded an error; the tool predicted a crash in {cl.predicted}, "
-                f"in the same file in {cl.same_file}, at the same error in {cl.same_error}.</p>"
-                + (_table([("recorded error", ""), ("where", ""), ("predicted first crash", ""), ("same file", ""), ("same error", "")], crows, "crash-table")
+                f"in the same file in {cl.same_file}, at the same error in {cl.same_error}, of the same kind in {cl.same_kind}.</p>"
+                + (_table([("recorded error", ""), ("where", ""), ("predicted first crash", ""), ("same file", ""), ("same error", ""), ("same kind", "")], crows, "crash-table")
                    if crows else "<p><em>No failed next run with a recorded error.</em></p>") + "</section>")
 
     for n, r in enumerate(repos, 1):

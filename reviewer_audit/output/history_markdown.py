@@ -45,12 +45,12 @@ def render_markdown(report: "HistoryReport") -> str:
     cl = s.crash_location
     out += ["", "### Predicted first crash against the recorded error", "",
             f"{cl.failed_with_error} failed next runs recorded an error; the tool predicted a crash in {cl.predicted}, "
-            f"in the same file in {cl.same_file}, at the same error in {cl.same_error}.", ""]
+            f"in the same file in {cl.same_file}, at the same error in {cl.same_error}, of the same kind in {cl.same_kind}.", ""]
     if cl.cases:
-        out += _table(["recorded error", "where", "predicted", "same file", "same error"],
+        out += _table(["recorded error", "where", "predicted", "same file", "same error", "same kind"],
                       [[_cell(_short(m.error, 120)), _code(f"{m.error_file or '?'}:{m.error_line or '?'}"),
                         (_code(f"{m.predicted.rule} {m.predicted.path or '<bundle>'}:{m.predicted.line or ''}") + " " + _cell(_short(m.predicted.message, 120)))
-                        if m.predicted else "nothing", m.same_file, m.same_error] for m in cl.cases])
+                        if m.predicted else "nothing", m.same_file, m.same_error, m.same_kind] for m in cl.cases])
 
     for r in repos:
         out += ["", f"## {r.name}", "", "### Reviews", ""]

@@ -89,13 +89,14 @@ def render_text(report: "HistoryReport", console: Console | None = None) -> None
     cl = s.crash_location
     if cl.failed_with_error:
         c.print(f"\n[bold]predicted first crash vs the recorded error[/]: {cl.failed_with_error} failed next run(s) with an error; "
-                f"the tool predicted a crash in {cl.predicted}, in the same file {cl.same_file}, at the same error {cl.same_error}")
+                f"the tool predicted a crash in {cl.predicted}, in the same file {cl.same_file}, at the same error {cl.same_error}, "
+                f"of the same kind {cl.same_kind}")
         for m in cl.cases:
             p = m.predicted
             c.print(f"  recorded {escape(m.error_file or '?')}:{m.error_line or '?'} {escape(_short(m.error, 90))}")
             c.print(f"  predicted {escape(p.rule + ' ' + (p.path or '<bundle>') + ':' + str(p.line or '')) if p else 'nothing'}"
                     + (f"  {escape(_short(p.message, 90))}" if p else "")
-                    + f"  [dim](same file {m.same_file}, same error {m.same_error})[/]")
+                    + f"  [dim](same file {m.same_file}, same error {m.same_error}, same kind {m.same_kind})[/]")
 
     for r in repos:
         c.print(f"\n[bold]{escape(r.name)}[/]: reviews")
