@@ -106,7 +106,8 @@ def _start_audits(tasks: list[BlobTask], jobs: int) -> Callable[[], list[BlobAud
     from reviewer_audit.corpus.report import _warm
 
     _warm()
-    results = pool.start(audit_blob, tasks, jobs, dead_blob)
+    largest_first = sorted(tasks, key=lambda t: -len(t.text or ""))  # the long audits do not end up last
+    results = pool.start(audit_blob, largest_first, jobs, dead_blob)
     return lambda: list(results)
 
 

@@ -227,16 +227,21 @@ def _check_empty_main(scan: RepoScan, run: Run) -> None:
     oid = scan.git.entry(run.code_commit, "src/main.py")
     if oid is None:
         return
-    try:
-        if scan.git.blob_size(oid) > MAX_PYTHON_BYTES:
-            return
-        text = scan.read_text(oid, MAX_CODE_BLOB_BYTES)
-    except BlobUnavailable:
-        return
-    if _empty_module(text):
+    if _empty_blob(scan, oid):
         run.outcome = "unknown"
         run.flags.append("empty_main")
         run.notes.append("PASSED for an empty src/main.py: Python exits 0 on an empty module, so nothing ran")
+
+
+def _empty_blob(scan: RepoScan, oid: str) -> bool:
+    """Is this main.py blob an empty module? Once per blob: many runs share one main.py."""
+    key = ("empty_module", oid)
+    if key not in scan.memo:
+        try:
+            scan.memo[key] = scan.git.blob_size(oid) <= MAX_PYTHON_BYTES and _empty_module(scan.read_text(oid, MAX_CODE_BLOB_BYTES))
+        except BlobUnavailable:
+            scan.memo[key] = False
+    return scan.memo[key]
 
 
 def _empty_module(source: str) -> bool:

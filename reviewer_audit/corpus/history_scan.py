@@ -29,6 +29,7 @@ class RepoScan:
     branch_of: dict[str, str]
     order: list[str] = field(default_factory=list)  # shas, oldest first
     notes: list[str] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)  # per-blob answers (a blob id fixes its content)
 
     @classmethod
     def open(cls, path: str | Path) -> "RepoScan":

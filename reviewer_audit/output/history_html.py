@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from reviewer_audit.output.report_html import _card, _e, _heat, _pct, _table, corpus_sections, page
 
+from reviewer_audit.output.history_report import utc_minutes
 if TYPE_CHECKING:
     from reviewer_audit.corpus.history_models import Confusion, HistoryReport, Timeline
 
@@ -132,14 +133,14 @@ def render_html(report: "HistoryReport") -> str:
                    if crows else "<p><em>No failed next run with a recorded error.</em></p>") + "</section>")
 
     for n, r in enumerate(repos, 1):
-        vrows = [f"<tr><td class=\"nowrap\"><code>{_e(v.commit[:12])}</code></td><td class=\"nowrap\">{_e(v.date[:16])}</td>"
+        vrows = [f"<tr><td class=\"nowrap\"><code>{_e(v.commit[:12])}</code></td><td class=\"nowrap\">{_e(utc_minutes(v.date))}</td>"
                  f"<td>{_e(v.reviewer_model or '(unnamed)')}</td><td>{_ready(v.reviewer_ready)}</td><td>{_ready(v.tool_ready)}</td>"
                  f"<td>{'<code>' + _e(v.first_crash.rule + ' ' + (v.first_crash.path or '<bundle>')) + '</code>' if v.first_crash else '–'}</td>"
                  f"<td>{'<code>' + _e(v.code_commit[:12]) + '</code>' if v.code_commit else '–'}</td>"
                  f"<td>{_e(v.next_run.run_id or '') + ' ' + _e(v.next_run.mode or '') if v.next_run else '–'}</td>"
                  f'<td class="{v.outcome_next_run}">{_e(v.outcome_next_run)}</td></tr>' for v in r.transcripts if v.first_of_blob]
         tl_html = "".join(f"<div><strong><code>{_e(tl.run_id)}</code></strong> ({len(tl.events)} events){_chips(tl)}</div>" for tl in r.timeline)
-        rrows = [f"<tr><td class=\"nowrap\"><code>{_e(x.commit[:12])}</code></td><td class=\"nowrap\">{_e((x.started_at or x.date)[:16])}</td>"
+        rrows = [f"<tr><td class=\"nowrap\"><code>{_e(x.commit[:12])}</code></td><td class=\"nowrap\">{_e(utc_minutes(x.started_at or x.date))}</td>"
                  f"<td class=\"nowrap\">{_e(x.branch or '')}</td><td>{_e(x.run_id or '–')}</td><td>{_e(x.mode or '–')}{'*' if x.mode_inferred else ''}</td>"
                  f'<td class="{x.outcome}">{_e(x.outcome)}</td>'
                  f"<td>{'<code>' + _e(x.code_commit[:12]) + '</code>' + ('' if x.code_exact else ' ~') if x.code_commit else '–'}</td>"

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from reviewer_audit.output.report_markdown import _cell, _code, _pct, _ready, _short, _table, render_markdown as corpus_markdown
 
+from reviewer_audit.output.history_report import utc_minutes
 if TYPE_CHECKING:
     from reviewer_audit.corpus.history_models import Confusion, HistoryReport
 
@@ -56,7 +57,7 @@ def render_markdown(report: "HistoryReport") -> str:
         out += ["", f"## {r.name}", "", "### Reviews", ""]
         if r.transcripts:
             out += _table(["commit", "date", "reviewer", "reviewer verdict", "tool verdict", "first crash", "code commit", "next run", "outcome"],
-                          [[_code(v.commit[:12]), v.date[:16], _cell(v.reviewer_model or "(unnamed)"), _ready(v.reviewer_ready), _ready(v.tool_ready),
+                          [[_code(v.commit[:12]), utc_minutes(v.date), _cell(v.reviewer_model or "(unnamed)"), _ready(v.reviewer_ready), _ready(v.tool_ready),
                             _code(f"{v.first_crash.rule} {v.first_crash.path or '<bundle>'}") if v.first_crash else "–",
                             _code(v.code_commit[:12]) if v.code_commit else "–",
                             f"{_cell(v.next_run.run_id or '')} {v.next_run.mode or ''} {_code(v.next_run.commit[:12])}" if v.next_run else "–",

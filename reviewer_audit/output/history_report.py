@@ -11,7 +11,14 @@ from reviewer_audit.output.corpus_report import FORMATS, check_target
 if TYPE_CHECKING:
     from reviewer_audit.corpus.history_models import HistoryReport
 
-__all__ = ["FORMATS", "check_target", "render", "emit"]
+__all__ = ["FORMATS", "check_target", "render", "emit", "utc_minutes"]
+
+
+def utc_minutes(iso: str) -> str:
+    """A date as UTC minutes for display: commits carry their committer's offset, logs UTC."""
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
 def render(report: "HistoryReport", fmt: str, *, color: bool = False, width: int | None = None) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 from reviewer_audit.output.report_text import render_text as render_corpus_text
 from reviewer_audit.output.text import escape
 
+from reviewer_audit.output.history_report import utc_minutes
 if TYPE_CHECKING:
     from reviewer_audit.corpus.history_models import Confusion, HistoryReport
 
@@ -59,16 +60,17 @@ def render_text(report: "HistoryReport", console: Console | None = None) -> None
         c.print(f"[bold red]not read[/]: {escape(e.error)}")
 
     t = Table(title="repositories", title_justify="left")
-    for col in ("repository", "branches", "versions", "reviews", "runs", "passed", "failed", "unknown", "PASSED", "fixes", "agent"):
-        t.add_column(col, justify="left" if col == "repository" else "right", no_wrap=col == "repository")
+    t.add_column("repository", max_width=32, overflow="fold")
+    for col in ("branches", "versions", "reviews", "runs", "pass", "fail", "unk.", "PASSED", "fix", "agent"):
+        t.add_column(col, justify="right", no_wrap=True)
     for r in repos:
         k = r.counts
         t.add_row(escape(r.name), str(k.branches), str(k.transcript_versions), str(k.reviews), str(k.runs), str(k.passed), str(k.failed),
                   str(k.unknown), str(k.passed_lines), str(k.fix_commits), str(k.agent_commits))
     c.print()
     c.print(t)
-    c.print("[dim]versions: transcript versions; PASSED: PASSED lines the commits added; fixes: '[CI] Automated fix' commits; "
-            "agent: '[CI] Apply fixes' commits (an agent's run-and-fix job)[/]")
+    c.print("[dim]versions: transcript versions; runs: CI-recorded runs (passed, failed, unknown); PASSED: PASSED lines the "
+            "commits added; fix: '[CI] Automated fix' commits; agent: '[CI] Apply fixes' commits (an agent's run-and-fix job)[/]")
 
     s = report.scores
     c.print(f"\n[bold]scores against execution[/]: {s.scored} of {s.reviews} review(s) have a next run of exactly the judged code")
@@ -107,7 +109,7 @@ def render_text(report: "HistoryReport", console: Console | None = None) -> None
                 continue
             crash = f"{v.first_crash.rule} {v.first_crash.path or '<bundle>'}" if v.first_crash else "-"
             nxt = (f"{v.next_run.run_id} {v.next_run.mode} {v.next_run.commit[:8]}" if v.next_run else "no run of this code")
-            c.print(f"  {v.commit[:8]} {v.date[:16]} {escape(v.reviewer_model or '(unnamed)')}: reviewer {_ready(v.reviewer_ready)}, "
+            c.print(f"  {v.commit[:8]} {utc_minutes(v.date)} {escape(v.reviewer_model or '(unnamed)')}: reviewer {_ready(v.reviewer_ready)}, "
                     f"tool {_ready(v.tool_ready)} (first crash {escape(crash)}) -> {escape(nxt)}: {_outcome(v.outcome_next_run)}"
                     + (f" [yellow]{escape(_short(v.audit_error, 80))}[/]" if v.audit_error else ""))
         c.print(f"[bold]{escape(r.name)}[/]: timeline per run_id")
@@ -120,7 +122,7 @@ def render_text(report: "HistoryReport", console: Console | None = None) -> None
                     what = f"{e.mode or '?'} run {_outcome(e.outcome)}" + (f": {escape(_short(e.error, 80))}" if e.error else "")
                 else:
                     what = "fix: " + escape(", ".join(e.files) or "(no code file)")
-                c.print(f"    {e.date[:16]} {e.commit[:8]} {what}")
+                c.print(f"    {utc_minutes(e.date)} {e.commit[:8]} {what}")
             if len(tl.events) > SHOW_EVENTS:
                 c.print(f"    [dim]... and {len(tl.events) - SHOW_EVENTS} more (--format json, markdown or html lists all)[/]")
         for n in r.notes:
