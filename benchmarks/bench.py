@@ -13,7 +13,10 @@ Measures
   the cost is linear in the size of the code under audit;
 - two floors the audit cannot go under, for comparison: `libcst.parse_module` alone of every
   module (in-process, per transcript), and a process that only imports libcst and parses a
-  seed's modules.
+  seed's modules;
+- `reviewer-audit history REPO` on each AIRAS mirror in ../shared/repos (whole process, median
+  of N, with its CPU seconds, which move less with machine load than wall time, and the time it
+  spent reading git); `--only-history` runs just that part.
 Prints a small table. Timings are wall-clock and move with machine load.
 """
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "transcripts"
+DEFAULT_REPOS = REPO.parent / "shared" / "repos"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -165,19 +169,54 @@ def seed_modules(seed: Path) -> str:
     return json.dumps([f.text for p, f in load_transcript(seed).bundle.files.items() if p.endswith(".py")])
 
 
+def history_timings(repos: list[Path], runs: int) -> list[tuple[str, str]]:
+    """Per repository: `history REPO --format json` as a process, median wall of `runs`, its
+    CPU seconds (this process's children: the command and its workers) and git read time."""
+    import resource
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "history.json"
+        for repo in repos:
+            walls, cpus = [], []
+            for _ in range(runs):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                subprocess.run([*cli_command(), "history", str(repo), "--format", "json", "--output", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO, check=False)
+                walls.append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            try:
+                doc = json.loads(out.read_text(encoding="utf-8"))
+                [r] = doc["repos"]
+                what = f"{r['counts']['transcript_versions']} transcripts, {r['counts']['runs']} runs, git read {r['read_ms'] / 1000:.2f} s"
+            except (OSError, ValueError, KeyError):
+                what = "no report written"
+            rows.append((f"history {repo.name} (process, median of {runs})",
+                         f"{statistics.median(walls):.2f} s wall, {statistics.median(cpus):.2f} s CPU  ({what})"))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of transcripts (default: ../shared/corpus/transcripts)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N transcripts (0: all)")
     ap.add_argument("--runs", type=int, default=5, help="whole-process runs per seed (median)")
     ap.add_argument("--skip-throughput", action="store_true", help="skip the --jobs 1 / --jobs 2 corpus runs")
+    ap.add_argument("--repos", type=Path, default=DEFAULT_REPOS, help="folder of git repositories for `history` (default: ../shared/repos)")
+    ap.add_argument("--history-runs", type=int, default=3, help="`history` runs per repository (median)")
+    ap.add_argument("--only-history", action="store_true", help="only time `history` on the repositories")
     args = ap.parse_args(argv)
 
     table: list[tuple[str, str]] = []
-    files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else []
+    files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() and not args.only_history else []
     if args.limit:
         files = files[: args.limit]
-    if not files:
+    if args.only_history:
+        pass
+    elif not files:
         table.append(("corpus", f"skipped: no transcripts in {args.corpus}"))
     else:
         table.append(("corpus", f"{len(files)} transcripts in {args.corpus}"))
@@ -205,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                     table.append((f"corpus, --jobs {jobs}", f"{wall:.1f} s wall, {rate:.2f} transcripts/s"))
                 except Exception as exc:  # noqa: BLE001
                     table.append((f"corpus, --jobs {jobs}", f"failed: {type(exc).__name__}: {exc}"))
-    for seed in sorted((REPO / "fixtures").glob("seed_*.txt")):
+    for seed in [] if args.only_history else sorted((REPO / "fixtures").glob("seed_*.txt")):
         try:
             print(f"  {args.runs} x reviewer-audit audit-review {seed.name} ...", file=sys.stderr, flush=True)
             median = process_median([*cli_command(), "audit-review", str(seed)], args.runs)
@@ -214,6 +253,16 @@ def main(argv: list[str] | None = None) -> int:
             table.append(("  floor: a process importing libcst and parsing its modules", f"{floor:.2f} s"))
         except Exception as exc:  # noqa: BLE001
             table.append((f"audit-review {seed.name}", f"failed: {type(exc).__name__}: {exc}"))
+
+    repos = sorted(p for p in args.repos.iterdir() if p.is_dir()) if args.repos.is_dir() else []
+    if not repos:
+        table.append(("history", f"skipped: no repositories in {args.repos}"))
+    else:
+        try:
+            print(f"  {args.history_runs} x reviewer-audit history on {len(repos)} repositories ...", file=sys.stderr, flush=True)
+            table += history_timings(repos, args.history_runs)
+        except Exception as exc:  # noqa: BLE001
+            table.append(("history", f"failed: {type(exc).__name__}: {exc}"))
 
     try:
         load = os.getloadavg()[0]

@@ -264,6 +264,45 @@ def report_cmd(
         raise _fail(str(exc))
 
 
+@app.command("history")
+def history_cmd(
+    repos: List[Path] = typer.Argument(..., metavar="REPO...", help="Local clones or bare git directories (AIRAS research repositories)."),
+    format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="text (rich), json (repos[].runs, repos[].transcripts, scores, corpus), markdown or html (one self-contained file)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes auditing transcripts in parallel (default: CPU count; 1 audits in-process)."),
+    fail_on: FailOn = typer.Option(FailOn.major, "--fail-on", help="Lowest severity that makes the tool say 'not ready'."),
+) -> None:
+    """Score the reviewer and the tool against what actually ran, from a repository's git history.
+
+    Reads every branch's history (objects only: no checkout, no hooks, no network): every
+    version of .research/prompt/create_code_subgraph/validate_experiment_code*.txt, audited as
+    of its commit's date; every CI-recorded run (PASSED lines the commits added to
+    .research/iteration<N>/stdout.txt, "[CI] Automated fix" commits) with its outcome, error and
+    the fixes that followed; for each review, the next run of exactly the code it judged. Shows
+    confusion matrices against execution per reviewer model and prompt version, whether the
+    tool's predicted first crash is where the log's error is, and a timeline per run_id.
+
+    Exit code: 0 when every repository was read; 2 when one could not be (one line each on
+    stderr: not a repository, shallow, corrupt or missing commits); the others are still reported.
+
+    Examples: reviewer-audit history ../shared/repos/airas-20251106-163904-matsuzawa.git
+
+      reviewer-audit history ../shared/repos/*.git --format html --output history.html
+    """
+    from reviewer_audit.corpus.history import collect_history
+    from reviewer_audit.output.history_report import check_target, emit
+
+    try:
+        check_target(format.value, output)
+        report = collect_history(repos, jobs=jobs, fail_on=fail_on.value,
+                                 warn=lambda line: sys.stderr.write(f"reviewer-audit: {line}\n"))
+        if report.repos:
+            emit(report, format.value, output)
+    except InputError as exc:
+        raise _fail(str(exc))
+    raise typer.Exit(EXIT_ERROR if report.errors else EXIT_OK)
+
+
 def main() -> None:
     """Console entry point: typer app with input errors mapped to one line and exit 2."""
     from reviewer_audit.pipeline.gc_policy import fewer_collections

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import re
 import sys
@@ -439,18 +438,13 @@ def _blocker(f) -> Blocker:
 # --------------------------------------------------------------------------- many transcripts
 
 
-def _audit_chunk(files: list[str], fail_on: str) -> list[CorpusRow]:
-    return [audit_one(f, fail_on) for f in files]
-
-
-def _chunks(files: list[str], jobs: int) -> list[list[str]]:
-    size = max(1, min(16, math.ceil(len(files) / (jobs * 4))))
-    return [files[i:i + size] for i in range(0, len(files), size)]
-
-
 def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None) -> Iterator[CorpusRow]:
     """Yield one row per file as audits finish (in completion order). `jobs=1` runs
-    in-process; more runs a process pool, a chunk of files per task."""
+    in-process; more runs a process pool (`corpus.pool`), a chunk of files per task."""
+    from functools import partial
+
+    from reviewer_audit.corpus import pool
+
     files = [str(f) for f in files]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
     Severity(fail_on)  # fail early on a bad threshold
@@ -458,37 +452,13 @@ def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | 
         for f in files:
             yield audit_one(f, fail_on)
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
     _warm()  # import rules once in the parent; forked workers inherit them
-    pending: list[str] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_audit_chunk, chunk, fail_on): chunk for chunk in _chunks(files, jobs)}
-        for fut in as_completed(futures):
-            try:
-                rows = fut.result()
-            except BrokenProcessPool:
-                pending.extend(futures[fut])
-                continue
-            yield from rows
-    # A worker died (segfault, os._exit, OOM kill): retry those files one process each,
-    # so the file that kills its process is named and the others are still audited.
-    for f in sorted(pending):
-        yield _audit_isolated(f, fail_on)
+    yield from pool.start(partial(audit_one, fail_on=fail_on), files, jobs, partial(_dead_row, fail_on=fail_on))
 
 
-def _audit_isolated(path: str, fail_on: str) -> CorpusRow:
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    started = time.perf_counter()
-    try:
-        with ProcessPoolExecutor(max_workers=1) as pool:
-            return pool.submit(audit_one, path, fail_on).result()
-    except BrokenProcessPool:
-        return CorpusRow(file=path, file_date=file_name_date(path), fail_on=fail_on, error_kind="worker",
-                         error="the audit process died (killed or crashed in native code)", duration_ms=_ms(started))
+def _dead_row(path: str, fail_on: str) -> CorpusRow:
+    return CorpusRow(file=path, file_date=file_name_date(path), fail_on=fail_on, error_kind="worker",
+                     error="the audit process died (killed or crashed in native code)")
 
 
 def _warm() -> None:

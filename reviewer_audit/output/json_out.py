@@ -45,6 +45,12 @@ def _corpus_schema() -> dict:
     return corpus_json_schema()
 
 
+def _history_schema() -> dict:
+    from reviewer_audit.corpus.history_models import history_json_schema
+
+    return history_json_schema()
+
+
 def _spec_schema() -> dict:
     from reviewer_audit.gate.settings import spec_schema
 
@@ -52,7 +58,7 @@ def _spec_schema() -> dict:
 
 
 #: `reviewer-audit schema NAME`: every JSON Schema the package ships, generated from its models.
-SCHEMAS = {"report": report_schema, "spec": _spec_schema, "corpus": _corpus_schema}
+SCHEMAS = {"report": report_schema, "spec": _spec_schema, "corpus": _corpus_schema, "history": _history_schema}
 
 
 def schema_text(name: str) -> str:

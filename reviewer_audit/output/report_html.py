@@ -140,14 +140,32 @@ def _card(key: str, value: object, sid: str, alert: bool = False) -> str:
 
 
 def render_html(report: "CorpusReport") -> str:
+    return page(f"reviewer-audit report: {report.aggregates.transcripts} transcripts",
+                ["<header><h1>reviewer-audit corpus report</h1>" + _subtitle(report) + "</header>", *corpus_sections(report)])
+
+
+def page(title: str, body: list[str], css: str = "") -> str:
+    """One self-contained HTML document: inline CSS, no script, no network."""
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_e(title)}</title><style>{CSS}{css}</style></head>"
+            f"<body><main>{''.join(body)}</main></body></html>\n")
+
+
+def _subtitle(report: "CorpusReport") -> str:
+    a = report.aggregates
+    return (f'<p class="sub">{a.transcripts} transcript(s); the tool says <em>not ready</em> on a finding of severity '
+            f"<strong>{_e(report.fail_on)}</strong> or above"
+            + (f"; merged from {len(report.inputs)} shard(s)" if report.merged else "")
+            + f". Schema {_e(report.schema_version)}, reviewer-audit {_e(report.tool_version)}.</p>")
+
+
+def corpus_sections(report: "CorpusReport") -> list[str]:
+    """The corpus report's sections (cards, reviewer x tool, false positives, criteria,
+    breakdowns, rules, claims, iterations, errors), for `render_html` and other pages."""
     a = report.aggregates
     t = a.agreement
     body: list[str] = []
-    body.append("<header><h1>reviewer-audit corpus report</h1>"
-                f'<p class="sub">{a.transcripts} transcript(s); the tool says <em>not ready</em> on a finding of severity '
-                f"<strong>{_e(report.fail_on)}</strong> or above"
-                + (f"; merged from {len(report.inputs)} shard(s)" if report.merged else "")
-                + f". Schema {_e(report.schema_version)}, reviewer-audit {_e(report.tool_version)}.</p></header>")
     body.append('<section class="cards">'
                 + _card("transcripts", a.transcripts, "stat-transcripts")
                 + _card("audited", a.audited, "stat-audited")
@@ -254,7 +272,4 @@ def render_html(report: "CorpusReport") -> str:
         body.append(f'<section id="errors"><h2>Not audited ({len(a.errors)})</h2>'
                     + _table([("transcript", ""), ("kind", ""), ("error", "")], erows, "errors-table") + "</section>")
 
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>reviewer-audit report: {a.transcripts} transcripts</title><style>{CSS}</style></head>"
-            f"<body><main>{''.join(body)}</main></body></html>\n")
+    return body

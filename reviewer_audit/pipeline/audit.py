@@ -39,6 +39,37 @@ def audit_transcript(
         return _audit_transcript(path, fail_on, select, ignore, exclude_newer)
 
 
+def audit_transcript_text(
+    text: str,
+    source: str,
+    fail_on: Severity | str = Severity.major,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    exclude_newer: dt.date | str | None = None,
+):
+    """Audit a transcript held in memory (a blob read from git history, say): the same audit as
+    `audit_transcript`, without a file. `source` names it in errors and in the report.
+    Libraries are judged as of `exclude_newer` (the caller knows the date: a commit's); None
+    means today. Returns the parsed `Transcript` and the `AuditReport`."""
+    from reviewer_audit.ingest.transcript import parse_transcript
+
+    transcript = parse_transcript(text, source=source)
+    return transcript, audit_parsed_transcript(transcript, fail_on, select, ignore, exclude_newer)
+
+
+def audit_parsed_transcript(
+    transcript,
+    fail_on: Severity | str = Severity.major,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    exclude_newer: dt.date | str | None = None,
+) -> AuditReport:
+    """Audit an already parsed `Transcript` (its `source` names it), as of `exclude_newer`."""
+    with fewer_collections():
+        started = time.perf_counter()
+        return _audit_parsed(transcript, transcript.source, fail_on, select, ignore, _as_date(exclude_newer), started, started)
+
+
 def _audit_transcript(path, fail_on, select, ignore, exclude_newer) -> AuditReport:
     from reviewer_audit.ingest.dates import transcript_date
     from reviewer_audit.ingest.transcript import load_transcript
@@ -46,11 +77,15 @@ def _audit_transcript(path, fail_on, select, ignore, exclude_newer) -> AuditRepo
     started = time.perf_counter()
     transcript = load_transcript(path)
     parsed = time.perf_counter()
+    date = _as_date(exclude_newer if exclude_newer is not None else transcript_date(path))
+    return _audit_parsed(transcript, str(path), fail_on, select, ignore, date, started, parsed)
+
+
+def _audit_parsed(transcript, source: str, fail_on, select, ignore, exclude_newer, started: float, parsed: float) -> AuditReport:
     spec = spec_for_transcript(transcript)
-    ctx = AuditContext(transcript.bundle, spec, transcript.runs, transcript,
-                       exclude_newer=_as_date(exclude_newer if exclude_newer is not None else transcript_date(path)))
+    ctx = AuditContext(transcript.bundle, spec, transcript.runs, transcript, exclude_newer=exclude_newer)
     fail_on = Severity(fail_on)
-    report = _audit(ctx, fail_on, select, ignore, kind="transcript", source=str(path))
+    report = _audit(ctx, fail_on, select, ignore, kind="transcript", source=source)
     reviewer = ReviewerVerdict(ready=transcript.verdict.ready, issue=transcript.verdict.issue, model=transcript.llm_name)
     claims, missed = match_claims(reviewer.issue, report.findings, fail_on)
     report.llm_name = transcript.llm_name
