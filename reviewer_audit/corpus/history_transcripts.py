@@ -98,9 +98,12 @@ def blob_task(scan: RepoScan, version: Version, fail_on: str) -> BlobTask:
 
 
 def first_crash(report) -> PredictedCrash | None:
-    """The tool's predicted first crash: the worst unsuppressed blocker (findings are sorted
-    worst first). When AuditReport.commands lands, its first command's first_blocker."""
-    f = next((f for f in report.findings if not f.suppressed and f.severity.value == "blocker"), None)
+    """The tool's predicted first crash: the first blocker, in execution order, of the first run
+    command that has one (`AuditReport.commands`); without commands, the worst unsuppressed
+    blocker (findings are sorted worst first)."""
+    first = next((c.first_blocker for c in report.commands if c.kind == "main" and c.first_blocker is not None), None)
+    f = report.findings[first] if first is not None else next(
+        (f for f in report.findings if not f.suppressed and f.consequence_of is None and f.severity.value == "blocker"), None)
     if f is None:
         return None
     return PredictedCrash(rule=f.rule, name=f.name, path=f.path, line=f.line, topic=f.topic, message=" ".join(f.message.split())[:300])
