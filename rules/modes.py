@@ -9,11 +9,12 @@ child (`"wandb.mode=disabled"`) -- seed_000 implements it that way, and that is 
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.engine.findings import Severity
 from reviewer_audit.program.hydra_model import hydra_model, mode_evidence
+from reviewer_audit.program.runs import run_model
 
 _HEADER = "import hydra\n\n@hydra.main(config_path='../config', config_name='config', version_base=None)\ndef main(cfg):\n"
 _FULL = (
@@ -49,7 +50,7 @@ class _MissingBehaviour(Rule):
         ev = mode_evidence(ctx)
         if not ev.lines or not ev.has_code():
             return
-        if not self.applicable(ctx, ev) or ev.find(self.behaviour):
+        if not self.applicable(ctx, ev) or ev.find(self.behaviour) or run_evidence(ctx, self.behaviour):
             return
         where = ev.trial_branch()
         if where is None:
@@ -58,6 +59,51 @@ class _MissingBehaviour(Rule):
             where = (ep.path, ep.pos.line) if ep else (next(iter(ev.lines)), 1)
         flag = "trial_mode=true" if ctx.spec.has("trial_mode_flag") else "mode=trial"
         yield self.hit(where[0], where[1], self.what.format(flag=flag))
+
+
+#: Per behaviour: the mode whose commands must show it, the key names whose value shows it, and
+#: the values that count.
+_RUN_EVIDENCE: dict[str, tuple[str, tuple[str, ...], Callable[[object], bool]]] = {
+    "wandb_disabled": ("trial", ("mode",), lambda v: v == "disabled"),
+    "wandb_online": ("full", ("mode",), lambda v: v == "online"),
+    "epochs_1": ("trial", ("epoch",), lambda v: v == 1 and not isinstance(v, bool)),
+    "optuna_off": ("trial", ("n_trials", "trials"), lambda v: v == 0 and not isinstance(v, bool)),
+    "limit_batches": ("trial", ("batch", "step", "limit"), lambda v: v in (1, 2) and not isinstance(v, bool)),
+}
+
+
+def run_evidence(ctx, behaviour: str) -> bool:
+    """The behaviour, seen on the commands of its mode as they really run: a config value the
+    code reads there (after Hydra and the code's own edits: `cfg.training.epochs =
+    int(cfg.trial.epochs)` with `trial: {epochs: 1}` reads 1), the argument WandB or the
+    environment receives, or Optuna not reached at all in trial mode while full mode reaches it."""
+    rm = run_model(ctx)
+    mode, names, ok = _RUN_EVIDENCE[behaviour]
+    runs = [rm.runs[i] for i in rm.indexes(mode=mode)]
+    if not runs:
+        return False
+    for run in runs:
+        t = run.trace
+        for read in t.reads:
+            if read.status == "ok" and read.key and not read.speculative and isinstance(read.key[-1], str):
+                last = read.key[-1].lower()
+                scope = ".".join(str(k) for k in read.key).lower()
+                if behaviour.startswith("wandb"):
+                    if last == "mode" and "wandb" in scope and ok(read.value):
+                        return True
+                elif any(n in last for n in names) and ok(read.value):
+                    return True
+        if behaviour.startswith("wandb"):
+            if any(c.name == "wandb.init" and ok(c.kwargs.get("mode")) for c in t.calls):
+                return True
+            if behaviour == "wandb_disabled" and any(e.name in ("WANDB_MODE", "WANDB_DISABLED") and e.value in ("disabled", "dryrun", "true", "True", True) for e in t.env):
+                return True
+    if behaviour == "optuna_off":
+        full = [rm.runs[i] for i in rm.indexes(mode="full")]
+        optimises = lambda run: any(c.name.endswith(("optuna.create_study", ".optimize")) for c in run.trace.calls)  # noqa: E731
+        if any(optimises(r) for r in full) and not any(optimises(r) for r in runs):
+            return True
+    return False
 
 
 class TrialWandbNotDisabled(_MissingBehaviour):
@@ -111,6 +157,15 @@ class TrialEpochsNotOne(_MissingBehaviour):
     what = "trial mode ({flag}) never sets the number of epochs to 1"
 
     VALID = [
+        Case(files={"src/main.py": _OPTUNA + _HEADER + (
+            "    if cfg.mode == 'trial':\n"
+            "        cfg.training.epochs = int(cfg.trial.epochs)\n"
+            "    for epoch in range(cfg.training.epochs):\n"
+            "        pass\n"
+            "\nif __name__ == '__main__':\n    main()\n"),
+            "config/config.yaml": "defaults:\n  - _self_\nrun: ???\nresults_dir: results\nmode: full\ntraining:\n  epochs: 10\ntrial:\n  epochs: 1\n"},
+            runs={"r1": "run_id: r1\n"},
+            note="the value flows through the config: trial sets epochs from trial.epochs, which is 1"),
         Case(files={"src/train.py": _OPTUNA + _HEADER + _FULL}),
         Case(files={"src/train.py": _without("        cfg.training.epochs = 1\n").replace("range(100)", "loader")}, note="one pass, no epoch loop or epoch setting"),
     ]
