@@ -139,24 +139,29 @@ def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Findin
         return False
     locs = [(f.path, f.line)] + [(r.path, r.line) for r in f.related]
     if targets.lines:
-        if any(p == c.path and line and abs(line - c.line) <= NEARBY_LINES for p, line in locs for c in targets.lines):
+        if any(_same_file(p, c.path) and line and abs(line - c.line) <= NEARBY_LINES for p, line in locs for c in targets.lines):
             return True
     near = [s for s in sites if any(p == s.path and line and abs(line - s.line) <= NEARBY_LINES for p, line in locs)]
     if near:
         return True
-    files = set(targets.files)
     finding_files = {p for p, _ in locs if p}
-    if files & finding_files:
+    files = {p for p in finding_files if any(_same_file(p, t) for t in targets.files)}
+    if files:
         # the claim names the finding's file; if it also names code located in that file, that code has to be the finding's
-        located_there = {s.path for s in sites} & files & finding_files
+        located_there = {s.path for s in sites} & files
         whole = any(BY_NAME[c].absence or BY_NAME[c].topic in WHOLE_BUNDLE_TOPICS for c in shared)
         return not located_there or whole or not any(line for _, line in locs)
     if targets.empty() and not sites:
         return any(BY_NAME[c].absence or BY_NAME[c].topic in WHOLE_BUNDLE_TOPICS for c in shared)
-    if not files and not targets.lines:
+    if not targets.files and not targets.lines:
         # names only, none located near the finding: whole-bundle classes still agree
         return any(BY_NAME[c].absence for c in shared) and not sites
     return False
+
+
+def _same_file(path: str | None, named: str) -> bool:
+    """A bundle path and a file as a claim names it (resolved, or a bare name without a bundle)."""
+    return bool(path) and (path == named or path.endswith("/" + named.lstrip("./")))
 
 
 # --------------------------------------------------------------------------- refutation
@@ -178,7 +183,7 @@ def _checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> dict[s
     verifiers: dict[str, Callable[[], list[Check]]] = {
         "python-syntax": lambda: [ev.parses(py)],
         "namespace-package": lambda: [ev.package_imports(py)],
-        "bundle-import": lambda: [ev.import_of(n, py) for n in targets.identifiers] + _file_checks(raw, targets, ev) + [ev.package_imports(py)],
+        "bundle-import": lambda: [ev.import_of(n, py) for n in targets.identifiers] + [ev.package_imports(py)],
         "undefined-name": lambda: [ev.bound(n, py) for n in _unbound_names(raw.text, targets)],
         "dependency": lambda: [ev.installed(lib) for lib in targets.apis if "." not in lib],
         "file-missing": lambda: _file_checks(raw, targets, ev),

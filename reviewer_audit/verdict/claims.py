@@ -364,12 +364,15 @@ def extract_targets(text: str) -> RawTargets:
         add(t.identifiers, m.group(2))
     for m in _TRANSPORT.finditer(text):
         add(t.files, m.group(1))
+    mentions = [(m.start(), m.group(1)) for m in _FILE.finditer(text) if m.group(1).endswith((".py", ".yaml", ".yml", ".toml"))]
     for m in _LINE.finditer(text):
         a = int(m.group(1) or m.group(3))
         b = int(m.group(2)) if m.group(2) else a
-        near = [f for f in t.files if f.endswith((".py", ".yaml", ".yml", ".toml"))]
+        before = [name for pos, name in mentions if pos < m.start()]
+        after = [name for pos, name in mentions if pos > m.start()]
+        near = before[-1] if before else (after[0] if after else None)  # the file the line number belongs to
         for line in range(a, min(b, a + 50) + 1):
-            t.lines.append((near[0] if len(near) == 1 else None, line))
+            t.lines.append((near, line))
     spans: list[str] = [m.group(1) for m in _BACKTICK.finditer(text)]
     plain = _BACKTICK.sub(" ", text)
     for chunk in [*spans, plain]:
@@ -426,7 +429,7 @@ _ADVICE = re.compile(
     re.I,
 )
 _STATED = re.compile(
-    r"(?:criteri(?:on|a)|requirements?|req\.?|rules?|core(?:\s+validation)?(?:\s+criteri(?:on|a))?|#)[\s#-]*"
+    r"(?:criteri(?:on|a)|requirements?|req\.?|rules?|core(?:\s+validation)?(?:\s+criteri(?:on|a))?)[\s#-]*"
     r"(\d{1,2}(?:\s*(?:,|&|and|/|or|–|-)\s*#?\d{1,2})*)(?!\s*(?:runs?|files?|batches|epochs|tasks?|%|\.\d))",
     re.I,
 )

@@ -51,7 +51,8 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"does not parse|parse error|-\\u003e|\\u003[ce]|-›|non-default argument follows"),
     DefectClass("yaml-syntax", "config", ("RA002",), r"(?:invalid|malformed) yaml|yaml (?:syntax|parse) error|yaml (?:does not|doesn't|will not) (?:parse|load)"),
     DefectClass("transport-key", "files", (),
-                r"\b\w+_(?:py|yaml|toml)\b.{0,80}(?:key|wrapper|json|not a (?:real )?file|physical file)|json wrapper|wrapper .{0,20}instead of real files"),
+                r"\b\w+_(?:py|yaml|toml)\b.{0,80}(?:key|wrapper|json|not a (?:real )?file|physical file)|(?:keys?|wrapper)\b.{0,60}\b\w+_(?:py|yaml|toml)\b|"
+                r"json wrapper|wrapper .{0,20}instead of real files"),
     DefectClass("namespace-package", "exec", (),
                 r"__init__\.py|namespace package|not (?:be )?(?:treated as )?an? (?:python )?package|relative imports?.{0,80}(?:package|fail|break|importerror)"),
     DefectClass("bundle-import", "exec", ("RA902",),
