@@ -192,7 +192,11 @@ def _checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> dict[s
         "config-key": lambda: [ev.config_key(k) for k in targets.config_keys],
         "evaluate-cli": lambda: [ev.evaluate_cli()],
         "hydra-compose": lambda: [ev.composes()],
-        "wandb-mode": lambda: [ev.trial_behaviour("wandb_online" if re.search(r"\bonline\b", raw.text, re.I) and not re.search(r"disabl", raw.text, re.I) else "wandb_disabled")],
+        "child-override": lambda: [ev.child_composes()],
+        "wandb-keys": lambda: [ev.wandb_keys()],
+        "wandb-not-used": lambda: [ev.wandb_logs()],
+        "wandb-mode": lambda: [ev.trial_behaviour("wandb_online" if re.search(r"\bonline\b", raw.text, re.I) and not re.search(r"disabl", raw.text, re.I) else "wandb_disabled", py,
+                                                  before_init=bool(re.search(r"\b(?:before|after|order)\b", raw.text, re.I)))],
         "hydra-config-path": lambda: [ev.config_dir()],
         "hydra-chdir": lambda: [ev.keeps_working_dir()],
     }

@@ -97,6 +97,7 @@ class RawClaim:
     targets: RawTargets
     kind: str | None
     stated: list[int]  # criterion numbers the text (or its heading) states
+    inherited_files: list[str] = field(default_factory=list)  # files its heading names
 
 
 # --------------------------------------------------------------------------- lines and blocks
@@ -264,6 +265,7 @@ ALL_CLEAR = re.compile(
     re.I,
 )
 _SUMMARY_START = re.compile(r"^(?:because|therefore|hence|thus|overall|until|due to|as a result|consequently|so\b|in summary|summary|once|after this|with these|for these)", re.I)
+_AFTER_FIX = re.compile(r"^(?:after|once|when|if|with) (?:this|these|that|the|those|all|such)\b[^,.]{0,40}(?:change|fix|correct|modif|adjust)", re.I)
 _CONSEQUENCE = re.compile(r"\b(?:therefore|hence|thus|consequently)\b", re.I)
 _FIX = re.compile(
     r"^(?:(?:alternatively|additionally|also|then|finally|first|second|third|ideally|preferably|optionally|otherwise|instead|"
@@ -298,7 +300,8 @@ def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool) -
         return "lead-in"
     body = _ENUM_PREFIX.sub("", _strip_label(text))
     if ALL_CLEAR.search(body):
-        return ALL_CLEAR_REASON
+        # "after this change ... will run without further issues" predicts the fixed code: not about this code
+        return "prediction after the fix" if _AFTER_FIX.match(body) else ALL_CLEAR_REASON
     if _RESTATED.match(body):
         return "restates the requirement"
     specific = bool(targets.files or targets.identifiers or targets.config_keys or targets.dotted or targets.lines)
@@ -408,10 +411,9 @@ def extract_targets(text: str) -> RawTargets:
                 add(t.dotted, v)
         elif "_" in v or any(c.isupper() for c in v[1:]):
             add(t.identifiers, v)
-    words = {w.lower() for w in t.identifiers}
-    t.identifiers = [i for i in t.identifiers if i.lower() not in _NOT_NAMES and len(i) > 2
+    # exception names say what happens, not where: `AttributeError` is no place in the code
+    t.identifiers = [i for i in t.identifiers if i.lower() not in _NOT_NAMES and len(i) > 2 and not re.search(r"(?:Error|Exception|Warning)$", i)
                      and not i.endswith(("_py", "_yaml", "_toml")) and not re.fullmatch(r"[a-z]+_\d+", i)]
-    del words
     return t
 
 
@@ -497,16 +499,20 @@ def extract_claims(issue: str) -> list[RawClaim]:
     blocks = _blocks(issue)
     out: list[RawClaim] = []
     heading_stated: dict[int, list[int]] = {}  # level -> criteria stated by the open heading
+    heading_files: dict[int, list[str]] = {}  # level -> files the open heading names
     first = True
     for b in blocks:
         if b.item:
             for lvl in [k for k in heading_stated if k >= b.level]:
                 del heading_stated[lvl]
+                heading_files.pop(lvl, None)
         inherited = [n for lvl in sorted(heading_stated) for n in heading_stated[lvl]]
+        inherited_files = [f for lvl in sorted(heading_files) for f in heading_files[lvl]]
         if b.item and b.children:
             text = issue[b.start:b.end].strip()
             stated = stated_criteria(text)
             heading_stated[b.level] = stated
+            heading_files[b.level] = extract_targets(text).files
             out.append(_raw(issue, b.start, _rstrip(issue, b.start, b.end), "heading (its sub-points are the claims)", stated + inherited))
             first = False
             continue
@@ -535,9 +541,13 @@ def extract_claims(issue: str) -> list[RawClaim]:
                 continue
             current = _raw(issue, s, e, None, stated_criteria(unit) + inherited)
             out.append(current)
+            if current is not None and inherited_files and not current.targets.files:
+                current.inherited_files = list(inherited_files)
     for c in out:
         if c.context is None:
             c.kind = claim_kind(c.text)
+            if not c.targets.files and c.inherited_files:
+                c.targets.files = list(c.inherited_files)  # "1. train.py breaks:" names the file of its sub-points
     return out
 
 

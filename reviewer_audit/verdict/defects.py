@@ -73,17 +73,20 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"deprecated|removed (?:in|from|since)|no longer (?:exists|available|supported)|was removed|does not exist in (?:the )?(?:library|package|version|scipy|transformers|torch|wandb|datasets|peft)|"
                 r"function does not exist"),
     DefectClass("hydra-chdir", "exec", ("RA907",),
-                r"working director|chdir|outputs/<date>|job dir|hydra'?s? (?:job|run) dir|relative to (?:that|the) job|version_base"),
+                r"chdir|changes? (?:the )?(?:current )?working director|outputs/<date>|job dir\w*|hydra'?s? (?:job|run|output) dir|relative to (?:that|the) job|version_base"),
     # ---- Hydra and configuration
     DefectClass("hydra-config-path", "hydra", ("RA202",),
                 r"config_path|config path|(?:cannot|will not|won't|does not) (?:find|locate) (?:the )?config|config_name", "hydra_run_configs"),
-    DefectClass("run-config-files", "config", ("RA204", "RA501"),
+    DefectClass("run-config-files", "config", ("RA501",),
                 r"config/runs?/\*?\.?\{?\w*\}?\.?yaml.{0,120}(?:absent|missing|not (?:included|provided|present|exist)|are not in)|"
                 r"(?:absent|missing|no) .{0,40}config/runs?/|run (?:config|yaml)s? .{0,40}(?:missing|absent|not (?:included|provided))|"
-                r"run group director\w* missing|group director\w* (?:is )?missing|internal \w+ fallback|instead of (?:loading|being placed)|embedded in config/config\.yaml",
+                r"run group director\w* missing|group director\w* (?:is )?missing",
                 "hydra_run_configs"),
+    DefectClass("run-config-not-used", "config", ("RA204",),
+                r"internal \w+ fallback|instead of (?:loading|being placed|reading)|embedded in config/config\.yaml|(?:never|not|nor is) (?:loads?|reads?|used?) .{0,40}config/runs?/|"
+                r"no run (?:yaml|config) is loaded|(?:loads?|reads?) run configs? from", "hydra_run_configs"),
     DefectClass("struct-config", "hydra", ("RA206", "RA207"),
-                r"\\bstruct\\b|open_dict|set_struct|omegaconf\.merge|merge\(|merg(?:e|es|ed|ing) .{0,60}(?:keys?|config)", "hydra_run_configs"),
+                r"\bstruct\b|open_dict|set_struct|omegaconf\.merge|merge\(|merg(?:e|es|ed|ing) .{0,60}(?:keys?|config)", "hydra_run_configs"),
     DefectClass("hydra-compose", "hydra", ("RA203",),
                 r"could not (?:load|override)|configloaderror|configcompositionexception|unable to load|missingmandatoryvalue|no match in the defaults|defaults list|"
                 r"config[- ]group|group selection|(?:fail|cannot|unable) to compose|will not (?:load|compose)|cannot be loaded|not (?:be )?(?:composed|loaded)|"
@@ -91,11 +94,13 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("child-override", "hydra", ("RA208", "RA209"),
                 r"subprocess|child process|forwards? .{0,40}overrides?|overrides? .{0,40}(?:to|for) (?:the )?(?:child|subprocess|src\.train)|launch(?:es)? .{0,30}src\.train",
                 "hydra_run_configs"),
-    DefectClass("config-key", "hydra", ("RA205", "RA203", "RA206"),
+    DefectClass("config-key", "hydra", ("RA205", "RA206"),
                 r"configattributeerror|missing key|not in struct|key .{0,60}(?:missing|absent|not present|does not exist|not exist)|"
                 r"(?:missing|absent) (?:from|in) (?:the )?(?:baseline|comparative|run|root|config)|is absent from|not present in (?:the )?(?:\w+ )?(?:config|run|yaml)|"
-                r"cfg\.runs?\b.{0,80}(?:string|missing|not exist|absent|empty)|(?:is|are) (?:a|just the) (?:cli )?string|root level|top[- ]level|at the root|"
-                r"nested under|(?:located|placed|stored|lives?|are|is) under (?:`?cfg\.|the )|unguarded|without guarding|without a (?:guard|default)", "hydra_run_configs"),
+                r"cfg\.runs?\b.{0,80}(?:string|missing|not exist|absent|empty)|(?:is|are) (?:a|just the) (?:cli )?string|"
+                r"(?:access|read|expect|assum|us)\w* .{0,80}(?:at|on|from) the (?:root|top)[- ]level|(?:root|top)[- ]level .{0,40}(?:missing|absent|not exist|empty)|"
+                r"nest(?:ed|s) (?:under|inside)|(?:located|placed|stored|lives?) under (?:`?cfg\.|the )|unguarded|without guarding|without a (?:guard|default)",
+                "hydra_run_configs"),
     DefectClass("optuna-params-unused", "config", ("RA210",),
                 r"optuna.{0,80}(?:top-level|never read|no effect|not (?:applied|propagated))|hpo has no effect|sampled .{0,40}(?:ignored|never)", "hydra_run_configs"),
     DefectClass("optuna-missing", "config", (),
@@ -109,7 +114,8 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("cache-dir", "data", ("RA302",), r"\.cache\b|cache_dir|cache director|torch_home|hf_home|cached? (?:under|outside|in the user)", "cache_dir"),
     # ---- model (PEFT)
     DefectClass("peft-lora-module", "model", ("RA401",), r"lora_[ab]\b|register_hook|moduledict"),
-    DefectClass("peft-update-layer", "model", ("RA402",), r"update_layer"),
+    DefectClass("peft-update-layer", "model", ("RA402",),
+                r"update_layer\W{0,3}.{0,80}(?:missing|without|omits?|arguments?|positional|signature|requires?)|(?:missing|without|omits?).{0,60}update_layer"),
     DefectClass("adalora-total-step", "model", ("RA403",), r"total_step"),
     DefectClass("peft-task-type", "model", ("RA404",), r"task_type|modules_to_save"),
     # ---- file set
@@ -117,7 +123,9 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"extra files?|additional files?|forbids? (?:creating|extra|adding)|(?:not|no) (?:allowed|permitted) .{0,30}files?|outside the (?:approved|allowed|fixed) (?:file )?list|only the \d+ allowed files|file-structure rule",
                 "exact_file_set"),
     DefectClass("file-missing", "files", ("RA501", "RA503", "RA902"),
-                r"(?:is|are) (?:all )?(?:missing|absent|empty)|(?:missing|absent|empty) file|not (?:provided|included|present) in the (?:repo|repository|bundle|package)|only contains? (?:a )?stub|only contain stub",
+                r"(?:files?|modules?|\.py|\.ya?ml|\.toml)\b[^.;]{0,40}?\b(?:is|are) (?:all |also |still )?(?:missing|absent|empty|not (?:provided|included|present))|"
+                r"(?:missing|absent|empty) files?|files? (?:is|are) (?:missing|absent)|not (?:provided|included|present) in the (?:repo|repository|bundle|package)|"
+                r"only contains? (?:a |an )?(?:stub|snippet|empty)|only contain stub",
                 "exact_file_set"),
     # ---- completeness
     DefectClass("placeholder", "completeness", ("RA101", "RA102"),
@@ -126,14 +134,19 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("stdout-json", "logging", ("RA606", "RA607"),
                 r"json\.dumps?|stdout json|json (?:dumps?|summary|metrics) .{0,30}stdout|results\.json|structured[- ]log|prints? (?:a |the )?json|emit json"),
     DefectClass("wandb-keys", "wandb", ("RA601", "RA602"),
-                r"(?:metric|key)(?: name)?s? .{0,80}(?:mismatch|not (?:the same|logged|match)|never logged|missing|never (?:written|requested|saved))|never logs?\b|not logged|"
-                r"mismatch .{0,40}(?:key|metric)|(?:keys?|columns?) .{0,40}(?:that are )?never logged|(?:are|is) never logged|only logs?\b|run\.history\(\)|summary\[", "wandb_keys_match"),
+                r"(?=.*(?:evaluat|history|summary|looked[- ]up|\breads?\b)).*(?:"
+                r"(?:metric|key)(?: name)?s? .{0,80}(?:mismatch|not (?:exactly )?(?:the same|logged|match)|never logged|never (?:written|requested|saved))|"
+                r"(?:not|never) (?:request|log|save|write)\w*(?: or \w+)? (?:the )?keys?\b|mismatch .{0,40}(?:key|metric)|"
+                r"(?:keys?|columns?|fields?) .{0,40}(?:that are )?never logged|(?:are|is) never logged|(?:not|never) logged by train)", "wandb_keys_match"),
+    DefectClass("metrics-not-logged", "wandb", (),
+                r"never logs?\b|(?:is|are) not logged|does not log|doesn't log|logs? only\b|logs nothing|no (?:per-\w+ )?logging|insufficien\w* logging"),
     DefectClass("optuna-trial-logging", "wandb", ("RA605",),
                 r"(?:intermediate|optuna) trials?.{0,60}(?:wandb|logged)|trials? (?:are|is) (?:still )?logged|log(?:s|ging)? .{0,20}(?:each|every) trial|during optuna", "wandb_no_optuna_trials"),
     DefectClass("wandb-entity", "wandb", ("RA608",), r"entity|wandb (?:section|settings)", "wandb_entity_project"),
     DefectClass("wandb-mode", "modes", ("RA604", "RA701", "RA705"),
                 r"wandb.{0,60}disabled|disabled?.{0,40}wandb|wandb[._]mode|mode=\"?disabled|wandb\.init\(mode|online", "trial_wandb_disabled"),
-    DefectClass("wandb-not-used", "wandb", ("RA603",), r"never (?:calls|initiali[sz]es) wandb|wandb\.log.{0,30}never|no wandb (?:logging|init)", "wandb_log"),
+    DefectClass("wandb-not-used", "wandb", ("RA603",),
+                r"never (?:calls|initiali[sz]es) wandb|wandb\.log.{0,30}never|no wandb (?:logging|init)|logs nothing|logs? only (?:at the end|once)", "wandb_log"),
     # ---- modes
     DefectClass("trial-epochs", "modes", ("RA702",), r"epochs?\s*=\s*1|one epoch|single epoch", "trial_epochs_1"),
     DefectClass("trial-optuna", "modes", ("RA703",), r"n_trials\s*=\s*0|skip optuna|optuna .{0,40}trial mode|trial mode .{0,40}optuna", "trial_optuna_off"),
@@ -145,7 +158,7 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("optuna-forces-trial", "modes", ("RA707",), r"objective .{0,40}(?:trial mode|mode=.?trial|forces)|forces? .{0,20}trial"),
     # ---- evaluation script
     DefectClass("evaluate-cli", "evaluate", ("RA801", "RA802"),
-                r"argparse|positional (?:arg|value|parameter)|results_dir=|run_ids=|unrecognized arguments|named arguments?|--results_dir|json\.loads\(args|"
+                r"argparse(?!\.)|positional (?:arg|value|parameter)|unrecognized arguments|named arguments?|--results_dir|json\.loads\(args|"
                 r"evaluat\w*(?:\.py)?.{0,60}(?:\bcli\b|command[- ]line|interface|key[-=]value)|(?:\bcli\b|command[- ]line).{0,60}evaluat",
                 "evaluate_run_ids"),
     DefectClass("main-calls-evaluate", "evaluate", ("RA803",), r"(?:main\.py|main) .{0,40}(?:calls|runs|invokes|imports) .{0,20}evaluate", "main_not_call_evaluate"),

@@ -22,8 +22,8 @@ from functools import cached_property
 from reviewer_audit.engine.context import STANDARD_MODULES, AuditContext
 from reviewer_audit.ingest.bundle import KEY_TO_PATH
 from reviewer_audit.program.bundle_index import bundle_index, declared_deps, import_name_data
-from reviewer_audit.program.hydra_model import hydra_model, iter_config_chains, mode_evidence, walk
-from reviewer_audit.program.wandb_model import cli_model
+from reviewer_audit.program.hydra_model import MODE_EVIDENCE, hydra_model, iter_config_chains, mode_evidence, walk
+from reviewer_audit.program.wandb_model import cli_model, wandb_model
 
 #: A cited line and a finding's line this close point at the same code.
 NEARBY_LINES = 3
@@ -43,6 +43,10 @@ class Check:
 
 
 UNKNOWN = Check(None, "")
+#: A line (or one of the six above it) that tests for trial mode: a behaviour set there is trial mode's.
+_TRIAL_TEST = re.compile(r"""["']trial["']|\btrial_mode\b|mode\s*[!=]=\s*["']trial|is_trial\b""")
+_FULL_TEST = re.compile(r"""["']full["']|mode\s*[!=]=\s*["']full|\belse\s*:""")
+_COMPARISON = re.compile(r"""[!=]=\s*["'][\w.=]*["']|["'][\w.=]*["']\s*[!=]=|\bin\s*[(\[{]\s*["']""")
 
 
 def _short(items, limit: int = 3) -> str:
@@ -223,7 +227,7 @@ class ProgramEvidence:
         """Import names of libraries the bundle imports that the text names as words."""
         out = []
         for root in sorted(self.library_roots | {n for n in import_name_data().imports if n in self.library_roots}):
-            if len(root) > 2 and re.search(rf"(?<![\w.]){re.escape(root)}(?![\w])", text, re.I):
+            if len(root) > 2 and re.search(rf"(?<![\w./]){re.escape(root)}(?![\w]|\.py\b)", text, re.I):
                 out.append(root)
         return out
 
@@ -320,13 +324,30 @@ class ProgramEvidence:
             return Check(False, f"no dependency declared in pyproject.toml installs {library}")
         return UNKNOWN
 
-    def trial_behaviour(self, behaviour: str) -> Check:
+    def trial_behaviour(self, behaviour: str, prefer: list[str] = (), before_init: bool = False) -> Check:
         """Where the code sets a trial/full-mode behaviour ("wandb_disabled", "wandb_online",
-        "epochs_1", "optuna_off", "limit_batches")."""
-        found = mode_evidence(self.ctx).find(behaviour)
+        "epochs_1", "optuna_off", "limit_batches") under a trial-mode test, in the files a claim names first."""
+        me = mode_evidence(self.ctx)
+        guard = _FULL_TEST if behaviour == "wandb_online" else _TRIAL_TEST
+        found = None
+        # a test (`mode != "disabled"`) is not a setting: only lines that set the behaviour count
+        for path in [*(p for p in prefer if p in me.lines), *(p for p in me.lines if p not in prefer)]:
+            lines = me.lines[path]
+            line = next((i for i, text in enumerate(lines, 1)
+                         if any(p.search(text) for p in MODE_EVIDENCE[behaviour]) and not _COMPARISON.search(text)
+                         and any(guard.search(t) for t in lines[max(0, i - 7):i])), None)
+            if line is not None:
+                found = (path, line)
+                break
         if found is None:
             return UNKNOWN
         path, line = found
+        if before_init:
+            # the claim is about order: the setting must come before the file's first wandb.init
+            mod = self.ctx.module(path)
+            inits = [c.pos.line for c in (mod.calls if mod else []) if c.resolved == "wandb.init"]
+            if not inits or min(inits) < line:
+                return UNKNOWN
         what = {"wandb_disabled": "disables WandB", "wandb_online": "sets WandB online", "epochs_1": "sets one epoch",
                 "optuna_off": "turns Optuna off", "limit_batches": "limits the batches"}[behaviour]
         return Check(True, f"{path}:{line} {what} by mode: {(self.ctx.line_text(path, line) or '').strip()[:80]}")
@@ -390,6 +411,41 @@ class ProgramEvidence:
                 if model.data(entry, run_id) is None:
                     return Check(False, f"{entry}'s config does not compose for run {run_id}")
         return Check(True, f"Hydra composes the config of {_short(entries)} for every run ({len(runs)}) with the prompt's command line")
+
+    def child_composes(self) -> Check:
+        """Does the training entry's config compose, for every run, with the overrides main.py passes it?"""
+        model = hydra_model(self.ctx)
+        entry = model.training_entry
+        runs = model.run_ids
+        if entry is None or not runs or model.child_tokens() is None:
+            return UNKNOWN
+        for run_id in runs:
+            if model.data(entry.path, run_id) is None:
+                return Check(False, f"{entry.path}'s config does not compose for run {run_id} with the overrides src/main.py passes")
+        return Check(True, f"Hydra composes {entry.path}'s config with the overrides src/main.py passes, for every run ({len(runs)})")
+
+    def wandb_keys(self) -> Check:
+        """Is every key evaluate.py reads from a run's history or summary written by the training side?"""
+        wm = wandb_model(self.ctx)
+        reads = wm.eval_reads
+        logged, summary = wm.logged, wm.summary_keys
+        if not reads or logged.opaque or summary.opaque:
+            return UNKNOWN
+        for r in reads:
+            if not (logged if r.kind == "history" else summary).matches(r.key):
+                return Check(False, f"{r.path}:{r.pos.line} reads {r.kind} key {r.key!r}, which the training side never writes")
+        keys = sorted({r.key for r in reads})
+        return Check(True, f"every key evaluate.py reads from WandB ({_short(keys, 4)}) is logged or written by the training side")
+
+    def wandb_logs(self) -> Check:
+        """Does the training side call wandb.log (inside a loop, as per-step logging does)?"""
+        wm = wandb_model(self.ctx)
+        calls = [(m.path, c) for m in wm.train_side for c in wm.log_calls(m)]
+        looped = [(p, c) for p, c in calls if c.in_loop]
+        if looped:
+            p, c = looped[0]
+            return Check(True, f"{p}:{c.pos.line} logs to WandB inside a loop ({c.func})")
+        return UNKNOWN
 
     def config_dir(self) -> Check:
         """Does every `@hydra.main` config_path point at a folder of the bundle?"""
