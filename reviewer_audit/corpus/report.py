@@ -202,7 +202,7 @@ class TranscriptClaims(BaseModel):
 class UnverifiedKind(BaseModel):
     """Unverified claims of one kind of defect: what the next rule should check."""
 
-    defect: str = Field(description="Defect class (reviewer_audit.verdict.defects), or 'unclassified <kind>'.")
+    defect: str = Field(description="Defect class (reviewer_audit.verdict.defects), or 'unclassified <criterion topic or claim kind>'.")
     covered_by: list[str] = Field(default_factory=list, description="Rules checking this kind (they did not fire); empty: no rule covers it.")
     count: int = 0
     transcripts: int = 0
@@ -784,10 +784,13 @@ def unverified_kinds(rows: Iterable[CorpusRow]) -> list[UnverifiedKind]:
     for r in rows:
         if not r.ok:
             continue
+        topics = {cs.criterion: cs.topic for cs in r.criteria}
         for c in r.claims:
             if c.status != "unverified":
                 continue
-            key = c.defect or f"unclassified {c.kind or 'claim'}"
+            # a claim no class names is grouped by the criterion topic it concerns, else by its kind
+            topic = topics.get(c.criterion or "") or ("exec" if c.criterion == "exec" else None)
+            key = c.defect or (f"unclassified {topic}" if topic else f"unclassified {c.kind or 'claim'}")
             g = groups.get(key)
             if g is None:
                 cls = BY_NAME.get(c.defect or "")

@@ -220,6 +220,8 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
                 ok = k >= n or nxt.isupper() or nxt.isdigit() or nxt in "`\"'“(*•–-[" or ch in ";:" or bool(_CODE_START.match(chunk, k))
                 if ch == "." and _ABBREV.search(before):
                     ok = False
+                if ch == ";" and (len(before.split()) < _CLAUSE_WORDS or len(_clause_after(chunk, k).split()) < _CLAUSE_WORDS):
+                    ok = False  # a short clause ("NotImplementedError will be raised") belongs to its sentence
                 if ok and k < n:
                     cuts.append(k)
                 i = j
@@ -236,6 +238,15 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
                 lead = len(seg[p:q]) - len(seg[p:q].lstrip())
                 spans.append((start + a + p + lead, start + a + q))
     return [(s, _rstrip(text, s, e)) for s, e in spans if text[s:e].strip()]
+
+
+#: A semicolon separates claims only between clauses at least this long.
+_CLAUSE_WORDS = 6
+
+
+def _clause_after(chunk: str, k: int) -> str:
+    m = re.search(r"[.;!?](?:\s|$)", chunk[k:])
+    return chunk[k:k + m.start()] if m else chunk[k:]
 
 
 def _rstrip(text: str, s: int, e: int) -> int:
@@ -277,7 +288,10 @@ _FIX = re.compile(
     re.I,
 )
 _ENUM_PREFIX = re.compile(r"^\s*(?:\(\d{1,2}\)|\d{1,2}\))\s*")
-_RESTATED = re.compile(r"^(?:requirement|specified interface|spec(?:ification)?|expected|mandated|required)\b(?:(?!violat|not |unmet|broken|fail)[^:]){0,40}:", re.I)
+_RESTATED = re.compile(
+    r"^(?:requirement|specified interface|spec(?:ification)?|expected|mandated|required)\b(?:(?!violat|not |unmet|broken|fail)[^:]){0,40}:|"
+    r"^(?:the |as the )?(?:spec(?:ification)?s?|requirements?|prompt|guidelines?|instructions?|checklist|criterion \d+) (?:explicitly )?"
+    r"(?:states?|says?|demands?|requires?|mandates?|asks?|forbids?)\b", re.I)
 _CONNECTIVE = re.compile(
     r"^(?:hence|therefore|thus|consequently|as a (?:result|consequence)|so\b|this\b|that\b|these\b|those\b|it\b|they\b|which|any\b|"
     r"at (?:execution|run) ?time|even\b|also\b|otherwise|i\.e\.|because of (?:this|that)|in (?:that|this|both) cases?|the (?:resulting|result)|"
