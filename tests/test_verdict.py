@@ -94,6 +94,15 @@ def test_semicolon_clauses_and_inline_enumerations():
     assert [r for _, r in got[2:]] == ["lead-in", "fix instruction", "fix instruction"]
 
 
+def test_issue_text_beyond_the_limit_is_one_context_entry():
+    from reviewer_audit.verdict.claims import MAX_ISSUE_CHARS
+
+    issue = "1. evaluate.py uses argparse positionals.\n" + "x " * MAX_ISSUE_CHARS
+    got = extract_claims(issue)
+    assert got[0].context is None and got[-1].context.startswith("not read")
+    assert got[-1].start == MAX_ISSUE_CHARS and got[-1].text == issue[MAX_ISSUE_CHARS:]
+
+
 def test_all_clear_statements_are_recognised():
     got = _split("1. evaluate.py uses argparse positionals.\n\nAll other core requirements are satisfied.")
     assert got[-1][1] == "all-clear statement"

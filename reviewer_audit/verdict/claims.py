@@ -27,7 +27,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from reviewer_audit.verdict.defects import BY_NAME, classify
+from reviewer_audit.verdict.defects import BY_NAME, CLASSES, classify
+
+CLASS_ORDER = [c.name for c in CLASSES]
 
 STATUSES = ("confirmed", "refuted", "unverified", "context")
 KINDS = ("crash", "criterion", "advice")
@@ -83,6 +85,13 @@ class RawTargets:
 
     def names(self) -> set[str]:
         return {*self.files, *self.identifiers, *self.config_keys, *self.dotted}
+
+    def merged(self, other: "RawTargets") -> "RawTargets":
+        def union(a: list, b: list) -> list:
+            return a + [x for x in b if x not in a]
+
+        return RawTargets(union(self.files, other.files), union(self.lines, other.lines), union(self.identifiers, other.identifiers),
+                          union(self.config_keys, other.config_keys), union(self.dotted, other.dotted))
 
 
 @dataclass
@@ -218,7 +227,7 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
                 nxt = chunk[k] if k < n else ""
                 before = chunk[cuts[-1]:i + 1]
                 ok = k >= n or nxt.isupper() or nxt.isdigit() or nxt in "`\"'“(*•–-[" or ch in ";:" or bool(_CODE_START.match(chunk, k))
-                if ch == "." and _ABBREV.search(before):
+                if ch == "." and _ABBREV.search(before[-16:]):
                     ok = False
                 if ch == ";" and (len(before.split()) < _CLAUSE_WORDS or len(_clause_after(chunk, k).split()) < _CLAUSE_WORDS):
                     ok = False  # a short clause ("NotImplementedError will be raised") belongs to its sentence
@@ -231,7 +240,8 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     for a, b in zip(cuts, cuts[1:] + [n]):
         seg = chunk[a:b]
         # inline "(1) ... (2) ..." enumerations: cut before each marker when there are at least two
-        marks = [m for m in _INLINE_ENUM.finditer(seg) if not _protected(seg)[m.start()]]
+        prot_seg = prot[a:b]
+        marks = [m for m in _INLINE_ENUM.finditer(seg) if not prot_seg[m.start()]]
         pieces = [0] + [m.start() for m in marks] if len(marks) >= 2 else [0]
         for p, q in zip(pieces, pieces[1:] + [len(seg)]):
             if seg[p:q].strip():
@@ -506,10 +516,22 @@ def infer_criterion(spec, stated: list[int], defects: list[str], kind: str | Non
 # --------------------------------------------------------------------------- grouping
 
 
+#: Issue text read for claims; real verdicts are a few KB. The rest is one context entry.
+MAX_ISSUE_CHARS = 50_000
+
+
 def extract_claims(issue: str) -> list[RawClaim]:
     """Split the reviewer's issue text into claims and context (in text order)."""
     if not issue or not issue.strip():
         return []
+    if len(issue) > MAX_ISSUE_CHARS:
+        tail = RawClaim(start=MAX_ISSUE_CHARS, end=len(issue), text=issue[MAX_ISSUE_CHARS:], context=f"not read: issue text beyond {MAX_ISSUE_CHARS} characters",
+                        defects=[], targets=RawTargets(), kind=None, stated=[])
+        return _extract(issue[:MAX_ISSUE_CHARS]) + [tail]
+    return _extract(issue)
+
+
+def _extract(issue: str) -> list[RawClaim]:
     blocks = _blocks(issue)
     out: list[RawClaim] = []
     heading_stated: dict[int, list[int]] = {}  # level -> criteria stated by the open heading
@@ -547,10 +569,11 @@ def extract_claims(issue: str) -> list[RawClaim]:
                 continue
             defects = classify(unit)
             if current is not None and _joins(unit, defects, targets, current, b.item):
+                # merged part by part (re-reading the whole claim at each join would be quadratic)
                 current.end = e
                 current.text = issue[current.start:e]
-                current.defects = classify(current.text)
-                current.targets = extract_targets(current.text)
+                current.defects = [c for c in CLASS_ORDER if c in current.defects or c in defects]
+                current.targets = current.targets.merged(targets)
                 current.stated = _merge(current.stated, stated_criteria(unit))
                 continue
             current = _raw(issue, s, e, None, stated_criteria(unit) + inherited)

@@ -33,10 +33,15 @@ class DefectClass:
     #: the defect is the absence of something the prompt requires (a whole-bundle property):
     #: a finding of the class confirms the claim without a shared location
     absence: bool = False
+    #: a second phrasing the claim must also contain (a separate search: no quadratic lookahead)
+    needs: str | None = None
 
     @property
     def regex(self) -> re.Pattern:
         return _compiled(self.pattern)
+
+    def matches(self, text: str) -> bool:
+        return bool(self.regex.search(text)) and (self.needs is None or bool(_compiled(self.needs).search(text)))
 
 
 @lru_cache(maxsize=None)
@@ -134,10 +139,10 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("stdout-json", "logging", ("RA606", "RA607"),
                 r"json\.dumps?|stdout json|json (?:dumps?|summary|metrics) .{0,30}stdout|results\.json|structured[- ]log|prints? (?:a |the )?json|emit json"),
     DefectClass("wandb-keys", "wandb", ("RA601", "RA602"),
-                r"(?=.*(?:evaluat|history|summary|looked[- ]up|\breads?\b)).*(?:"
                 r"(?:metric|key)(?: name)?s? .{0,80}(?:mismatch|not (?:exactly )?(?:the same|logged|match)|never logged|never (?:written|requested|saved))|"
                 r"(?:not|never) (?:request|log|save|write)\w*(?: or \w+)? (?:the )?keys?\b|mismatch .{0,40}(?:key|metric)|"
-                r"(?:keys?|columns?|fields?) .{0,40}(?:that are )?never logged|(?:are|is) never logged|(?:not|never) logged by train)", "wandb_keys_match"),
+                r"(?:keys?|columns?|fields?) .{0,40}(?:that are )?never logged|(?:are|is) never logged|(?:not|never) logged by train",
+                "wandb_keys_match", needs=r"evaluat|history|summary|looked[- ]up|\breads?\b"),
     DefectClass("metrics-not-logged", "wandb", (),
                 r"never logs?\b|(?:is|are) not logged|does not log|doesn't log|logs? only\b|logs nothing|no (?:per-\w+ )?logging|insufficien\w* logging"),
     DefectClass("optuna-trial-logging", "wandb", ("RA605",),
@@ -200,7 +205,7 @@ BY_NAME: dict[str, DefectClass] = {c.name: c for c in CLASSES}
 def classify(text: str) -> list[str]:
     """Every class whose phrasing occurs in `text`, most specific first (Markdown emphasis ignored)."""
     plain = text.replace("*", "")
-    return [c.name for c in CLASSES if c.regex.search(plain)]
+    return [c.name for c in CLASSES if c.matches(plain)]
 
 
 @lru_cache(maxsize=None)

@@ -21,7 +21,7 @@ from functools import cached_property
 
 from reviewer_audit.engine.context import STANDARD_MODULES, AuditContext
 from reviewer_audit.ingest.bundle import KEY_TO_PATH
-from reviewer_audit.program.bundle_index import bundle_index, declared_deps, import_name_data
+from reviewer_audit.program.bundle_index import bundle_index, import_name_data
 from reviewer_audit.program.hydra_model import MODE_EVIDENCE, hydra_model, iter_config_chains, mode_evidence, walk
 from reviewer_audit.program.wandb_model import cli_model, wandb_model
 
@@ -107,8 +107,9 @@ class ProgramEvidence:
     def _yaml_docs(self):
         if self.ctx.config_doc is not None:
             yield "config/config.yaml", self.ctx.config_doc
-        for path, doc in sorted(self.ctx._yaml_docs.items()):  # noqa: SLF001 -- the context's parsed YAML
-            if path != "config/config.yaml":
+        for path in sorted(self.ctx.bundle.files):
+            doc = self.ctx.yaml_doc(path) if path.endswith((".yaml", ".yml")) and path != "config/config.yaml" else None
+            if doc is not None:
                 yield path, doc
         for r in self.ctx.run_files:
             if r.doc is not None and r.path not in self.ctx.bundle.files:
