@@ -251,11 +251,13 @@ def _unbound_names(text: str, targets: ClaimTargets) -> list[str]:
 
 
 def _refutation(defects: list[str], checks: dict[str, list[Check]]) -> tuple[bool, str]:
-    """Refuted when every class the claim asserts has positive evidence and nothing supports it."""
-    if not defects:
+    """Refuted when every specific class the claim asserts has positive evidence and nothing
+    supports it (generic classes, "incomplete" or "shape", name no checkable point of their own)."""
+    specific = [d for d in defects if not BY_NAME[d].generic]
+    if not specific or any(c.holds is False for cs in checks.values() for c in cs):
         return False, ""
     evidence = []
-    for d in defects:
+    for d in specific:
         cs = checks.get(d, [])
         if not cs or any(c.holds is False for c in cs):
             return False, ""

@@ -327,7 +327,7 @@ def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool) -
         # "after this change ... will run without further issues" predicts the fixed code: not about this code
         return "prediction after the fix" if _AFTER_FIX.match(body) else ALL_CLEAR_REASON
     if _RESTATED.match(body):
-        return "restates the requirement"
+        return RESTATED_REASON
     specific = bool(targets.files or targets.identifiers or targets.config_keys or targets.dotted or targets.lines)
     if _FIX.match(body):
         return "fix instruction"
@@ -341,6 +341,7 @@ def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool) -
 
 
 ALL_CLEAR_REASON = "all-clear statement"
+RESTATED_REASON = "restates the requirement"
 
 
 # --------------------------------------------------------------------------- targets
@@ -565,7 +566,12 @@ def _extract(issue: str) -> list[RawClaim]:
             first = False
             if reason is not None:
                 out.append(_raw(issue, s, e, reason, stated_criteria(unit) + inherited))
-                current = None
+                if reason == RESTATED_REASON and current is not None:
+                    # "...; the spec demands significance tests": the claim is about what the requirement names
+                    current.defects = [c for c in CLASS_ORDER if c in current.defects or c in classify(unit)]
+                    current.stated = _merge(current.stated, stated_criteria(unit))
+                else:
+                    current = None
                 continue
             defects = classify(unit)
             if current is not None and _joins(unit, defects, targets, current, b.item):

@@ -35,6 +35,9 @@ class DefectClass:
     absence: bool = False
     #: a second phrasing the claim must also contain (a separate search: no quadratic lookahead)
     needs: str | None = None
+    #: generic vocabulary ("incomplete", "shape", "device"): it groups unverified claims, but the
+    #: checkable point of a claim is in its specific classes
+    generic: bool = False
 
     @property
     def regex(self) -> re.Pattern:
@@ -112,7 +115,7 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"optuna.{0,120}(?:never|not) (?:used|consumed|instantiated|invoked|launch|launched|handled|implemented|integrated|honou?red)|"
                 r"(?:no|missing) optuna|optuna (?:integration|search|study) .{0,30}(?:missing|absent)|never (?:launches|instantiates|creates) an? optuna|optuna .{0,40}ignored"),
     DefectClass("config-ignored", "config", (),
-                r"(?:ignored|never (?:used|read|honou?red))\b.{0,40}(?:config|yaml|flag|parameter|field)|(?:config|flag|parameter|field|option)s? .{0,80}(?:ignored|never used|not used|not honou?red|silently)|hard-?cod"),
+                r"(?:ignored|never (?:used|read|honou?red))\b.{0,40}(?:config|yaml|flag|parameter|field)|(?:config|flag|parameter|field|option)s? .{0,80}(?:ignored|never used|not used|not honou?red|silently)|hard-?cod", generic=True),
     # ---- data
     DefectClass("label-column", "data", ("RA301",),
                 r"label column|supervision column|remove_columns|drops? .{0,30}label|no [`'\"]?labels[`'\"]? (?:key|column|tensor)|rename_column\(\s*[\"']label"),
@@ -121,7 +124,7 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("peft-lora-module", "model", ("RA401",), r"lora_[ab]\b|register_hook|moduledict"),
     DefectClass("peft-update-layer", "model", ("RA402",),
                 r"update_layer\W{0,3}.{0,80}(?:missing|without|omits?|arguments?|positional|signature|requires?)|(?:missing|without|omits?).{0,60}update_layer"),
-    DefectClass("adalora-total-step", "model", ("RA403",), r"total_step"),
+    DefectClass("adalora-total-step", "model", ("RA403",), r"\btotal_step\b"),
     DefectClass("peft-task-type", "model", ("RA404",), r"task_type|modules_to_save"),
     # ---- file set
     DefectClass("extra-file", "files", ("RA502",),
@@ -185,18 +188,18 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("metrics-table", "evaluate", (), r"(?:metrics|performance) tables?|cross-run tables?"),
     # ---- what no rule covers (kept apart so the unverified ranking names them)
     DefectClass("shape-or-type", "model", (),
-                r"\bshape|broadcast|dtype|size mismatch|mismatch .{0,20}(?:tensor|size|shape)|expects? (?:integer|float|a tensor|int)|(?:is|are) (?:a )?(?:string|str|list|dict|tuple|float)s?\b.{0,60}(?:but|not|error|crash)|\.to\(device\)"),
-    DefectClass("device", "model", (), r"\bdevice|\bcuda\b|on cpu|gpu"),
+                r"\bshape|broadcast|dtype|size mismatch|mismatch .{0,20}(?:tensor|size|shape)|expects? (?:integer|float|a tensor|int)|(?:is|are) (?:a )?(?:string|str|list|dict|tuple|float)s?\b.{0,60}(?:but|not|error|crash)|\.to\(device\)", generic=True),
+    DefectClass("device", "model", (), r"\bdevice|\bcuda\b|on cpu|gpu", generic=True),
     DefectClass("library-api-misuse", "exec", (),
-                r"(?:has no|no) attribute|does not exist|doesn't exist|not exist|internal attribute|expects? an? \w+ object|abstract|monkey-patch|__slots__"),
+                r"(?:has no|no) attribute|does not exist|doesn't exist|not exist|internal attribute|expects? an? \w+ object|abstract|monkey-patch|__slots__", generic=True),
     DefectClass("dataset", "data", (),
                 r"dataset (?:names?|loaders?|registry|splits?|factory)|_dataset_factory|dataset_factory|splits? .{0,30}(?:not exist|may not)|datasets? .{0,40}(?:not implemented|unsupported|missing|not exist)|"
-                r"(?:data ?set|dataset|data) pipeline"),
+                r"(?:data ?set|dataset|data) pipeline", generic=True),
     DefectClass("method-incomplete", "model", (),
                 r"not implemented as described|simplified|only partially|partial(?:ly)? implement|does not implement|(?:not|never) implemented|missing (?:functionality|implementations?)|"
-                r"incomplete|never (?:injects|applies|updates|modifies)|baselines? .{0,30}missing|not fully (?:functional|implemented)|removed|regression|no implementation|lacks? implementations?|only (?:supports|knows|handles|computes)"),
+                r"incomplete|never (?:injects|applies|updates|modifies)|baselines? .{0,30}missing|not fully (?:functional|implemented)|removed|regression|no implementation|lacks? implementations?|only (?:supports|knows|handles|computes)", generic=True),
     DefectClass("training-logic", "model", (),
-                r"optimi[sz]er|gradient|no_grad|backward|loss|scheduler|learning[- ]rate|warm-?up|freeze|frozen|trainable"),
+                r"optimi[sz]er|gradient|no_grad|backward|loss|scheduler|learning[- ]rate|warm-?up|freeze|frozen|trainable", generic=True),
 )
 
 BY_NAME: dict[str, DefectClass] = {c.name: c for c in CLASSES}
