@@ -22,7 +22,7 @@ __all__ = ["audit_corpus", "audit_transcript", "check_bundle", "load_bundle"]
 
 def audit_corpus(paths, fail_on: Severity | str = Severity.major, jobs: int | None = None, pattern: str = "*.txt"):
     """Audit every transcript under `paths` (in parallel across `jobs` processes) and aggregate:
-    agreement and kappa, reviewer false positives, unsupported claims, per-criterion rates."""
+    agreement and kappa, reviewer false positives, adjudicated claims, per-criterion rates."""
     from reviewer_audit.corpus import report as corpus
 
     files = corpus.find_transcripts(paths, pattern)

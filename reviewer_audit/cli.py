@@ -93,9 +93,9 @@ def audit_review_cmd(
 ) -> None:
     """Re-check a reviewer transcript and diff the tool's verdict with the LLM's.
 
-    Prints both verdicts side by side, a per-criterion table (tool vs reviewer), which of the
-    reviewer's claims a finding confirms, the blockers it missed, and every finding with its
-    file:line in the bundle and the line in the transcript.
+    Prints both verdicts side by side, a per-criterion table (tool vs reviewer), every claim of
+    the reviewer adjudicated (confirmed, refuted, unverified) with its evidence, the blockers it
+    missed, and every finding with its file:line in the bundle and the line in the transcript.
 
     Exit code: 0 when the tool says ready, 1 when it does not, 2 on input errors.
 
@@ -237,7 +237,8 @@ def report_cmd(
     """Audit many transcripts and report how the reviewer and the tool agree.
 
     Shows the reviewer x tool table with Cohen's kappa, the reviewer's false positives with
-    their top blockers, reviewer claims no finding supports, per-criterion misses, breakdowns
+    their top blockers, the reviewer's false alarms (refuted claims), unverified claims by kind
+    of defect, per-criterion misses, breakdowns
     by reviewer model and prompt version, the most frequent rules, and what changed between
     rounds of one pipeline run. A transcript that does not parse or whose audit crashes is
     listed with its error; the run goes on.

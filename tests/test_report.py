@@ -22,6 +22,7 @@ from reviewer_audit.corpus import report as corpus
 from reviewer_audit.cli import app
 from reviewer_audit.corpus.report import (
     Blocker,
+    ClaimSummary,
     CorpusReport,
     CorpusRow,
     CriterionStatus,
@@ -181,6 +182,43 @@ def test_breakdowns_by_model_and_prompt_version_with_dates():
     assert [e.file for e in a.errors] == ["a/broken.txt"]
 
 
+def _claims(*specs) -> dict:
+    """Row fields for claims given as (status, defect, kind) triples, counted as rows count them."""
+    claims = [ClaimSummary(text=f"claim {i} ({status}, {defect})", status=status, defect=defect, kind=kind, evidence=f"evidence {i}")
+              for i, (status, defect, kind) in enumerate(specs)]
+    counts = {f"claims_{k}": sum(1 for c in claims if c.status == k) for k in ("confirmed", "refuted", "unverified", "context")}
+    return dict(claims=claims, **counts)
+
+
+def test_claims_false_alarms_per_transcript_model_and_prompt_and_unverified_kinds_ranked():
+    rows = [
+        row("c/1.txt", False, False, llm_name="m1", prompt_version="p1", **_claims(
+            ("refuted", "namespace-package", "crash"), ("refuted", "dependency", "crash"), ("confirmed", "evaluate-cli", "crash"),
+            ("unverified", "shape-or-type", "crash"), ("context", None, None))),
+        row("c/2.txt", False, False, llm_name="m2", prompt_version="p1", **_claims(
+            ("unverified", "shape-or-type", "crash"), ("unverified", "shape-or-type", "criterion"), ("unverified", None, "advice"),
+            ("unverified", "significance", "criterion"))),
+        row("c/3.txt", False, True, llm_name="m1", prompt_version="p2", **_claims(("refuted", "python-syntax", "crash"))),
+    ]
+    a = aggregate(rows)
+    assert (a.claims_confirmed, a.claims_refuted, a.claims_unverified, a.claims_context) == (1, 3, 5, 1)
+    assert [(t.file, t.refuted, t.claims) for t in a.false_alarm_transcripts] == [("c/1.txt", 2, 4), ("c/3.txt", 1, 1)]
+    assert sorted(c.defect for c in a.false_alarms) == ["dependency", "namespace-package", "python-syntax"]
+    assert [c.file for c in a.confirmed_claims] == ["c/1.txt"]
+    models = {g.key: g for g in a.by_model}
+    assert (models["m1"].claims, models["m1"].claims_refuted, models["m1"].false_alarm_share) == (5, 3, 0.6)
+    assert (models["m2"].claims, models["m2"].claims_refuted, models["m2"].false_alarm_share) == (4, 0, 0.0)
+    prompts = {g.key: g for g in a.by_prompt_version}
+    assert (prompts["p1"].claims_refuted, prompts["p2"].claims_refuted) == (2, 1)
+    kinds = [(k.defect, k.count, k.transcripts) for k in a.unverified_kinds]
+    assert kinds[0] == ("shape-or-type", 3, 2), "most frequent kind first"
+    assert set(kinds[1:]) == {("significance", 1, 1), ("unclassified advice", 1, 1)}
+    by = {k.defect: k for k in a.unverified_kinds}
+    assert by["shape-or-type"].kinds == {"crash": 2, "criterion": 1} and by["shape-or-type"].covered_by == []
+    assert by["significance"].covered_by == ["RA810"], "a kind a rule covers names the rule (which did not fire)"
+    assert len(by["shape-or-type"].examples) == 3
+
+
 def test_rules_most_frequent_first():
     rows = [
         row("r/1.txt", False, False, rules_fired=[RuleCount(rule="RA901", severity="blocker", count=1), RuleCount(rule="RA101", severity="major", count=5)]),
@@ -267,7 +305,8 @@ def test_text_on_stdout():
 def test_markdown_has_the_tables(fixtures_report):
     md = render(fixtures_report, "markdown")
     for heading in ("### Reviewer × tool", "### Reviewer false positives", "### Per criterion", "### By reviewer model",
-                    "### By prompt version", "### Most frequent rules", "### Reviewer claims no finding supports", "### Iterations"):
+                    "### By prompt version", "### Most frequent rules", "### Reviewer claims (", "#### Reviewer false alarms: refuted claims",
+                    "#### Unverified claims by kind of defect", "### Iterations"):
         assert heading in md
     assert "| **reviewer: ready** |" in md and "| --- |" in md
     for r in fixtures_report.rows:
@@ -484,7 +523,9 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
                                         where="src/train.py:325", message="train.py prints <json> & more", snippet="print(json.dumps(m))"))
     rows[2].counts = {"blocker": 1, "major": 1, "minor": 0}
     rows[2].criteria = [CriterionStatus(criterion="6", topic="wandb", title="WandB Integration", tool="fail", reviewer="pass")]
-    rows[3].unsupported_claims = ["The <script>alert(1)</script> claim"]
+    rows[3].claims = [ClaimSummary(text="The <script>alert(1)</script> claim", status="refuted", evidence="src/model.py parses", defect="python-syntax"),
+                      ClaimSummary(text="shape mismatch", status="unverified", defect="shape-or-type", kind="crash")]
+    rows[3].claims_refuted, rows[3].claims_unverified = 1, 1
     report = build_report(rows, fail_on="major")
     page = tmp_path / "report.html"
     page.write_text(render(report, "html"), encoding="utf-8")
@@ -512,6 +553,9 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     assert dom.tags.get("details", 0) >= 8  # each false positive's evidence folds out
     assert "train.py prints <json> & more" in ids["fp-table"] and "print(json.dumps(m))" in ids["fp-table"]
     assert "wandb" in ids["criteria-table"]
+    assert dom.table_rows["false-alarms-table"] == 1 + 1 and "src/model.py parses" in ids["false-alarms-table"]
+    assert dom.table_rows["unverified-kinds-table"] == 1 + 1 and "shape-or-type" in ids["unverified-kinds-table"]
+    assert ids["stat-false-alarms"].strip() == "1"
     assert dom.tags.get("script", 0) == 1  # only the probe: the claim text stayed text
     assert dom.tags.get("svg", 0) >= 2  # heat map and per-criterion bars
 

@@ -1,11 +1,16 @@
-"""Verdict diff: agreement classes, claim splitting and matching, per-criterion rows."""
+"""Verdict diff: agreement classes, claim extraction, claim adjudication against real bundles."""
 from __future__ import annotations
 
 import pytest
 
 from reviewer_audit.engine.findings import Finding, Related, Severity
+from reviewer_audit.engine.rule import Case
+from reviewer_audit.engine.runner import context_for_case, run_rules
+from reviewer_audit.rules import all_rules
 from reviewer_audit.spec.prompt import default_spec
-from reviewer_audit.verdict.diff import agreement, claim_topics, criterion_table, match_claims, split_claims, tool_verdict
+from reviewer_audit.verdict.adjudicate import adjudicate
+from reviewer_audit.verdict.claims import extract_claims, extract_targets, infer_criterion, stated_criteria
+from reviewer_audit.verdict.diff import agreement, criterion_table, tool_verdict
 
 
 def _finding(rule="RA301", path="src/preprocess.py", line=50, message="map(remove_columns=<all columns>) drops the label column", severity=Severity.blocker, topic="data", criterion="3", **kw):
@@ -31,45 +36,214 @@ def test_tool_verdict_threshold_and_suppression():
     assert tool_verdict([major, minor], Severity.blocker).counts == {"blocker": 0, "major": 1, "minor": 1}
 
 
-def test_split_claims_numbered_bulleted_and_paragraphs():
-    assert split_claims("") == []
-    assert split_claims("1. first issue\n2. second issue") == ["first issue", "second issue"]
-    assert split_claims("- a\n- b\n- c") == ["a", "b", "c"]
-    assert split_claims("one paragraph.\n\nanother paragraph.") == ["one paragraph.", "another paragraph."]
+# --------------------------------------------------------------------------- extraction
 
 
-def test_claim_topics():
-    assert "wandb" in claim_topics("train.py never calls wandb.log")
-    assert "data" in claim_topics("preprocess drops the label column")
-    assert "exec" in claim_topics("pyproject dependencies are invalid")
+def _split(issue: str) -> list[tuple[str, str | None]]:
+    return [(c.text, c.context) for c in extract_claims(issue)]
 
 
-def test_claim_matched_by_file_and_identifier():
-    issue = 'In src/preprocess.py `raw.map(..., remove_columns=raw["train"].column_names)` removes the "label" column.'
-    findings = [_finding(), _finding(rule="RA801", path="src/evaluate.py", line=59, message="argparse positional results_dir", topic="evaluate", criterion="8")]
-    claims, missed = match_claims(issue, findings, Severity.major)
-    assert [c.status for c in claims] == ["confirmed"] and claims[0].findings == [0]
-    assert missed == [1]
+def test_numbered_headings_with_bullets_are_context_and_the_bullets_are_claims():
+    issue = (
+        "The project is NOT ready for execution. Critical blocking issues:\n\n"
+        "1. Missing configuration files\n"
+        "   • config/run/*.yaml files referenced by Hydra are absent – code cannot even start.\n\n"
+        "2. Evaluation script incompleteness (Core criterion #8):\n"
+        "   • Step-2 misses all statistical significance tests.\n"
+        "   • evaluate.py treats the first positional argument as the path.\n\n"
+        "Because of these issues the code is incomplete, not executable, and not publication-ready."
+    )
+    got = _split(issue)
+    assert [reason for _, reason in got] == ["lead-in", "lead-in", "heading (its sub-points are the claims)", None,
+                                             "heading (its sub-points are the claims)", None, None, "summary"]
+    claims = [c for c in extract_claims(issue) if c.context is None]
+    assert claims[1].stated == [8] and claims[2].stated == [8], "sub-points inherit their heading's criterion"
+    for c in extract_claims(issue):
+        assert issue[c.start:c.start + len(c.text)] == c.text, "claim text is a verbatim slice of the issue"
 
 
-def test_claim_about_another_file_is_unsupported():
-    claims, missed = match_claims("src/model.py uses `lora_B.register_hook` which does not exist", [_finding()], Severity.major)
-    assert claims[0].status == "unsupported" and missed == [0]
+def test_prose_sentences_elaborating_one_defect_stay_one_claim_and_fixes_are_context():
+    issue = ('Data preprocessing drops the supervision column. In src/preprocess.py `raw.map(..., remove_columns=raw["train"].column_names)` '
+             'removes *all* original columns, including "label". Remove the `label` column from `remove_columns` so the dataset keeps its '
+             "targets. Until this is fixed the experiment cannot run.")
+    got = _split(issue)
+    assert [r for _, r in got] == [None, "fix instruction", "summary"]
+    assert got[0][0].endswith('including "label".')
+
+
+def test_a_new_sentence_about_other_code_and_another_kind_of_defect_starts_a_claim():
+    issue = ("Model placeholders have NOT been replaced. build_model() supports only SimpleCNN but full_experiment.yaml requests "
+             "'mobilenet_v2_gn'. RMSNorm class imported in train.py is undefined. Hence train will crash with ImportError.")
+    texts = [t for t, r in _split(issue) if r is None]
+    assert len(texts) == 3
+    assert texts[2].startswith("RMSNorm") and texts[2].endswith("ImportError."), "the 'Hence' sentence elaborates the RMSNorm claim"
+
+
+def test_json_escaped_line_breaks_split_like_real_ones():
+    issue = "Problems:\\n1. evaluate.py uses argparse positionals.\\n2. pyproject.toml does not list pandas as a dependency."
+    got = _split(issue)
+    assert [r for _, r in got] == ["lead-in", None, None]
+    assert got[2][0] == "pyproject.toml does not list pandas as a dependency."
+
+
+def test_semicolon_clauses_and_inline_enumerations():
+    issue = ("src/evaluate.py uses os.environ but never imports os; src/model.py reads cfg.model.depth, which no run config defines.\n\n"
+             "To make the code executable:  1) rename the group to `runs`, 2) move the run files under `config/runs/`.")
+    got = _split(issue)
+    assert got[0][1] is None and got[1][1] is None and got[1][0].startswith("src/model.py")
+    assert [r for _, r in got[2:]] == ["lead-in", "fix instruction", "fix instruction"]
+
+
+def test_issue_text_beyond_the_limit_is_one_context_entry():
+    from reviewer_audit.verdict.claims import MAX_ISSUE_CHARS
+
+    issue = "1. evaluate.py uses argparse positionals.\n" + "x " * MAX_ISSUE_CHARS
+    got = extract_claims(issue)
+    assert got[0].context is None and got[-1].context.startswith("not read")
+    assert got[-1].start == MAX_ISSUE_CHARS and got[-1].text == issue[MAX_ISSUE_CHARS:]
+
+
+def test_all_clear_statements_are_recognised():
+    got = _split("1. evaluate.py uses argparse positionals.\n\nAll other core requirements are satisfied.")
+    assert got[-1][1] == "all-clear statement"
+
+
+def test_targets_files_lines_config_keys_apis_identifiers():
+    t = extract_targets("train.py line 98 reads `cfg.model.lr` and calls `OmegaConf.merge(cfg, run_cfg)`; "
+                        "preprocess._tok_summarisation and HESTAdapter misuse `training.lr_scheduler.total_steps`.")
+    assert "train.py" in t.files and "preprocess.py" in t.files
+    assert ("train.py", 98) in t.lines
+    assert "model.lr" in t.config_keys
+    assert "OmegaConf.merge" in t.dotted and "training.lr_scheduler.total_steps" in t.dotted
+    assert {"_tok_summarisation", "HESTAdapter"} <= set(t.identifiers)
+
+
+def test_stated_and_inferred_criteria():
+    spec = default_spec()
+    assert stated_criteria("violates Core criterion 2 & 8 (see Req. 7)") == [2, 8, 7]
+    assert stated_criteria("criteria 1–4 are not met") == [1, 2, 3, 4]
+    assert stated_criteria("because of #2 the subprocess fails") == []
+    evaluate = next(c.number for c in spec.criteria if c.topic == "evaluate")
+    hydra = next(c.number for c in spec.criteria if c.topic == "hydra")
+    # a stated number wins; among several, the one whose topic is the claim's
+    assert infer_criterion(spec, [hydra, evaluate], ["significance"], "criterion") == str(evaluate)
+    assert infer_criterion(spec, [], ["significance"], "criterion") == str(evaluate)
+    assert infer_criterion(spec, [], [], "advice") is None
+
+
+# --------------------------------------------------------------------------- adjudication on real bundles
+
+_PYPROJECT = ('[project]\nname = "x"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+              'dependencies = ["seaborn>=0.13", "wandb>=0.16", "hydra-core>=1.3", "omegaconf>=2.3"]\n')
+_EVAL_POSITIONAL = ('import argparse\nimport json\n\nimport pandas as pd\n\n\ndef main():\n    parser = argparse.ArgumentParser()\n'
+                    '    parser.add_argument("results_dir", type=str)\n    parser.add_argument("run_ids", type=str)\n'
+                    '    args = parser.parse_args()\n    return pd.DataFrame(json.loads(args.run_ids))\n')
+
+
+def _audit(files: dict[str, str], issue: str, runs: dict[str, str] | None = None):
+    ctx = context_for_case(Case(files=files, runs=runs or {}))
+    findings = run_rules(ctx, all_rules()).findings
+    claims, missed = adjudicate(issue, findings, ctx, Severity.major)
+    return [c for c in claims if c.status != "context"], findings, missed
+
+
+def _bundle(**over):
+    files = {"pyproject.toml": _PYPROJECT, "src/evaluate.py": _EVAL_POSITIONAL,
+             "src/train.py": "from .model import build\n\n\ndef run(cfg) -> int:\n    return build(cfg)\n",
+             "src/model.py": "def build(cfg) -> int:\n    return 1\n"}
+    files.update(over)
+    return files
+
+
+def test_claim_confirmed_by_a_finding_of_its_kind_at_its_place():
+    claims, findings, missed = _audit(_bundle(), "1. evaluate.py declares `results_dir` and `run_ids` as argparse positionals, so the "
+                                                 "prompt's `results_dir=... run_ids=...` command line fails.")
+    (claim,) = claims
+    assert claim.status == "confirmed", claim.evidence
+    assert {findings[i].rule for i in claim.findings} == {"RA801"}
+    assert claim.targets.files == ["src/evaluate.py"] and claim.evidence.startswith("RA801 at src/evaluate.py:")
+    assert not any(findings[i].rule == "RA801" for i in missed)
+
+
+def test_shared_words_without_the_same_kind_of_defect_do_not_confirm():
+    # names evaluate.py and run_ids like RA801's finding, but claims a missing metrics.json
+    claims, findings, _ = _audit(_bundle(), "evaluate.py never writes metrics.json for each of the run_ids.")
+    assert any(f.rule == "RA801" for f in findings)
+    assert all(findings[i].rule != "RA801" for c in claims for i in c.findings)
+
+
+def test_a_claim_about_another_file_is_not_confirmed_by_a_finding_elsewhere():
+    f = _finding(rule="RA401", path="src/model.py", line=28, message="lora_B.register_hook", topic="model", criterion="4")
+    claims, _ = adjudicate("train.py calls `lora_B.register_hook`, which does not exist on a ModuleDict.", [f], None, Severity.major)
+    assert claims[0].status == "unverified"
 
 
 def test_related_end_of_a_cross_file_finding_counts():
-    f = _finding(rule="RA601", path="src/evaluate.py", line=30, message="evaluate.py reads history key 'val_accuracy' that train.py never logs", topic="wandb",
-                 related=[Related(label="logged in", path="src/train.py", line=12, snippet='wandb.log({"val_acc": acc})')])
-    claims, _ = match_claims("train.py logs `val_acc` but evaluate expects `val_accuracy`", [f], Severity.major)
+    f = _finding(rule="RA601", path="src/evaluate.py", line=30, message="evaluate.py reads history key 'val_accuracy' that train.py never logs",
+                 topic="wandb", related=[Related(label="logged in", path="src/train.py", line=12, snippet='wandb.log({"val_acc": acc})')])
+    claims, _ = adjudicate("train.py logs `val_acc` at line 12, but the key evaluate.py reads is never logged.", [f], None, Severity.major)
     assert claims[0].status == "confirmed"
 
 
-def test_criterion_table_reviewer_columns():
+def test_namespace_package_claim_refuted():
+    claims, _, _ = _audit(_bundle(), "train.py uses relative imports (from .model import build), but without src/__init__.py Python cannot "
+                                     "treat src as a package, so python -m src.train raises ImportError.")
+    (claim,) = claims
+    assert claim.status == "refuted", claim.evidence
+    assert "namespace package" in claim.evidence and "src/train.py:1" in claim.evidence
+
+
+def test_missing_dependency_claim_refuted_through_a_declared_one():
+    claims, _, _ = _audit(_bundle(), "Missing dependency: evaluate.py imports pandas but pyproject.toml does not list it.")
+    (claim,) = claims
+    assert claim.status == "refuted", claim.evidence
+    assert "seaborn" in claim.evidence
+
+
+def test_undeclared_dependency_claim_is_not_refuted():
+    files = _bundle(**{"src/model.py": "import timm\n\n\ndef build(cfg) -> int:\n    return 1\n"})
+    claims, _, _ = _audit(files, "model.py imports timm but timm is not listed in the pyproject dependencies.")
+    assert claims[0].status == "confirmed", claims[0].evidence  # RA903: import without dependency
+
+
+def test_syntax_error_claims_refuted_when_the_module_parses_and_confirmed_when_not():
+    issue = 'model.py contains a syntax error: "def build(cfg) -\\u003e int:" is not valid Python syntax.'
+    claims, _, _ = _audit(_bundle(), issue)
+    assert claims[0].status == "refuted" and "src/model.py parses" in claims[0].evidence
+    claims, findings, _ = _audit(_bundle(**{"src/model.py": "def build(cfg) -\\u003e int:\n    return 1\n"}), issue)
+    assert claims[0].status == "confirmed" and findings[claims[0].findings[0]].rule == "RA001"
+
+
+def test_transport_key_claim_refuted():
+    claims, _, _ = _audit(_bundle(**{"config/config.yaml": "a: 1\n"}),
+                          "File structure: the JSON bundle exposes keys (config_yaml, model_py) instead of real files such as config/config.yaml.")
+    assert claims[0].status == "refuted", claims[0].evidence
+    assert "transport key" in claims[0].evidence
+
+
+def test_claim_no_rule_covers_is_unverified_and_says_so():
+    claims, _, _ = _audit(_bundle(), "build() returns a float tensor but the classifier expects integer token ids: shape mismatch at run time.")
+    assert claims[0].status == "unverified"
+    assert claims[0].evidence == "no rule covers shape-or-type"
+
+
+def test_all_clear_statement_refuted_by_a_missed_blocker():
+    claims, findings, missed = _audit(_bundle(), "config.yaml lacks a wandb section.\n\nAll other core criteria are met.")
+    clear = [c for c in claims if c.text.startswith("All other")]
+    assert clear and clear[0].status == "refuted"
+    assert any(findings[i].rule == "RA801" for i in missed)
+    assert clear[0].evidence.startswith("all-clear statement, but no claim names") and set(clear[0].findings) == set(missed)
+
+
+def test_criterion_table_reviewer_column_uses_the_claims_criteria():
     spec = default_spec()
-    f = _finding()
-    claims, _ = match_claims("preprocess.py drops the label column", [f], Severity.major)
+    data = next(c.number for c in spec.criteria if c.topic == "data")
+    f = _finding(criterion=str(data))
+    claims, _ = adjudicate("preprocess.py drops the label column (remove_columns).", [f], None, Severity.major, spec=spec)
+    assert claims[0].criterion == str(data)
     rows = {r.criterion: r for r in criterion_table(spec, [f], False, claims, Severity.major)}
-    assert rows["3"].tool == "fail" and rows["3"].reviewer == "fail" and rows["3"].findings == 1
-    assert rows["6"].tool == "pass" and rows["6"].reviewer == "unstated"
+    assert rows[str(data)].tool == "fail" and rows[str(data)].reviewer == "fail" and rows[str(data)].findings == 1
+    others = [r for n, r in rows.items() if n != str(data)]
+    assert others and all(r.reviewer == "unstated" for r in others)
     approved = {r.criterion: r for r in criterion_table(spec, [f], True, [], Severity.major)}
-    assert approved["3"].reviewer == "pass" and approved["3"].tool == "fail"
+    assert approved[str(data)].reviewer == "pass" and approved[str(data)].tool == "fail"

@@ -38,18 +38,20 @@ from reviewer_audit.ingest.dates import file_name_date, index_dates
 from reviewer_audit.ingest.errors import InputError
 from reviewer_audit.engine.findings import Severity
 
-CORPUS_SCHEMA_VERSION = "1.0"
+CORPUS_SCHEMA_VERSION = "2.0"
 SCHEMA_PATH = Path(__file__).parents[1] / "data" / "corpus.schema.json"
 #: Blockers kept per row (the worst first).
 TOP_BLOCKERS = 5
 #: Claim texts are cut to this many characters in a row.
 CLAIM_CHARS = 1000
 SEVERITIES = ("blocker", "major", "minor")
-UNSUPPORTED_NOTE = (
-    "A reviewer claim that no finding supports is either a reviewer false alarm (the code is "
-    "fine on that point) or a tool miss (a defect no rule detects yet); which one is not known "
-    "without running the code."
+CLAIMS_NOTE = (
+    "confirmed: a finding reports the same defect at the same place; refuted: the program model shows "
+    "the point holds (a reviewer false alarm); unverified: no rule settles it either way (the tool's "
+    "recall to-do list, ranked by kind of defect); context: lead-ins, headings, summaries, fix instructions."
 )
+#: Examples kept per unverified kind.
+KIND_EXAMPLES = 3
 UNNAMED = "(unnamed)"
 
 
@@ -80,6 +82,18 @@ class CriterionStatus(BaseModel):
     reviewer: str = Field(description="'pass' (approved), 'fail' (raised) or 'unstated'.")
 
 
+class ClaimSummary(BaseModel):
+    """One adjudicated reviewer claim, as a row keeps it."""
+
+    text: str
+    status: str = Field(description="confirmed, refuted, unverified or context.")
+    evidence: str = ""
+    kind: str | None = Field(default=None, description="crash, criterion or advice (None for context).")
+    criterion: str | None = None
+    defect: str | None = Field(default=None, description="The claim's first defect class, if any.")
+    findings: list[str] = Field(default_factory=list, description="'RULE path:line' of the findings that confirm it.")
+
+
 class RuleCount(BaseModel):
     rule: str
     name: str = ""
@@ -105,9 +119,10 @@ class CorpusRow(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict, description="Unsuppressed findings per severity.")
     top_blockers: list[Blocker] = Field(default_factory=list)
     claims_confirmed: int = 0
-    claims_unsupported: int = 0
-    confirmed_claims: list[str] = Field(default_factory=list)
-    unsupported_claims: list[str] = Field(default_factory=list)
+    claims_refuted: int = Field(default=0, description="Reviewer false alarms: claims the program model shows to be wrong.")
+    claims_unverified: int = 0
+    claims_context: int = 0
+    claims: list[ClaimSummary] = Field(default_factory=list, description="Every adjudicated claim, in text order.")
     criteria: list[CriterionStatus] = Field(default_factory=list)
     rules_fired: list[RuleCount] = Field(default_factory=list)
     finding_keys: list[str] = Field(default_factory=list, description="'RULE path' of every unsuppressed finding, for round-to-round diffs.")
@@ -157,11 +172,41 @@ class FalsePositive(BaseModel):
     top_blockers: list[Blocker] = Field(default_factory=list)
 
 
-class UnsupportedClaim(BaseModel):
+class ClaimRef(BaseModel):
+    """A claim with the transcript it comes from."""
+
     file: str
     llm_name: str | None = None
+    prompt_version: str | None = None
     reviewer_ready: bool | None = None
     text: str
+    evidence: str = ""
+    kind: str | None = None
+    criterion: str | None = None
+    defect: str | None = None
+
+
+class TranscriptClaims(BaseModel):
+    """A transcript's claims by status (listed when the reviewer raised a false alarm)."""
+
+    file: str
+    llm_name: str | None = None
+    prompt_version: str | None = None
+    claims: int = 0
+    confirmed: int = 0
+    refuted: int = 0
+    unverified: int = 0
+
+
+class UnverifiedKind(BaseModel):
+    """Unverified claims of one kind of defect: what the next rule should check."""
+
+    defect: str = Field(description="Defect class (reviewer_audit.verdict.defects), or 'unclassified <criterion topic or claim kind>'.")
+    covered_by: list[str] = Field(default_factory=list, description="Rules checking this kind (they did not fire); empty: no rule covers it.")
+    count: int = 0
+    transcripts: int = 0
+    kinds: dict[str, int] = Field(default_factory=dict, description="crash / criterion / advice counts.")
+    examples: list[ClaimRef] = Field(default_factory=list)
 
 
 class CriterionAggregate(BaseModel):
@@ -189,6 +234,11 @@ class GroupStats(BaseModel):
     agree: int = 0
     kappa: float | None = None
     approvals_rejected_share: float | None = None
+    claims: int = Field(default=0, description="Reviewer claims (context excluded).")
+    claims_confirmed: int = 0
+    claims_refuted: int = Field(default=0, description="Reviewer false alarms.")
+    claims_unverified: int = 0
+    false_alarm_share: float | None = Field(default=None, description="Refuted claims over claims.")
     first_date: str | None = None
     last_date: str | None = None
     related: list[str] = Field(default_factory=list, description="Prompt versions of a model, or models of a prompt version.")
@@ -234,10 +284,15 @@ class Aggregates(BaseModel):
     errors: list[ErrorRow] = Field(default_factory=list)
     agreement: AgreementTable = Field(default_factory=AgreementTable)
     false_positives: list[FalsePositive] = Field(default_factory=list, description="Reviewer approved, tool rejects; worst first.")
-    unsupported_claims: list[UnsupportedClaim] = Field(default_factory=list)
-    unsupported_note: str = UNSUPPORTED_NOTE
+    claims_note: str = CLAIMS_NOTE
     claims_confirmed: int = 0
-    claims_unsupported: int = 0
+    claims_refuted: int = 0
+    claims_unverified: int = 0
+    claims_context: int = 0
+    false_alarms: list[ClaimRef] = Field(default_factory=list, description="Refuted claims (reviewer false alarms) with the evidence.")
+    false_alarm_transcripts: list[TranscriptClaims] = Field(default_factory=list, description="Transcripts with at least one refuted claim, most first.")
+    confirmed_claims: list[ClaimRef] = Field(default_factory=list)
+    unverified_kinds: list[UnverifiedKind] = Field(default_factory=list, description="Unverified claims by kind of defect, most frequent first.")
     criteria: list[CriterionAggregate] = Field(default_factory=list)
     by_model: list[GroupStats] = Field(default_factory=list)
     by_prompt_version: list[GroupStats] = Field(default_factory=list)
@@ -397,8 +452,7 @@ def row_from_report(report, transcript=None, **base) -> CorpusRow:
             rc.count += 1
             if Severity(f.severity).rank > Severity(rc.severity).rank:
                 rc.severity = f.severity.value
-    confirmed = [c for c in report.claims if c.status == "confirmed"]
-    unsupported = [c for c in report.claims if c.status != "confirmed"]
+    status = {k: sum(1 for c in report.claims if c.status == k) for k in ("confirmed", "refuted", "unverified", "context")}
     fields = _parsed_fields(transcript)
     fields.update(
         llm_name=report.llm_name,
@@ -416,10 +470,14 @@ def row_from_report(report, transcript=None, **base) -> CorpusRow:
         agreement=report.agreement,
         counts={s: int(report.tool_verdict.counts.get(s, 0)) for s in SEVERITIES},
         top_blockers=[_blocker(f) for f in blockers[:TOP_BLOCKERS]],
-        claims_confirmed=len(confirmed),
-        claims_unsupported=len(unsupported),
-        confirmed_claims=[c.text[:CLAIM_CHARS] for c in confirmed],
-        unsupported_claims=[c.text[:CLAIM_CHARS] for c in unsupported],
+        claims_confirmed=status["confirmed"],
+        claims_refuted=status["refuted"],
+        claims_unverified=status["unverified"],
+        claims_context=status["context"],
+        claims=[ClaimSummary(text=c.text[:CLAIM_CHARS], status=c.status, evidence=_one_line(c.evidence, 400), kind=c.kind,
+                             criterion=c.criterion, defect=c.defect,
+                             findings=[f"{report.findings[i].rule} {report.findings[i].where}" for i in c.findings[:5]])
+                for c in report.claims],
         criteria=[CriterionStatus(criterion=c.criterion, topic=c.topic, title=c.title, tool=c.tool, reviewer=c.reviewer) for c in report.criteria],
         rules_fired=sorted(fired.values(), key=lambda r: r.rule),
         finding_keys=sorted({f"{f.rule} {f.path or '<bundle>'}" for f in live}),
@@ -602,6 +660,8 @@ def _group_stats(key: str, rows: list[CorpusRow], related: Iterable[str | None])
     table = agreement_table(ok)
     first, last = _date_range(rows)
     families = sorted({r.family for r in rows if r.family})
+    claims = sum(r.claims_confirmed + r.claims_refuted + r.claims_unverified for r in ok)
+    refuted = sum(r.claims_refuted for r in ok)
     return GroupStats(
         key=key,
         family=", ".join(families) or None,
@@ -615,6 +675,11 @@ def _group_stats(key: str, rows: list[CorpusRow], related: Iterable[str | None])
         agree=table.reviewer_ready_tool_ready + table.reviewer_not_ready_tool_not_ready,
         kappa=table.kappa,
         approvals_rejected_share=table.approvals_rejected_share,
+        claims=claims,
+        claims_confirmed=sum(r.claims_confirmed for r in ok),
+        claims_refuted=refuted,
+        claims_unverified=sum(r.claims_unverified for r in ok),
+        false_alarm_share=refuted / claims if claims else None,
         first_date=first,
         last_date=last,
         related=sorted({x for x in related if x}),
@@ -664,6 +729,50 @@ def criteria_aggregate(rows: Iterable[CorpusRow]) -> list[CriterionAggregate]:
                     agg.missed_unstated += 1
     order = {t: i for i, t in enumerate(_topic_order())}
     return sorted(out.values(), key=lambda a: (order.get(a.topic, len(order)), a.topic))
+
+
+def _claim_ref(r: CorpusRow, c: ClaimSummary) -> ClaimRef:
+    return ClaimRef(file=r.file, llm_name=r.llm_name, prompt_version=r.prompt_version, reviewer_ready=r.reviewer_ready,
+                    text=c.text, evidence=c.evidence, kind=c.kind, criterion=c.criterion, defect=c.defect)
+
+
+def false_alarm_transcripts(rows: Iterable[CorpusRow]) -> list[TranscriptClaims]:
+    out = [TranscriptClaims(file=r.file, llm_name=r.llm_name, prompt_version=r.prompt_version,
+                            claims=r.claims_confirmed + r.claims_refuted + r.claims_unverified,
+                            confirmed=r.claims_confirmed, refuted=r.claims_refuted, unverified=r.claims_unverified)
+           for r in rows if r.ok and r.claims_refuted]
+    return sorted(out, key=lambda t: (-t.refuted, t.file))
+
+
+def unverified_kinds(rows: Iterable[CorpusRow]) -> list[UnverifiedKind]:
+    """Unverified claims grouped by their defect class (unclassified ones by claim kind), most
+    frequent first: the kinds of defect reviewers raise that no rule settles."""
+    from reviewer_audit.verdict.defects import BY_NAME
+
+    groups: dict[str, UnverifiedKind] = {}
+    seen: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if not r.ok:
+            continue
+        topics = {cs.criterion: cs.topic for cs in r.criteria}
+        for c in r.claims:
+            if c.status != "unverified":
+                continue
+            # a claim no class names is grouped by the criterion topic it concerns, else by its kind
+            topic = topics.get(c.criterion or "") or ("exec" if c.criterion == "exec" else None)
+            key = c.defect or (f"unclassified {topic}" if topic else f"unclassified {c.kind or 'claim'}")
+            g = groups.get(key)
+            if g is None:
+                cls = BY_NAME.get(c.defect or "")
+                g = groups[key] = UnverifiedKind(defect=key, covered_by=list(cls.rules) if cls else [])
+            g.count += 1
+            g.kinds[c.kind or "-"] = g.kinds.get(c.kind or "-", 0) + 1
+            seen[key].add(r.file)
+            if len(g.examples) < KIND_EXAMPLES:
+                g.examples.append(_claim_ref(r, c))
+    for key, g in groups.items():
+        g.transcripts = len(seen[key])
+    return sorted(groups.values(), key=lambda g: (-g.count, -g.transcripts, g.defect))
 
 
 def rule_stats(rows: Iterable[CorpusRow]) -> list[RuleStat]:
@@ -765,10 +874,14 @@ def aggregate(rows: Sequence[CorpusRow]) -> Aggregates:
         agreement=agreement_table(ok),
         false_positives=[FalsePositive(file=r.file, llm_name=r.llm_name, prompt_version=r.prompt_version, file_date=r.file_date,
                                        counts=r.counts, top_blockers=r.top_blockers) for r in fps],
-        unsupported_claims=[UnsupportedClaim(file=r.file, llm_name=r.llm_name, reviewer_ready=r.reviewer_ready, text=t)
-                            for r in ok for t in r.unsupported_claims],
         claims_confirmed=sum(r.claims_confirmed for r in ok),
-        claims_unsupported=sum(r.claims_unsupported for r in ok),
+        claims_refuted=sum(r.claims_refuted for r in ok),
+        claims_unverified=sum(r.claims_unverified for r in ok),
+        claims_context=sum(r.claims_context for r in ok),
+        false_alarms=[_claim_ref(r, c) for r in ok for c in r.claims if c.status == "refuted"],
+        false_alarm_transcripts=false_alarm_transcripts(ok),
+        confirmed_claims=[_claim_ref(r, c) for r in ok for c in r.claims if c.status == "confirmed"],
+        unverified_kinds=unverified_kinds(ok),
         criteria=criteria_aggregate(ok),
         by_model=sorted((_group_stats(k, v, (r.prompt_version for r in v)) for k, v in by_model.items()),
                         key=lambda g: (-g.transcripts, g.key)),

@@ -1,12 +1,14 @@
 """Corpus report as ONE self-contained HTML file: inline CSS and SVG, no script, no network.
 
 A confusion-matrix heat map (reviewer x tool), per-criterion bars, the reviewer false
-positives with their evidence in <details>, the breakdowns, rules, unsupported claims,
+positives with their evidence in <details>, the breakdowns, rules, the reviewer's claims
+(false alarms with the evidence refuting them, confirmed claims, unverified claims by kind),
 iterations and the transcripts that could not be audited. Laid out for a laptop screen
 (content at most 1200px wide; long messages wrap).
 
 Stable ids for tests and scripts: `cm-rr-tr`, `cm-rr-tn`, `cm-rn-tr`, `cm-rn-tn` (matrix
-counts), `stat-*` (summary figures), `fp-table`, `criteria-table`, `errors-table`.
+counts), `stat-*` (summary figures), `fp-table`, `criteria-table`, `false-alarms-table`,
+`unverified-kinds-table`, `errors-table`.
 """
 from __future__ import annotations
 
@@ -174,6 +176,7 @@ def corpus_sections(report: "CorpusReport") -> list[str]:
                 + _card("approvals the tool rejects", f"{t.approvals_rejected} ({_pct(t.approvals_rejected_share)})", "stat-approvals-rejected",
                         alert=bool(t.approvals_rejected))
                 + _card("Cohen's kappa", _num(t.kappa), "stat-kappa")
+                + _card("reviewer false alarms (refuted claims)", a.claims_refuted, "stat-false-alarms", alert=bool(a.claims_refuted))
                 + "</section>")
 
     body.append('<section id="agreement"><h2>Reviewer × tool</h2><div class="row">' + _matrix_svg(report)
@@ -229,10 +232,12 @@ def corpus_sections(report: "CorpusReport") -> list[str]:
         grows = [f"<tr><td class=\"nowrap\"><code>{_e(g.key)}</code></td><td>{_e(g.family or '–')}</td><td class=\"nowrap\">{_e(_dates(g.first_date, g.last_date))}</td>"
                  f'<td class="n">{g.transcripts}</td><td class="n">{g.errors}</td><td class="n">{g.reviewer_approvals}</td>'
                  f'<td class="n">{g.tool_ready}</td><td class="n">{g.false_positives}</td><td class="n">{_num(g.kappa, 2)}</td>'
-                 f'<td class="msg">{_e(", ".join(g.related))}</td></tr>' for g in groups]
+                 f'<td class="n">{g.claims}</td><td class="n">{g.claims_confirmed}</td><td class="n">{g.claims_refuted} ({_pct(g.false_alarm_share)})</td>'
+                 f'<td class="n">{g.claims_unverified}</td><td class="msg">{_e(", ".join(g.related))}</td></tr>' for g in groups]
         body.append(f'<section id="{sid}"><h2>{_e(title)}</h2>'
                     + _table([("key", ""), ("family", ""), ("dates", ""), ("transcripts", "n"), ("not audited", "n"), ("approved", "n"),
-                              ("tool ready", "n"), ("false positives", "n"), ("kappa", "n"), (related, "")], grows) + "</section>")
+                              ("tool ready", "n"), ("false positives", "n"), ("kappa", "n"), ("claims", "n"), ("confirmed", "n"),
+                              ("refuted (false alarms)", "n"), ("unverified", "n"), (related, "")], grows) + "</section>")
 
     rrows = [f'<tr><td><code>{_e(r.rule)}</code></td><td>{_e(r.name)}</td><td><span class="sev {_e(r.severity)}">{_e(r.severity)}</span></td>'
              f'<td class="n">{r.transcripts}</td><td class="n">{r.findings}</td></tr>' for r in a.rules]
@@ -240,14 +245,32 @@ def corpus_sections(report: "CorpusReport") -> list[str]:
                 + (_table([("rule", ""), ("name", ""), ("severity", ""), ("transcripts", "n"), ("findings", "n")], rrows, "rules-table")
                    if rrows else "<p><em>No rule fired on any audited transcript.</em></p>") + "</section>")
 
-    urows = [f"<tr><td><code>{_e(_name(u.file))}</code></td><td>{_e(_ready(u.reviewer_ready))}</td><td class=\"msg\">{_e(u.text)}</td></tr>"
-             for u in a.unsupported_claims]
-    open_attr = " open" if len(urows) <= 20 else ""
-    body.append(f'<section id="claims"><h2>Reviewer claims no finding supports ({a.claims_unsupported}; {a.claims_confirmed} confirmed)</h2>'
-                f'<p class="note">{_e(a.unsupported_note)}</p>'
-                + (f"<details{open_attr}><summary>{len(urows)} claim(s)</summary>"
-                   + _table([("transcript", ""), ("reviewer verdict", ""), ("claim", "")], urows) + "</details>" if urows else "<p><em>None.</em></p>")
-                + "</section>")
+    n_claims = a.claims_confirmed + a.claims_refuted + a.claims_unverified
+    frows = [f"<tr><td><code>{_e(_name(c.file))}</code></td><td>{_e(c.llm_name or '(unnamed)')}</td><td>{_e(c.criterion or '–')}</td>"
+             f'<td class="msg">{_e(c.text)}</td><td class="msg">{_e(c.evidence)}</td></tr>' for c in a.false_alarms]
+    trows = [f'<tr><td><code>{_e(_name(t.file))}</code></td><td>{_e(t.llm_name or "(unnamed)")}</td><td class="n">{t.claims}</td>'
+             f'<td class="n">{t.confirmed}</td><td class="n">{t.refuted}</td><td class="n">{t.unverified}</td></tr>' for t in a.false_alarm_transcripts]
+    crows = [f"<tr><td><code>{_e(_name(c.file))}</code></td><td>{_e(c.criterion or '–')}</td><td class=\"msg\">{_e(c.text)}</td>"
+             f'<td class="msg">{_e(c.evidence)}</td></tr>' for c in a.confirmed_claims]
+    krows = [f"<tr><td><code>{_e(k.defect)}</code></td><td class=\"n\">{k.count}</td><td class=\"n\">{k.transcripts}</td>"
+             f'<td class="n">{" / ".join(str(k.kinds.get(x, 0)) for x in ("crash", "criterion", "advice"))}</td>'
+             f"<td>{_e(', '.join(k.covered_by) or 'none')}</td><td class=\"msg\">{_e(k.examples[0].text if k.examples else '')}</td></tr>"
+             for k in a.unverified_kinds]
+    body.append(f'<section id="claims"><h2>Reviewer claims ({n_claims}: {a.claims_confirmed} confirmed, {a.claims_refuted} refuted, '
+                f"{a.claims_unverified} unverified; {a.claims_context} context)</h2>"
+                f'<p class="note">{_e(a.claims_note)}</p>'
+                f"<h3>Reviewer false alarms: refuted claims ({len(frows)})</h3>"
+                + (_table([("transcript", ""), ("reviewer", ""), ("criterion", ""), ("claim", ""), ("evidence", "")], frows, "false-alarms-table")
+                   + "<details><summary>per transcript</summary>"
+                   + _table([("transcript", ""), ("reviewer", ""), ("claims", "n"), ("confirmed", "n"), ("refuted", "n"), ("unverified", "n")], trows)
+                   + "</details>" if frows else "<p><em>None.</em></p>")
+                + f"<h3>Unverified claims by kind of defect ({a.claims_unverified})</h3>"
+                '<p class="note">Most frequent first: the kinds of defect reviewers raise that no rule settles yet.</p>'
+                + (_table([("kind of defect", ""), ("claims", "n"), ("transcripts", "n"), ("crash / criterion / advice", "n"),
+                           ("rules (did not fire)", ""), ("example", "")], krows, "unverified-kinds-table") if krows else "<p><em>None.</em></p>")
+                + f"<details><summary>Claims confirmed by a finding ({len(crows)})</summary>"
+                + (_table([("transcript", ""), ("criterion", ""), ("claim", ""), ("finding", "")], crows) if crows else "<p><em>None.</em></p>")
+                + "</details></section>")
 
     groups_html = []
     for g in a.iterations:

@@ -99,9 +99,12 @@ def render_markdown(report: "CorpusReport") -> str:
 
     for title, groups, related in (("By reviewer model", a.by_model, "prompt versions"), ("By prompt version", a.by_prompt_version, "models")):
         out += ["", f"### {title}", ""]
-        out += _table(["key", "family", "dates", "transcripts", "not audited", "approved", "tool ready", "false positives", "kappa", related],
+        out += _table(["key", "family", "dates", "transcripts", "not audited", "approved", "tool ready", "false positives", "kappa",
+                       "claims", "confirmed", "refuted (false alarms)", "unverified", related],
                       [[_code(g.key), g.family or "–", _dates(g.first_date, g.last_date), g.transcripts, g.errors, g.reviewer_approvals,
-                        g.tool_ready, g.false_positives, _num(g.kappa, 2), _cell(", ".join(g.related))] for g in groups], "llllrrrrrl")
+                        g.tool_ready, g.false_positives, _num(g.kappa, 2), g.claims, g.claims_confirmed,
+                        f"{g.claims_refuted} ({_pct(g.false_alarm_share)})", g.claims_unverified, _cell(", ".join(g.related))] for g in groups],
+                      "llllrrrrrrrrrl")
 
     out += ["", "### Most frequent rules", ""]
     if a.rules:
@@ -110,10 +113,33 @@ def render_markdown(report: "CorpusReport") -> str:
     else:
         out.append("_No rule fired on any audited transcript._")
 
-    out += ["", f"### Reviewer claims no finding supports ({a.claims_unsupported}; {a.claims_confirmed} confirmed)", "", f"> {a.unsupported_note}", ""]
-    if a.unsupported_claims:
-        out += _table(["transcript", "reviewer verdict", "claim"],
-                      [[_code(name(u.file)), _ready(u.reviewer_ready), _cell(_short(u.text, CLAIM_CHARS))] for u in a.unsupported_claims])
+    n_claims = a.claims_confirmed + a.claims_refuted + a.claims_unverified
+    out += ["", f"### Reviewer claims ({n_claims}: {a.claims_confirmed} confirmed, {a.claims_refuted} refuted, "
+                f"{a.claims_unverified} unverified; {a.claims_context} context)", "", f"> {a.claims_note}", ""]
+    out += ["", f"#### Reviewer false alarms: refuted claims ({len(a.false_alarms)})", ""]
+    if a.false_alarms:
+        out += _table(["transcript", "reviewer", "criterion", "claim", "evidence"],
+                      [[_code(name(c.file)), _cell(c.llm_name or "(unnamed)"), c.criterion or "–", _cell(_short(c.text, CLAIM_CHARS)),
+                        _cell(c.evidence)] for c in a.false_alarms])
+        out += ["", "Per transcript:", ""]
+        out += _table(["transcript", "reviewer", "claims", "confirmed", "refuted", "unverified"],
+                      [[_code(name(t.file)), _cell(t.llm_name or "(unnamed)"), t.claims, t.confirmed, t.refuted, t.unverified]
+                       for t in a.false_alarm_transcripts], "llrrrr")
+    else:
+        out.append("_None._")
+    out += ["", f"#### Claims confirmed by a finding ({len(a.confirmed_claims)})", ""]
+    if a.confirmed_claims:
+        out += _table(["transcript", "criterion", "claim", "finding"],
+                      [[_code(name(c.file)), c.criterion or "–", _cell(_short(c.text, CLAIM_CHARS)), _cell(c.evidence)] for c in a.confirmed_claims])
+    else:
+        out.append("_None._")
+    out += ["", f"#### Unverified claims by kind of defect ({a.claims_unverified})", "",
+            "Most frequent first: the kinds of defect reviewers raise that no rule settles yet.", ""]
+    if a.unverified_kinds:
+        out += _table(["kind of defect", "claims", "transcripts", "crash / criterion / advice", "rules (did not fire)", "example"],
+                      [[_code(k.defect), k.count, k.transcripts, " / ".join(str(k.kinds.get(x, 0)) for x in ("crash", "criterion", "advice")),
+                        ", ".join(k.covered_by) or "none", _cell(_short(k.examples[0].text, 200)) if k.examples else ""]
+                       for k in a.unverified_kinds], "lrrlll")
     else:
         out.append("_None._")
 

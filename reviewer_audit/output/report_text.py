@@ -120,13 +120,15 @@ def render_text(report: "CorpusReport", console: Console | None = None) -> None:
         errors = any(s.errors for s in groups)
         g = Table(title=title, title_justify="left")
         cols = [("key", "left"), ("dates", "left"), ("n", "right")] + ([("not audited", "right")] if errors else []) + [
-            ("approved", "right"), ("tool ready", "right"), ("false pos.", "right"), ("kappa", "right"), (related, "left")]
+            ("approved", "right"), ("tool ready", "right"), ("false pos.", "right"), ("kappa", "right"),
+            ("claims", "right"), ("confirmed", "right"), ("false alarms", "right"), (related, "left")]
         for col, just in cols:
             g.add_column(col, justify=just, no_wrap=col in ("key", "dates"))
         for s in groups:
             key = escape(s.key) + (f" [dim]{s.family}[/]" if related == "models" and s.family else "")
             g.add_row(key, _dates(s.first_date, s.last_date), str(s.transcripts), *([str(s.errors) if s.errors else ""] if errors else []),
-                      str(s.reviewer_approvals), str(s.tool_ready), _bad(s.false_positives), _num(s.kappa, 2), escape(", ".join(s.related)))
+                      str(s.reviewer_approvals), str(s.tool_ready), _bad(s.false_positives), _num(s.kappa, 2),
+                      str(s.claims), str(s.claims_confirmed), f"{_bad(s.claims_refuted)} ({_pct(s.false_alarm_share)})", escape(", ".join(s.related)))
         c.print()
         c.print(g)
 
@@ -141,12 +143,25 @@ def render_text(report: "CorpusReport", console: Console | None = None) -> None:
     else:
         c.print("\nno rule fired on any audited transcript")
 
-    c.print(f"\n[bold]reviewer claims no finding supports[/]: {a.claims_unsupported} (confirmed by a finding: {a.claims_confirmed})")
-    c.print(f"[dim]{escape(a.unsupported_note)}[/]")
-    for u in a.unsupported_claims[:SHOW_CLAIMS]:
-        c.print(f"  {escape(_name(u.file))}: {escape(_short(u.text, 160))}")
-    if len(a.unsupported_claims) > SHOW_CLAIMS:
-        c.print(f"  [dim]... and {len(a.unsupported_claims) - SHOW_CLAIMS} more (--format json, markdown or html lists all)[/]")
+    n_claims = a.claims_confirmed + a.claims_refuted + a.claims_unverified
+    c.print(f"\n[bold]reviewer claims[/]: {n_claims} ([green]{a.claims_confirmed} confirmed[/], [red]{a.claims_refuted} refuted[/], "
+            f"[yellow]{a.claims_unverified} unverified[/]; {a.claims_context} context)")
+    c.print(f"[dim]{escape(a.claims_note)}[/]")
+    c.print(f"\n[bold]reviewer false alarms[/] (refuted claims): {len(a.false_alarms)} in {len(a.false_alarm_transcripts)} transcript(s)")
+    for u in a.false_alarms[:SHOW_CLAIMS]:
+        c.print(f"  {escape(_name(u.file))}: {escape(_short(u.text, 120))}")
+        c.print(f"      [dim]{escape(_short(u.evidence, 160))}[/]")
+    if len(a.false_alarms) > SHOW_CLAIMS:
+        c.print(f"  [dim]... and {len(a.false_alarms) - SHOW_CLAIMS} more (--format json, markdown or html lists all)[/]")
+    if a.unverified_kinds:
+        kt = Table(title="unverified claims by kind of defect (the next rules to write)", title_justify="left")
+        for col, just in (("kind of defect", "left"), ("claims", "right"), ("transcripts", "right"), ("rules (did not fire)", "left"), ("example", "left")):
+            kt.add_column(col, justify=just)
+        for k in a.unverified_kinds[:SHOW_RULES]:
+            kt.add_row(escape(k.defect), str(k.count), str(k.transcripts), escape(", ".join(k.covered_by) or "none"),
+                       escape(_short(k.examples[0].text, 70)) if k.examples else "")
+        c.print()
+        c.print(kt)
 
     if a.iterations:
         c.print(f"\n[bold]iterations[/]: {len(a.iterations)} pipeline run(s) with several rounds")

@@ -79,6 +79,9 @@ def render_transcript(t: "Transcript") -> None:
         c.print(f"issue: {escape(v.issue[:600])}" + ("…" if len(v.issue) > 600 else ""))
 
 
+CLAIM_STYLE = {"confirmed": "[green]confirmed[/]", "refuted": "[red]refuted[/]", "unverified": "[yellow]unverified[/]", "context": "[dim]context[/]"}
+
+
 def render_audit(r: "AuditReport") -> None:
     c = _console()
     c.print(f"[bold]{escape(r.source)}[/]  family={r.family}  prompt={r.prompt_version}  reviewer={escape(r.llm_name or '(none)')}")
@@ -89,7 +92,7 @@ def render_audit(r: "AuditReport") -> None:
     rv = r.reviewer_verdict
     side.add_row("verdict", _ready(rv.ready if rv else None), _ready(r.tool_verdict.ready) + f" (fail on {r.tool_verdict.fail_on.value})")
     counts = r.tool_verdict.counts
-    side.add_row("issues", f"{len(r.claims)} claim(s)", ", ".join(f"{counts.get(s, 0)} {s}" for s in ("blocker", "major", "minor")))
+    side.add_row("issues", f"{sum(1 for cl in r.claims if cl.status != 'context')} claim(s)", ", ".join(f"{counts.get(s, 0)} {s}" for s in ("blocker", "major", "minor")))
     c.print(side)
     if r.agreement:
         c.print("agreement: " + AGREEMENT_TEXT.get(r.agreement, r.agreement))
@@ -102,10 +105,16 @@ def render_audit(r: "AuditReport") -> None:
             rev = {"fail": "[red]fail[/]", "pass": "[green]pass[/]"}.get(row.reviewer, "[dim]unstated[/]")
             table.add_row(row.criterion, escape(row.title), tool, rev, str(row.findings))
         c.print(table)
-    for claim in r.claims:
-        mark = "[green]confirmed[/]" if claim.status == "confirmed" else "[yellow]unsupported[/]"
-        refs = ", ".join(f"{r.findings[i].rule}@{r.findings[i].where}" for i in claim.findings[:4])
-        c.print(f"reviewer claim {mark}: {escape(claim.text[:200])}" + (f"  -> {refs}" if refs else ""))
+    claims = [cl for cl in r.claims if cl.status != "context"]
+    if r.claims:
+        counts = {s: sum(1 for cl in claims if cl.status == s) for s in ("confirmed", "refuted", "unverified")}
+        c.print(f"\n[bold]reviewer claims[/]: {len(claims)} ({counts['confirmed']} confirmed, {counts['refuted']} refuted, "
+                f"{counts['unverified']} unverified; {len(r.claims) - len(claims)} context)")
+    for claim in claims:
+        mark = CLAIM_STYLE[claim.status]
+        crit = f" [{claim.criterion}]" if claim.criterion else ""
+        c.print(f"  {mark}{escape(crit)} {escape(' '.join(claim.text.split())[:200])}")
+        c.print(f"      [dim]{escape(claim.evidence)}[/]")
     if r.missed:
         c.print(f"[bold]missed by the reviewer[/]: {len(r.missed)} finding(s) at or above {r.tool_verdict.fail_on.value}")
     missed = set(r.missed)

@@ -20,7 +20,8 @@ from reviewer_audit.engine.findings import Finding, Severity
 from reviewer_audit.pipeline.gc_policy import fewer_collections
 from reviewer_audit.verdict.report import AuditReport
 from reviewer_audit.spec.prompt import AuditSpec, default_spec, spec_for_transcript
-from reviewer_audit.verdict.diff import ReviewerVerdict, agreement, criterion_table, match_claims, tool_verdict
+from reviewer_audit.verdict.adjudicate import adjudicate
+from reviewer_audit.verdict.diff import ReviewerVerdict, agreement, criterion_table, tool_verdict
 
 
 def audit_transcript(
@@ -87,7 +88,7 @@ def _audit_parsed(transcript, source: str, fail_on, select, ignore, exclude_newe
     fail_on = Severity(fail_on)
     report = _audit(ctx, fail_on, select, ignore, kind="transcript", source=source)
     reviewer = ReviewerVerdict(ready=transcript.verdict.ready, issue=transcript.verdict.issue, model=transcript.llm_name)
-    claims, missed = match_claims(reviewer.issue, report.findings, fail_on)
+    claims, missed = adjudicate(reviewer.issue, report.findings, ctx, fail_on)
     report.llm_name = transcript.llm_name
     report.reviewer_verdict = reviewer
     report.agreement = agreement(reviewer.ready, report.tool_verdict.ready)

@@ -1,0 +1,288 @@
+"""Adjudicate every reviewer claim: confirmed, refuted or unverified, with one line of evidence.
+
+For each claim `reviewer_audit.verdict.claims` extracted:
+
+* **confirmed** -- a finding reports the same kind of defect (its rule is in one of the claim's
+  defect classes, `reviewer_audit.verdict.defects`) at the same place: a line the claim cites is
+  within a few lines of the finding, or a name the claim uses (identifier, config key, API) is
+  located by the program model within a few lines of it, or -- when the claim names no place in
+  the finding's file -- the file agrees. A claim that names no place at all is confirmed by a
+  finding of its class only when that class is a property of the whole bundle (no significance
+  test, no metrics.json, trial mode not limiting batches).
+* **refuted** -- no finding confirms it, and for every defect class the claim asserts the program
+  model gives positive evidence that the point holds (the file exists, the import resolves, the
+  key is in every run's composed config, the dependency is installed, the module parses,
+  evaluate.py parses the prompt's command line) and no check finds the defect. A class no check
+  covers keeps the claim from being refuted.
+* An all-clear statement ("all other criteria are met") is refuted by the findings at threshold
+  that no claim confirms; without such findings it stays context.
+* **unverified** -- neither. The evidence says whether some rule covers the class (and did not
+  fire) or none does: the tool's recall to-do list.
+
+Findings at or above the threshold that no claim confirms are the blockers the reviewer missed.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from reviewer_audit.engine.findings import Finding, Severity
+from reviewer_audit.verdict.claims import ALL_CLEAR_REASON, Claim, ClaimTargets, FileLine, RawClaim, extract_claims, infer_criterion
+from reviewer_audit.verdict.defects import BY_NAME, classes_of_rule, covered
+from reviewer_audit.verdict.evidence import NEARBY_LINES, Check, ProgramEvidence, Site
+
+#: Classes whose findings describe the whole bundle (an absent output, a mode behaviour): a claim
+#: that names no place is about the same thing as any finding of the class.
+WHOLE_BUNDLE_TOPICS = frozenset({"modes", "evaluate", "logging", "completeness"})
+
+
+def adjudicate(issue: str, findings: list[Finding], ctx, fail_on: Severity, spec=None) -> tuple[list[Claim], list[int]]:
+    """The reviewer's claims adjudicated against the findings and the program model, and the
+    indexes of findings at threshold that no claim confirms."""
+    ev = ProgramEvidence(ctx) if ctx is not None else None
+    spec = spec if spec is not None else getattr(ctx, "spec", None)
+    claims: list[Claim] = []
+    linked: set[int] = set()
+    for raw in extract_claims(issue):
+        claim = _adjudicate_one(raw, findings, ev, spec)
+        linked.update(claim.findings)
+        claims.append(claim)
+    missed = [i for i, f in enumerate(findings) if not f.suppressed and f.severity.at_least(fail_on) and i not in linked]
+    if missed:
+        claims = [_all_clear(c, findings, missed) if c.status == "context" and c.evidence == ALL_CLEAR_REASON else c for c in claims]
+    return claims, missed
+
+
+def _all_clear(claim: Claim, findings: list[Finding], missed: list[int]) -> Claim:
+    """"All other criteria are met" is refuted by the findings at threshold that no claim names."""
+    f = findings[missed[0]]
+    more = f" and {len(missed) - 1} more" if len(missed) > 1 else ""
+    return claim.model_copy(update=dict(
+        status="refuted", kind="criterion", findings=list(missed),
+        evidence=f"all-clear statement, but no claim names {f.rule} at {f.where} ({_one_line(f.message, 100)}){more}"))
+
+
+def _adjudicate_one(raw: RawClaim, findings: list[Finding], ev: ProgramEvidence | None, spec) -> Claim:
+    if raw.context is not None:
+        return Claim(text=raw.text, status="context", evidence=raw.context, start=raw.start,
+                     criterion=None)
+    targets, sites = _resolve(raw, ev)
+    criterion = infer_criterion(spec, raw.stated, raw.defects, raw.kind)
+    base = dict(text=raw.text, kind=raw.kind, criterion=criterion, defects=raw.defects, targets=targets, start=raw.start)
+    hits = [i for i, f in enumerate(findings) if not f.suppressed and _confirms(raw, targets, sites, f)]
+    if hits:
+        f = findings[hits[0]]
+        more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
+        return Claim(**base, status="confirmed", findings=hits, evidence=f"{f.rule} at {f.where}: {_one_line(f.message)}{more}")
+    checks = _checks(raw, targets, ev) if ev is not None else {}
+    refuted, evidence = _refutation(raw.defects, checks)
+    if refuted:
+        return Claim(**base, status="refuted", evidence=evidence)
+    return Claim(**base, status="unverified", evidence=_unverified_evidence(raw.defects, checks))
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def _resolve(raw: RawClaim, ev: ProgramEvidence | None) -> tuple[ClaimTargets, list[Site]]:
+    t = raw.targets
+    out = ClaimTargets()
+    sites: list[Site] = []
+    if ev is None:
+        out.files = list(t.files)
+        out.identifiers = list(t.identifiers)
+        out.config_keys = list(t.config_keys)
+        out.apis = list(t.dotted)
+        out.lines = [FileLine(path=p, line=n) for p, n in t.lines if p]
+        return out, sites
+    for name in t.files:
+        found = ev.resolve_file(name)
+        for p in found or [name]:
+            if p not in out.files:
+                out.files.append(p)
+    for written, line in t.lines:
+        paths = ev.resolve_file(written) if written else [p for p in out.files if p.endswith(".py")]
+        for p in paths[:1] if written else paths[:1]:
+            out.lines.append(FileLine(path=p, line=line))
+    for key in t.config_keys:
+        out.config_keys.append(key)
+        sites += ev.config_sites(key)
+    for name in t.dotted:
+        api = ev.qualify(name)
+        if api is not None:
+            out.apis.append(api)
+            sites += ev.sites(name) or ev.sites(api)
+        elif ev.is_config_key(name):
+            out.config_keys.append(name)
+            sites += ev.config_sites(name)
+        else:
+            out.identifiers.append(name)
+            sites += ev.sites(name)
+    for lib in ev.libraries_named(raw.text):
+        if lib not in out.apis:
+            out.apis.append(lib)
+    for name in t.identifiers:
+        if name in out.identifiers:
+            continue
+        out.identifiers.append(name)
+        sites += ev.sites(name)
+    return out, sites
+
+
+# --------------------------------------------------------------------------- linking
+
+
+def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Finding) -> bool:
+    """The finding reports the same kind of defect as the claim, at the place the claim points at."""
+    shared = classes_of_rule(f.rule) & set(raw.defects)
+    if not shared:
+        return False
+    locs = [(f.path, f.line)] + [(r.path, r.line) for r in f.related]
+    if targets.lines:
+        if any(_same_file(p, c.path) and line and abs(line - c.line) <= NEARBY_LINES for p, line in locs for c in targets.lines):
+            return True
+    near = [s for s in sites if any(p == s.path and line and abs(line - s.line) <= NEARBY_LINES for p, line in locs)]
+    if near:
+        return True
+    finding_files = {p for p, _ in locs if p}
+    files = {p for p in finding_files if any(_same_file(p, t) for t in targets.files)}
+    if files:
+        # the claim names the finding's file; if it also names code located in that file, that code has to be the finding's
+        located_there = {s.path for s in sites} & files
+        whole = any(BY_NAME[c].absence or BY_NAME[c].topic in WHOLE_BUNDLE_TOPICS for c in shared)
+        return not located_there or whole or not any(line for _, line in locs)
+    if targets.empty() and not sites:
+        return any(BY_NAME[c].absence or BY_NAME[c].topic in WHOLE_BUNDLE_TOPICS for c in shared)
+    if not targets.files and not targets.lines:
+        # names only, none located near the finding: whole-bundle classes still agree
+        return any(BY_NAME[c].absence for c in shared) and not sites
+    return False
+
+
+def _same_file(path: str | None, named: str) -> bool:
+    """A bundle path and a file as a claim names it (resolved, or a bare name without a bundle)."""
+    return bool(path) and (path == named or path.endswith("/" + named.lstrip("./")))
+
+
+# --------------------------------------------------------------------------- refutation
+
+_MISSING_FILE = r"[^.;:\n]{0,40}?\b(?:is|are|were|was)\s+(?:all\s+|also\s+|still\s+)?(?:missing|absent|empty|not (?:provided|included|present|shipped))"
+
+
+def _claims_file_missing(text: str, written: str) -> bool:
+    w = re.escape(written)
+    return bool(re.search(w + _MISSING_FILE, text, re.I) and not re.search(w + r"[^.;:\n]{0,25}?\b(?:section|key|field|entry|column|function|class|method|argument|import|list)", text, re.I)
+                or re.search(rf"(?:missing|absent|no|without)\s+(?:the\s+)?(?:file\s+)?`?{w}", text, re.I)
+                or re.search(rf"{w}`?\s+(?:file\s+)?(?:does not|doesn't|do not) exist", text, re.I))
+
+
+def _checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> dict[str, list[Check]]:
+    """Per defect class of the claim, what the program model says about the claim's point."""
+    py = [p for p in targets.files if p.endswith(".py") and p in ev.ctx.bundle.files]
+    out: dict[str, list[Check]] = {}
+    verifiers: dict[str, Callable[[], list[Check]]] = {
+        "python-syntax": lambda: [ev.parses(py)],
+        "namespace-package": lambda: [ev.package_imports(py)],
+        "bundle-import": lambda: [ev.import_of(n, py) for n in targets.identifiers] + [ev.package_imports(py)],
+        "undefined-name": lambda: [ev.bound(n, py) for n in _unbound_names(raw.text, targets)],
+        "dependency": lambda: [ev.installed(lib) for lib in targets.apis if "." not in lib],
+        "file-missing": lambda: _file_checks(raw, targets, ev),
+        "run-config-files": lambda: [ev.run_configs()] if _names_run_configs(raw.text) else [],
+        "transport-key": lambda: [_transport(n, ev) for n in raw.targets.files],
+        "config-key": lambda: [ev.config_key(k) for k in targets.config_keys],
+        "evaluate-cli": lambda: [ev.evaluate_cli()],
+        "hydra-compose": lambda: [ev.composes()],
+        "child-override": lambda: [ev.child_composes()],
+        "wandb-keys": lambda: [ev.wandb_keys()],
+        "wandb-not-used": lambda: [ev.wandb_logs()],
+        "wandb-mode": lambda: [ev.trial_behaviour("wandb_online" if re.search(r"\bonline\b", raw.text, re.I) and not re.search(r"disabl", raw.text, re.I) else "wandb_disabled", py,
+                                                  before_init=bool(re.search(r"\b(?:before|after|order)\b", raw.text, re.I)))],
+        "hydra-config-path": lambda: [ev.config_dir()],
+        "hydra-chdir": lambda: [ev.keeps_working_dir()],
+    }
+    for d in raw.defects:
+        fn = verifiers.get(d)
+        if fn is not None:
+            out[d] = [c for c in fn() if c.holds is not None]
+    return out
+
+
+def _file_checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> list[Check]:
+    out = []
+    for written in raw.targets.files:
+        if not _claims_file_missing(raw.text, written):
+            continue
+        if re.search(r"config/runs?/", written) and ev.run_configs().holds:
+            out.append(ev.run_configs())
+            continue
+        found = [p for p in ev.resolve_file(written) if ev.present(p)]
+        if found:
+            out.append(Check(True, f"{_join(found)} {'is' if len(found) == 1 else 'are'} in the bundle and not empty"))
+        elif not any(ch in written for ch in "*{<"):
+            out.append(Check(False, f"the bundle has no {written}"))
+    return out
+
+
+def _names_run_configs(text: str) -> bool:
+    return bool(re.search(r"config/runs?/|run (?:config|yaml)|run group|group director|config group", text, re.I))
+
+
+def _transport(name: str, ev: ProgramEvidence) -> Check:
+    from reviewer_audit.ingest.bundle import KEY_TO_PATH
+
+    path = KEY_TO_PATH.get(name)
+    if path is None:
+        return Check(None, "")
+    if ev.present(path):
+        return Check(True, f"`{name}` is the transcript's transport key for {path}, which the bundle has")
+    return Check(False, f"the bundle's {path} is empty")
+
+
+_IMPORT_NAME = re.compile(r"(?:never imports?|without importing|not import(?:ed|ing)?|missing import(?: of)?|misses `?from [\w.]+ import|imports?)\s+`?([A-Za-z_]\w*)`?|`?([A-Za-z_]\w*)`?\s+(?:is|was|are)\s+(?:never |not )imported")
+
+
+def _unbound_names(text: str, targets: ClaimTargets) -> list[str]:
+    names = []
+    for m in _IMPORT_NAME.finditer(text):
+        n = m.group(1) or m.group(2)
+        if n and n.lower() not in ("it", "the", "them", "from", "is", "of", "a") and n not in names:
+            names.append(n)
+    return names
+
+
+def _refutation(defects: list[str], checks: dict[str, list[Check]]) -> tuple[bool, str]:
+    """Refuted when every specific class the claim asserts has positive evidence and nothing
+    supports it (generic classes, "incomplete" or "shape", name no checkable point of their own)."""
+    specific = [d for d in defects if not BY_NAME[d].generic]
+    if not specific or any(c.holds is False for cs in checks.values() for c in cs):
+        return False, ""
+    evidence = []
+    for d in specific:
+        cs = checks.get(d, [])
+        if not cs or any(c.holds is False for c in cs):
+            return False, ""
+        evidence.extend(c.evidence for c in cs if c.holds and c.evidence not in evidence)
+    return bool(evidence), "; ".join(evidence)
+
+
+def _unverified_evidence(defects: list[str], checks: dict[str, list[Check]]) -> str:
+    against = [c.evidence for cs in checks.values() for c in cs if c.holds is False]
+    if not defects:
+        return "no defect class recognised: no rule checks this claim"
+    rules = sorted({r for d in defects for r in BY_NAME[d].rules})
+    if rules:
+        text = f"{', '.join(rules)} check{'s' if len(rules) == 1 else ''} {', '.join(d for d in defects if covered(d))} and did not fire here"
+    else:
+        text = f"no rule covers {defects[0]}"
+    if against:
+        text += f"; the program model agrees with the claim: {against[0]}"
+    return text
+
+
+def _join(items: list[str]) -> str:
+    return ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    s = " ".join(text.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"

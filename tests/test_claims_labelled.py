@@ -1,0 +1,151 @@
+"""Claim adjudication measured against reviewer claims labelled by reading the code.
+
+tests/data/claims_labelled.tsv is project data: two readers read dev-corpus transcripts and their
+bundles (never running the code) and labelled every claim of the reviewer's verdict
+`real_defect`, `false_alarm` or `not_a_claim`, with the file:line evidence for the label. It
+names transcripts of ../shared/corpus by file name and quotes the reviewer's words; the
+transcripts themselves are not copied.
+
+Each labelled claim is matched to the claim `audit-review` extracted that overlaps its excerpt
+most, and the statuses are scored:
+
+* `confirmed` against `real_defect` (precision: confirmed claims that are real defects; recall:
+  real defects confirmed),
+* `refuted` against `false_alarm`,
+* `context` against `not_a_claim`.
+
+The floors asserted are the figures reached when this test was written, so a regression fails;
+raise them when the adjudication improves. Run with `-s` to see the figures:
+
+    pytest tests/test_claims_labelled.py -s
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reviewer_audit.api import audit_transcript
+
+from .conftest import CORPUS
+
+DATA = Path(__file__).parent / "data" / "claims_labelled.tsv"
+COLUMNS = ["transcript", "claim_id", "excerpt", "label", "kind", "criterion", "evidence", "reader"]
+LABELS = {"real_defect", "false_alarm", "not_a_claim"}
+
+#: (status, label) -> (precision floor, recall floor), the figures reached (rounded down).
+FLOORS = {
+    ("confirmed", "real_defect"): (1.00, 0.34),
+    ("refuted", "false_alarm"): (0.94, 0.51),
+    ("context", "not_a_claim"): (0.96, 0.94),
+}
+
+
+def load_labels() -> list[dict[str, str]]:
+    """Tab-separated, no quoting (excerpts quote the reviewer, quotes included)."""
+    lines = DATA.read_text(encoding="utf-8").splitlines()
+    assert lines[0].split("\t") == COLUMNS
+    rows = []
+    for n, line in enumerate(lines[1:], 2):
+        parts = line.split("\t")
+        assert len(parts) == len(COLUMNS), f"{DATA.name}:{n}: {len(parts)} fields"
+        rows.append(dict(zip(COLUMNS, parts)))
+    return rows
+
+
+def test_label_file_is_well_formed():
+    rows = load_labels()
+    assert len(rows) >= 150
+    transcripts = {r["transcript"] for r in rows}
+    assert len(transcripts) >= 20
+    assert {r["label"] for r in rows} == LABELS
+    seen = set()
+    for r in rows:
+        key = (r["transcript"], r["claim_id"])
+        assert key not in seen, key
+        seen.add(key)
+        assert r["transcript"].endswith(".txt") and "/" not in r["transcript"], "transcripts are named, never copied"
+        assert r["kind"] in ({"-"} if r["label"] == "not_a_claim" else {"crash", "criterion", "advice"}), key
+        assert r["evidence"].strip(), key
+        assert 5 <= len(r["excerpt"]) <= 400, key
+
+
+@dataclass
+class Pair:
+    transcript: str
+    label: str
+    excerpt: str
+    status: str | None
+    claim: str | None
+
+
+def _locate(issue: str, excerpt: str) -> tuple[int, int] | None:
+    i = issue.find(excerpt)
+    if i >= 0:
+        return i, i + len(excerpt)
+    m = re.search(r"\s+".join(map(re.escape, excerpt.split())), issue)
+    return (m.start(), m.end()) if m else None
+
+
+def match_labels(rows: list[dict[str, str]]) -> tuple[list[Pair], list[str]]:
+    """Each labelled claim paired with the extracted claim overlapping its excerpt most."""
+    pairs, missing = [], []
+    by_transcript: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_transcript.setdefault(r["transcript"], []).append(r)
+    for name, labels in sorted(by_transcript.items()):
+        report = audit_transcript(CORPUS / "transcripts" / name)
+        issue = report.reviewer_verdict.issue if report.reviewer_verdict else ""
+        for lab in labels:
+            loc = _locate(issue, lab["excerpt"])
+            if loc is None:
+                missing.append(f"{name} #{lab['claim_id']}: {lab['excerpt'][:60]}")
+                continue
+            best, overlap = None, 0
+            for c in report.claims:
+                o = min(c.start + len(c.text), loc[1]) - max(c.start, loc[0])
+                if o > overlap:
+                    best, overlap = c, o
+            pairs.append(Pair(name, lab["label"], lab["excerpt"], best.status if best else None, best.text if best else None))
+    return pairs, missing
+
+
+def score(pairs: list[Pair], status: str, label: str) -> tuple[int, int, int]:
+    """(true positives, predicted, gold)."""
+    tp = sum(1 for p in pairs if p.status == status and p.label == label)
+    return tp, sum(1 for p in pairs if p.status == status), sum(1 for p in pairs if p.label == label)
+
+
+@pytest.mark.skipif(not (CORPUS / "transcripts").is_dir(), reason=f"the shared corpus is not at {CORPUS} (CI places ../shared beside the checkout)")
+def test_adjudication_precision_and_recall_on_labelled_claims():
+    rows = load_labels()
+    pairs, missing = match_labels(rows)
+    assert not missing, "labelled excerpts not found verbatim in the reviewer's issue text:\n" + "\n".join(missing)
+    assert all(p.status is not None for p in pairs), "every labelled claim overlaps an extracted claim or context"
+    print(f"\n{len(pairs)} labelled claims from {len({p.transcript for p in pairs})} transcripts "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(Counter(p.label for p in pairs).items()))})")
+    failures = []
+    for (status, label), (p_floor, r_floor) in FLOORS.items():
+        tp, predicted, gold = score(pairs, status, label)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / gold if gold else 0.0
+        print(f"  {status:>9} vs {label:<11}: precision {tp}/{predicted} = {precision:.2f}   recall {tp}/{gold} = {recall:.2f}")
+        if precision < p_floor or recall < r_floor:
+            failures.append(f"{status} vs {label}: precision {precision:.2f} (floor {p_floor}), recall {recall:.2f} (floor {r_floor})")
+    table = Counter((p.label, p.status) for p in pairs)
+    print("  label x status: " + ", ".join(f"{lab}/{st} {n}" for (lab, st), n in sorted(table.items())))
+    assert not failures, "\n".join(failures)
+
+
+def test_headings_and_lead_ins_the_labels_name_are_context():
+    """Headings and lead-ins are recognised from the text alone (no corpus needed): every
+    `not_a_claim` excerpt that ends with ':' is context when extracted on its own."""
+    from reviewer_audit.verdict.claims import extract_claims
+
+    heads = [r["excerpt"] for r in load_labels() if r["label"] == "not_a_claim" and r["excerpt"].rstrip().endswith(":")]
+    assert heads
+    for text in heads:
+        assert all(c.context is not None for c in extract_claims(text)), text
