@@ -418,7 +418,7 @@ class ConfigKeyMissing(Rule):
                 keys = f"keys of {parent}: {_short(read.siblings)}" if read.siblings else f"{parent} is empty"
                 hint = ""
                 if read.found_at:
-                    hint = f"; it is at {_key_text((*read.found_at[0], *read.key[len(prefix) - 1:]))}"
+                    hint = f"; it is at {_key_text((*read.found_at[0], *read.key[max(0, len(prefix) - 2):]))}"
                     if read.found_at[0][:1] in (("run",), ("runs",)):
                         hint += " (the run config is mounted there: no `# @package _global_`)"
                 msg = f"{shown} is not in {where} ({keys}): ConfigAttributeError at run time{hint}{also}"

@@ -125,6 +125,15 @@ class PathVal:
 
     text: str
 
+    @property
+    def shown(self) -> str:
+        """As the program would print it: the repository sits at some absolute folder."""
+        return REPO_ROOT + self.text[1:] if self.text.startswith("@") else self.text
+
+
+#: where the repository is taken to be checked out, for paths the code turns into strings
+REPO_ROOT = "/workspace/repo"
+
 
 def const_of(v: Any) -> Any:
     """The Python value of an abstract value, or UNKNOWN."""
@@ -258,6 +267,7 @@ class State:
     env: dict
     heap: dict
     done: bool = False  # this path returned or raised
+    raised: bool = False  # ... by raising: a precondition failed, not a normal way out
 
 
 def _copy_heap(heap: dict) -> dict:
@@ -270,7 +280,7 @@ def _join_value(a: Any, b: Any) -> Any:
             return a
     except Exception:  # noqa: BLE001 -- values that do not compare
         pass
-    if isinstance(a, Const) and isinstance(b, Const) and (isinstance(a.value, (dict, list)) or isinstance(b.value, (dict, list))):
+    if isinstance(a, Const) and isinstance(b, Const) and isinstance(a.value, dict) and isinstance(b.value, dict):
         j = join_data(a.value, b.value)
         return UNKNOWN if j is UNKNOWN else Const(j)
     if a is UNKNOWN and b is UNKNOWN:
@@ -389,6 +399,8 @@ class Interpreter:
         self.loops = 0
         #: operations applied to one option of an `Alt` value
         self.speculative = 0
+        #: bundle callables being run as a library would run them (unknown arguments)
+        self.callbacks = 0
         self.frames: list[Frame] = []
 
     # ------------------------------------------------------------------ public
@@ -431,7 +443,9 @@ class Interpreter:
 
     def _emit(self, bucket: list, event: Event) -> None:
         event.maybe = self.maybe > 0 or any(f.conditional for f in self.frames)
-        event.speculative = self.speculative > 0
+        # a library calls an escaped callback with arguments we do not know: a branch on them
+        # inside it is a guess, not a path
+        event.speculative = self.speculative > 0 or (self.callbacks > 0 and event.maybe)
         bucket.append(event)
 
     def _caught(self, kind: str) -> bool:
@@ -528,12 +542,15 @@ class Interpreter:
         self.maybe += undecided
         try:
             a = first(state)
-            a_snapshot = State(dict(a.env), _copy_heap(a.heap), a.done)
+            a_snapshot = State(dict(a.env), _copy_heap(a.heap), a.done, a.raised)
             self._install(frame, before)
             b = second(before)
         finally:
             self.maybe -= undecided
-        if undecided and a_snapshot.done != b.done:
+        # an undecided early `return` leaves the rest of the frame to some paths only; an early
+        # `raise` is a failed precondition (`if not path.exists(): raise`): the normal path goes on
+        ended = a_snapshot if a_snapshot.done else b if b.done else None
+        if undecided and a_snapshot.done != b.done and ended is not None and not ended.raised:
             frame.conditional = True
         return self._join(frame, a_snapshot, b)
 
@@ -565,6 +582,7 @@ class Interpreter:
             if node.exc is not None:
                 self._expr(frame, node.exc)
             state.done = True
+            state.raised = True
             return state
         if isinstance(node, (ast.Break, ast.Continue)):
             self._tick(frame, node)
@@ -573,18 +591,30 @@ class Interpreter:
         if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             header_end = (node.iter.end_lineno if isinstance(node, (ast.For, ast.AsyncFor)) else node.test.end_lineno)
             self._tick(frame, node, header_end)
+            elements = None
             if isinstance(node, ast.While):
                 test = self._truth(frame, node.test)
                 if test is False:
                     return self._block(frame, node.orelse, state)
             else:
                 items = self._expr(frame, node.iter)
-                self._bind_target(frame, node.target, self._first_item(items))
+                elements = self._elements(items)
+                if elements is None:
+                    self._bind_target(frame, node.target, UNKNOWN)
 
             def body(s: State) -> State:
                 self.loops += 1
                 try:
-                    out = self._block(frame, node.body, s)
+                    if elements is None:
+                        out = self._block(frame, node.body, s)
+                    else:
+                        # a short known collection (the keys of a search space, a list of tasks):
+                        # each item runs, so branches on the loop variable are decided
+                        out = s
+                        for element in elements:
+                            self._bind_target(frame, node.target, element)
+                            out = self._block(frame, node.body, out)
+                            out.done = False
                 finally:
                     self.loops -= 1
                 out.done = False  # break/continue/return inside a loop: the loop's path goes on
@@ -706,13 +736,27 @@ class Interpreter:
                     frame.env.pop(t.id, None)
         return state
 
-    def _first_item(self, items: Any) -> Any:
-        value = const_of(items)
-        if isinstance(value, (list, tuple)) and value:
-            return Const(value[0]) if len(set(map(repr, value))) == 1 else UNKNOWN
-        if isinstance(items, Tup) and items.items:
-            return items.items[0] if all(i == items.items[0] for i in items.items) else UNKNOWN
-        return UNKNOWN
+    #: a loop over a known collection this long or shorter runs once per item
+    MAX_UNROLL = 8
+
+    def _elements(self, items: Any) -> list | None:
+        """The items a `for` loop visits, when they are known and few; None otherwise."""
+        out: list | None = None
+        if isinstance(items, Tup):
+            out = list(items.items)
+        elif isinstance(items, Const) and isinstance(items.value, (list, tuple, frozenset, dict, str)) and not isinstance(items.value, str):
+            out = [Const(v) for v in items.value]
+        elif isinstance(items, CfgRef):
+            obj = self._cfg(items)
+            node = obj.node(items.path) if obj is not None else UNKNOWN
+            if isinstance(node, Node) and not node.open:
+                out = [Const(k) for k in node]
+            elif isinstance(node, list):
+                out = [CfgRef(items.obj, (*items.path, i)) if isinstance(v, (dict, list)) else (UNKNOWN if v is UNKNOWN else Const(v))
+                       for i, v in enumerate(node)]
+        if out is None or not out or len(out) > self.MAX_UNROLL or any(o is UNKNOWN for o in out):
+            return None
+        return out
 
     def _dead_import_handler(self, frame: Frame, node: ast.Try, names: list[str]) -> bool:
         """`try: from .x import y / except ImportError:` -- the handler never runs when every
@@ -904,7 +948,11 @@ class Interpreter:
             if id(fn.node) in self.escaped:
                 return
             self.escaped.add(id(fn.node))
-            self.call(frame, fn, [], {}, self_=value.self_ if isinstance(value, Bound) else None)
+            self.callbacks += 1
+            try:
+                self.call(frame, fn, [], {}, self_=value.self_ if isinstance(value, Bound) else None)
+            finally:
+                self.callbacks -= 1
         elif isinstance(value, Instance) and self._has_library_base(value.cls):
             if ("inst", value.obj) in self.escaped:
                 return
@@ -919,9 +967,16 @@ class Interpreter:
                         seen.add(name)
                         if id(fn.node) not in self.escaped:
                             self.escaped.add(id(fn.node))
-                            self.call(frame, fn, [], {}, self_=value)
+                            self.callbacks += 1
+                            try:
+                                self.call(frame, fn, [], {}, self_=value)
+                            finally:
+                                self.callbacks -= 1
 
     def _call_expr(self, frame: Frame, node: ast.Call) -> Any:
+        grown = self._list_method(frame, node)
+        if grown is not None:
+            return grown
         fn = self._expr(frame, node.func)
         args: list = []
         for a in node.args:
@@ -976,6 +1031,29 @@ class Interpreter:
         for v in (*args, *kwargs.values()):
             self._escape(frame, v)
         return UNKNOWN
+
+    def _list_method(self, frame: Frame, node: ast.Call) -> Any:
+        """`cmd.append("trial_mode=true")` on a list the analysis knows: the name is rebound to
+        the longer list (command lines are built so). None when it is not that."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("append", "extend", "insert") and isinstance(func.value, ast.Name)):
+            return None
+        current = self._lookup_name(frame, func.value.id)
+        if not (isinstance(current, Const) and isinstance(current.value, list)):
+            return None
+        args = [self._expr(frame, a) for a in node.args]
+        items = list(current.value)
+        if func.attr == "append" and len(args) == 1:
+            items.append(const_of(args[0]) if not isinstance(args[0], PathVal) else args[0].shown)
+        elif func.attr == "extend" and len(args) == 1:
+            more = const_of(args[0])
+            items.extend(more if isinstance(more, (list, tuple)) else [UNKNOWN])
+        elif func.attr == "insert" and len(args) == 2 and isinstance(const_of(args[0]), int):
+            items.insert(const_of(args[0]), const_of(args[1]))
+        else:
+            return None
+        self._bind_target(frame, func.value, Const(items))
+        return Const(None)
 
     def _hydra_call(self, frame: Frame, fn: FuncRef, node: ast.Call) -> Any:
         self.trace.compose_order = self.order + 1
@@ -1034,6 +1112,9 @@ class Interpreter:
         return UNKNOWN
 
     def _argv(self, value: Any) -> tuple:
+        if isinstance(value, Alt):
+            # one of several command lines: the longest (it holds the others' known items)
+            return max((self._argv(o) for o in value.options), key=len, default=())
         if isinstance(value, Tup):
             return tuple(self._argv_item(v) for v in value.items)
         c = const_of(value)
@@ -1051,6 +1132,8 @@ class Interpreter:
         if isinstance(v, PathVal):
             return v.text
         c = const_of(v)
+        if isinstance(c, str) and c.startswith(REPO_ROOT):
+            return "@" + c[len(REPO_ROOT):]
         return c if isinstance(c, str) else None
 
     def _copy(self, value: Any) -> Any:
@@ -1139,6 +1222,9 @@ class Interpreter:
             return Const(None)
         if op in ("set_readonly",):
             return Const(None)
+        if op in ("deepcopy", "copy") and args:
+            # OmegaConf has no deepcopy (a library-API rule says so); the author meant a copy
+            return self._copy(args[0])
         if op in ("open_dict", "read_write") and args and isinstance(args[0], CfgRef):
             return _Unlock(args[0])
         if op == "flag_override" and args and isinstance(args[0], CfgRef):
@@ -1203,7 +1289,10 @@ class Interpreter:
         if status == "missing" and access != "get":
             parent = obj.node(path[:res.depth])
             siblings = tuple(sorted(str(k) for k in parent.keys()))[:40] if isinstance(parent, dict) else ()
-            found = tuple(_find_elsewhere(obj.data, path[res.depth:], path[:res.depth]))
+            # look for the missing key together with its parent's name: cfg.algorithm.name
+            # with an empty cfg.algorithm is cfg.run.algorithm.name, not any other `name`
+            anchor = max(0, res.depth - 1)
+            found = tuple(_find_elsewhere(obj.data, path[anchor:], path[:anchor]))
         self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, caught, origin=obj.origin, key=path, status=status,
                                                value=res.value if status == "ok" else None, access=access, kind=obj.kind, detail=res.detail,
                                                after_crash=after, siblings=siblings, found_at=found, depth=res.depth))
@@ -1216,6 +1305,13 @@ class Interpreter:
             return Const(value)
         if status == "missing" and access == "get":
             return default if default is not None else Const(None)
+        if status == "missing" and len(found) == 1:
+            # the author's intent: the one place the key is (cfg.model read, cfg.run.model meant),
+            # so the code after this crash is followed with the run's real values
+            intended = (*found[0], *path[max(0, res.depth - 1):])
+            res2 = obj.lookup(intended)
+            if res2.status == "ok":
+                return CfgRef(ref.obj, intended) if isinstance(res2.value, (dict, list)) else (UNKNOWN if res2.value is UNKNOWN else Const(res2.value))
         return UNKNOWN
 
     def _cfg_method(self, frame: Frame, m: CfgMethod, args: list, kwargs: dict, node: ast.Call) -> Any:
@@ -1245,6 +1341,20 @@ class Interpreter:
             return Const(None)
         if m.name == "copy":
             return self._copy(m.ref)
+        if m.name in ("keys", "values", "items"):
+            obj = self._cfg(m.ref)
+            node = obj.node(m.ref.path) if obj is not None else UNKNOWN
+            if not isinstance(node, Node) or node.open:
+                return UNKNOWN
+            keys = list(node)
+            if m.name == "keys":
+                return Tup(tuple(Const(k) for k in keys))
+            values = tuple(
+                CfgRef(m.ref.obj, (*m.ref.path, k)) if isinstance(node[k], (dict, list)) else (UNKNOWN if node[k] is UNKNOWN else Const(node[k]))
+                for k in keys)
+            if m.name == "values":
+                return Tup(values)
+            return Tup(tuple(Tup((Const(k), v)) for k, v in zip(keys, values)))
         return UNKNOWN
 
     def _assign(self, frame: Frame, target: ast.AST, value: Any, stmt: ast.AST) -> None:
@@ -1349,7 +1459,7 @@ class Interpreter:
                     parts.append(str(v.value))
                 elif isinstance(v, ast.FormattedValue):
                     inner = self._expr(frame, v.value)
-                    c = const_of(inner) if not isinstance(inner, PathVal) else inner.text
+                    c = const_of(inner) if not isinstance(inner, PathVal) else inner.shown
                     if c is UNKNOWN or v.format_spec is not None:
                         known = False
                     else:
@@ -1581,6 +1691,8 @@ class Interpreter:
         if a is UNKNOWN or b is UNKNOWN:
             if isinstance(op, ast.Add) and isinstance(left, Tup) and isinstance(right, Tup):
                 return Tup(left.items + right.items)
+            if isinstance(op, ast.Add) and isinstance(left, Const) and isinstance(left.value, list) and b is UNKNOWN:
+                return Const([*left.value, UNKNOWN])  # a known head, then items we cannot list
             return UNKNOWN
         try:
             if isinstance(op, ast.Pow) and (abs(b) > 64 if isinstance(b, (int, float)) else True):
@@ -1717,7 +1829,7 @@ class Interpreter:
             return UNKNOWN
         if name in ("str", "int", "float", "bool", "len", "abs", "round", "min", "max", "sorted", "list", "tuple", "repr") and args:
             if name == "str" and isinstance(args[0], PathVal):
-                return Const(args[0].text) if not args[0].text.startswith("@") else UNKNOWN
+                return Const(args[0].shown)
             values = [const_of(a) for a in args]
             if any(v is UNKNOWN for v in values):
                 for a in args:

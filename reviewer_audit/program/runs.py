@@ -25,7 +25,7 @@ from functools import cached_property
 from typing import Any, Callable, Iterable
 
 from reviewer_audit.program.configstate import UNKNOWN
-from reviewer_audit.program.interp import Event, Interpreter, ModuleSource, Sources, Trace, load_yaml_data
+from reviewer_audit.program.interp import Event, Interpreter, Launch, ModuleSource, Sources, Trace, load_yaml_data
 
 _MODULE_ARG = re.compile(r"-m\s+([\w.]+)")
 #: `"-m", "src.train"` or `-m src.train` in the source of a launch whose argv is not fully known
@@ -171,9 +171,9 @@ class RunModel:
                 cmd = Command("main", self.entry, run_id, mode, tuple(overrides))
                 out.append(self._interpret(cmd, main_entry, overrides if run_id is not None else None))
                 parent = len(out) - 1
-                for child in self._children(out[parent]):
+                for child, launch in self._children(out[parent]):
                     entry = hm.entries.get(child)
-                    child_overrides = hm.overrides_for(entry, run_id, mode or "full") if entry is not None and run_id is not None else []
+                    child_overrides = self._child_overrides(launch, child, overrides) if run_id is not None else []
                     cc = Command("child", child, run_id, mode, tuple(child_overrides), parent)
                     out.append(self._interpret(cc, entry, child_overrides if run_id is not None else None))
         if "src/evaluate.py" in self.sources.by_path:
@@ -182,19 +182,39 @@ class RunModel:
             out.append(self._interpret(cmd, hm.entries.get("src/evaluate.py"), overrides))
         return out
 
-    def _children(self, parent: CommandRun) -> list[str]:
-        out = []
+    def _children(self, parent: CommandRun) -> list[tuple[str, Launch]]:
+        """The bundle modules the parent starts as processes (`python -m src.train ...`)."""
+        out: list[tuple[str, Launch]] = []
         for launch in parent.trace.launches:
             text = " ".join(a if a is not None else "?" for a in launch.argv)
             m = _MODULE_ARG.search(text) or _MODULE_LITERAL.search(launch.source)
-            target = None
             if m:
                 target = (m.group(1) or m.group(2)).replace(".", "/") + ".py"
             else:
                 target = next((a for a in launch.argv if a and a.endswith(".py") and a.replace("\\", "/") in self.sources.by_path), None)
-            if target and target in self.sources.by_path and target != parent.command.module and target not in out:
-                out.append(target)
+            if target and target in self.sources.by_path and target != parent.command.module and target not in [t for t, _ in out]:
+                out.append((target, launch))
         return out
+
+    @staticmethod
+    def _child_overrides(launch: Launch, child: str, parent: list[str]) -> list[str]:
+        """The Hydra overrides a child receives: what the launch passes, as the parent evaluated
+        it. Where part of the command line is not known (`*sys.argv[1:]`, a value the analysis
+        cannot compute), the parent's own command line stands in for it, as it usually is."""
+        dotted = child[:-3].replace("/", ".")
+        argv = list(launch.argv)
+        start = next((i + 1 for i, a in enumerate(argv) if a in (dotted, child)), None)
+        rest = argv[start:] if start is not None else [a for a in argv if a and "=" in a]
+        known = [a for a in rest if a is not None and "=" in a and not a.startswith("-")]
+        merged = list(parent) if (any(a is None for a in rest) or start is None) else []
+        for item in known:
+            key = item.split("=", 1)[0].lstrip("+~")
+            at = next((i for i, o in enumerate(merged) if o.split("=", 1)[0].lstrip("+~") == key), None)
+            if at is None:
+                merged.append(item)
+            else:
+                merged[at] = item
+        return merged
 
     def _evaluate_overrides(self, run_ids: list[str]) -> list[str]:
         forms = self.ctx.spec.cli_for("src.evaluate")
