@@ -345,6 +345,16 @@ def _commands_text(rm, on: list[int]) -> str:
     return shown + (f" and {len(on) - 1} more command{'s' if len(on) > 2 else ''}" if len(on) > 1 else "")
 
 
+#: said of a failure that happens only under a branch the run's config does not decide
+SOME_PATHS = "only on some paths: it sits under a branch whose test the runs' configs do not decide, so it is not counted as a blocker"
+
+
+def _severity(event) -> Severity | None:
+    """A failure on every path through the command is a blocker; one under an undecided branch
+    (data, the environment, a library's answer) is reported, as minor."""
+    return Severity.minor if event.maybe else None
+
+
 def _key_text(key: tuple) -> str:
     return "cfg" + "".join(f".{k}" if isinstance(k, str) and k.isidentifier() else f"[{k!r}]" for k in key)
 
@@ -400,8 +410,11 @@ class ConfigKeyMissing(Rule):
             prefix = read.key if read.status != "missing" else read.key[: read.depth + 1]
             key = (read.path, read.status, prefix)
             if key in seen:
-                groups[seen[key]][1] = sorted(set(groups[seen[key]][1]) | set(on))
-                groups[seen[key]][2] += 1
+                group = groups[seen[key]]
+                group[1] = sorted(set(group[1]) | set(on))
+                group[2] += 1
+                if group[0].maybe and not read.maybe:
+                    group[0] = read  # point at a read that fails on every path, when there is one
                 continue
             seen[key] = len(groups)
             groups.append([read, on, 0, prefix])
@@ -422,7 +435,9 @@ class ConfigKeyMissing(Rule):
                     if read.found_at[0][:1] in (("run",), ("runs",)):
                         hint += " (the run config is mounted there: no `# @package _global_`)"
                 msg = f"{shown} is not in {where} ({keys}): ConfigAttributeError at run time{hint}{also}"
-            yield self.hit(read.path, read.line, msg, column=read.col, on=on)
+            if read.maybe:
+                msg = f"{msg} ({SOME_PATHS})"
+            yield self.hit(read.path, read.line, msg, column=read.col, on=on, severity=_severity(read))
 
 
 # --------------------------------------------------------------------------- RA206
@@ -473,8 +488,8 @@ class StructConfigNewKey(Rule):
             yield self.hit(
                 write.path, write.line,
                 f"assigns new key {shown} on a struct config ({_origin(write.origin)}) on {_commands_text(rm, on)}: "
-                f"ConfigAttributeError '{write.problem}'; wrap it in `with open_dict(cfg):`",
-                column=write.col, on=on,
+                f"ConfigAttributeError '{write.problem}'; wrap it in `with open_dict(cfg):`" + (f" ({SOME_PATHS})" if write.maybe else ""),
+                column=write.col, on=on, severity=_severity(write),
             )
 
 
@@ -526,8 +541,8 @@ class MergeIntoStructConfig(Rule):
             yield self.hit(
                 merge.path, merge.line,
                 f"merges keys the struct config lacks ({_short(keys)}) into {_origin(merge.origin)} on {_commands_text(rm, on)}: "
-                f"ConfigKeyError: Key '{keys[0]}' is not in struct",
-                column=merge.col, on=on,
+                f"ConfigKeyError: Key '{keys[0]}' is not in struct" + (f" ({SOME_PATHS})" if merge.maybe else ""),
+                column=merge.col, on=on, severity=_severity(merge),
             )
 
 

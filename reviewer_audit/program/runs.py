@@ -277,9 +277,10 @@ class RunModel:
         for i, run in enumerate(self.runs):
             for ev in select(i, run):
                 key = (ev.path, ev.line, ev.col)
-                if key not in places:
-                    places[key] = (ev, [i])
-                elif i not in places[key][1]:
+                if key not in places or (places[key][0].maybe and not ev.maybe):
+                    # the event that represents a place is a definite one when there is one
+                    places[key] = (ev, places.get(key, (ev, []))[1])
+                if i not in places[key][1]:
                     places[key][1].append(i)
         return [places[k] for k in sorted(places)]
 
