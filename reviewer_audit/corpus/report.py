@@ -261,7 +261,11 @@ class CorpusReport(BaseModel):
 
 
 def corpus_json_schema() -> dict:
-    return CorpusReport.model_json_schema()
+    """JSON Schema of `report --format json`: every top-level field is always written, so all
+    are required; `$schema` names the dialect pydantic generates (draft 2020-12)."""
+    schema = CorpusReport.model_json_schema(mode="serialization")
+    schema["required"] = sorted(schema.get("properties", {}))
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 # --------------------------------------------------------------------------- finding files
@@ -448,9 +452,35 @@ def _chunks(files: list[str], jobs: int) -> list[list[str]]:
     return [files[i:i + size] for i in range(0, len(files), size)]
 
 
-def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None) -> Iterator[CorpusRow]:
+class WorkerStartError(RuntimeError):
+    """Worker processes died before auditing anything: under the `spawn` start method (macOS,
+    Windows) each worker imports the calling script again, which must not start an audit."""
+
+
+_SPAWN_HINT = ("under the 'spawn' start method (the default on macOS and Windows) every worker imports the calling "
+               "script again, so the call must sit under `if __name__ == \"__main__\":`; or pass jobs=1 to audit in-process")
+
+
+def _guard_bootstrap() -> None:
+    """In a worker that is still importing its parent's main script, starting a pool would only
+    raise multiprocessing's RuntimeError (one traceback per worker). Say why in one line and
+    leave: the parent sees the worker die before its first task and raises WorkerStartError."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        sys.stderr.write(f"reviewer-audit: a worker process cannot start: {_SPAWN_HINT}\n")
+        raise SystemExit(1)
+
+
+def _ready() -> bool:
+    return True
+
+
+def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None,
+               mp_context=None) -> Iterator[CorpusRow]:
     """Yield one row per file as audits finish (in completion order). `jobs=1` runs
-    in-process; more runs a process pool, a chunk of files per task."""
+    in-process; more runs a process pool (`mp_context`, default the platform's start method),
+    a chunk of files per task. `WorkerStartError` when the workers cannot start at all."""
     files = [str(f) for f in files]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
     Severity(fail_on)  # fail early on a bad threshold
@@ -461,10 +491,22 @@ def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | 
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    _guard_bootstrap()
     _warm()  # import rules once in the parent; forked workers inherit them
     pending: list[str] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_audit_chunk, chunk, fail_on): chunk for chunk in _chunks(files, jobs)}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp_context) as pool:
+        try:  # one trivial task first: a worker that dies before it never started
+            pool.submit(_ready).result()
+        except BrokenProcessPool:
+            method = (mp_context or __import__("multiprocessing")).get_start_method()
+            raise WorkerStartError(f"the {jobs} worker processes died before auditing anything (start method {method!r}); "
+                                   f"{_SPAWN_HINT}") from None
+        futures = {}
+        for chunk in _chunks(files, jobs):
+            try:
+                futures[pool.submit(_audit_chunk, chunk, fail_on)] = chunk
+            except BrokenProcessPool:  # a worker died while the rest was being handed out
+                pending.extend(chunk)
         for fut in as_completed(futures):
             try:
                 rows = fut.result()
@@ -499,9 +541,9 @@ def _warm() -> None:
 
 
 def audit_corpus(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None,
-                 on_row: Callable[[CorpusRow], None] | None = None) -> list[CorpusRow]:
+                 on_row: Callable[[CorpusRow], None] | None = None, mp_context=None) -> list[CorpusRow]:
     rows = []
-    for row in iter_audit(files, fail_on, jobs):
+    for row in iter_audit(files, fail_on, jobs, mp_context):
         if on_row is not None:
             on_row(row)
         rows.append(row)

@@ -48,12 +48,22 @@ def emit(report: "CorpusReport", fmt: str, output: str | Path | None) -> None:
             raise InputError(output, f"cannot write ({exc.strerror or exc})") from None
         return
     if fmt == "text":
-        from rich.console import Console
-
         from reviewer_audit.output.report_text import render_text
+        from reviewer_audit.output.text import console_for
 
-        tty = sys.stdout.isatty()
-        render_text(report, Console(highlight=False, soft_wrap=False, width=None if tty else 120))
+        render_text(report, console_for(sys.stdout))
         return
     sys.stdout.write(render(report, fmt))
     sys.stdout.flush()
+
+
+def write(report: "CorpusReport", fmt: str, out) -> None:
+    """The report in `fmt` to the stream `out` (stdout or an opened file): text through rich
+    (`output.text.console_for`: wrapped on a terminal, never in a pipe or file)."""
+    if fmt == "text":
+        from reviewer_audit.output.report_text import render_text
+        from reviewer_audit.output.text import console_for
+
+        render_text(report, console_for(out))
+        return
+    out.write(render(report, fmt))
