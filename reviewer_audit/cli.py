@@ -289,7 +289,7 @@ def check_cmd(
         for item in result.reports:
             _info(f"checked {item.path} ({item.input}): {len(item.report.findings)} finding(s)")
         for folder, skipped in result.skipped.items():
-            _info(f"{folder}: skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} that are not bundle content")
+            _info(f"{folder}: skipped, not bundle content ({len(skipped)}):")
             for rel, why in skipped[: 50 if _Verbosity.verbose > 1 else 10]:
                 _info(f"  {rel} ({why})")
         write_outputs(targets, result)
@@ -451,6 +451,15 @@ def _humane_help(command) -> None:
 
     for param in command.params:
         patch(param)
+    make_help = command.get_help_option
+
+    def get_help_option(ctx):  # --help is made on demand, outside command.params
+        option = make_help(ctx)
+        if option is not None:
+            patch(option)
+        return option
+
+    command.get_help_option = get_help_option
     for sub in getattr(command, "commands", {}).values():
         _humane_help(sub)
 
