@@ -89,14 +89,27 @@ def _subfolder_repo(tmp_path: Path) -> Path:
 
 
 def _sarif(repo: Path, cwd: Path, target: str, out: str) -> dict:
-    res = run_cli("check", target, "--output", f"sarif:{out}", cwd=cwd)
-    assert res.returncode == 1, res.stderr
+    """`check TARGET --output sarif:OUT` run from `cwd`, in-process (the CLI itself is run as a
+    process by the other tests here)."""
+    from typer.testing import CliRunner
+
+    from reviewer_audit.cli import app
+
+    here = Path.cwd()
+    os.chdir(cwd)
+    try:
+        res = CliRunner().invoke(app, ["check", target, "--output", f"sarif:{out}"])
+    finally:
+        os.chdir(here)
+    assert res.exit_code == 1, res.output
     return json.loads(Path(cwd, out).read_text())
 
 
 def test_sarif_from_a_subfolder_bundle_lands_on_real_lines(tmp_path):
     repo = _subfolder_repo(tmp_path)
-    log = _sarif(repo, repo, "experiments/run-1", "a.sarif")
+    res = run_cli("check", "experiments/run-1", "--output", "sarif:a.sarif", cwd=repo)
+    assert res.returncode == 1, res.stderr
+    log = json.loads((repo / "a.sarif").read_text())
     sarif_validator().validate(log)
     run = log["runs"][0]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == repo.resolve().as_uri() + "/"

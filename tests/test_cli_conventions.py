@@ -47,7 +47,30 @@ def test_stdin_and_comma_lists(tmp_path):
     assert not [f for f in json.loads(res.stdout)["reports"][0]["report"]["findings"] if f["rule"].startswith(("RA9", "RA6"))]
 
 
+class _Result:
+    def __init__(self, res):
+        self.returncode, self.stdout, self.stderr = res.exit_code, res.stdout, res.stderr
+
+
+def _invoke(*args: str, cwd=None) -> _Result:
+    """The CLI in-process (the commands' option handling is what is under test here)."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from reviewer_audit.cli import app
+
+    here = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        return _Result(CliRunner().invoke(app, list(args)))
+    finally:
+        os.chdir(here)
+
+
 def test_one_output_convention_on_every_command(tmp_path):
+    run_cli = _invoke  # noqa: F841 -- shadows the process runner: the same commands, in-process
     # -o PATH: the format follows the suffix
     assert run_cli("report", str(SEED_002), "-j", "1", "-o", str(tmp_path / "r.md")).returncode == 0
     assert (tmp_path / "r.md").read_text().startswith("## reviewer-audit corpus report")
