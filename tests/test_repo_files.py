@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from reviewer_audit.api import check_bundle
 from reviewer_audit.gate.check import run_check
 from reviewer_audit.ingest.bundle import Bundle
@@ -113,3 +115,27 @@ def test_transcript_and_json_bundles_count_every_generated_file():
     `unmapped/utils_txt` covers it; here the JSON bundle keeps its shape."""
     bundle = Bundle.from_mapping({"train_py": "", "readme_md": "# x"}, source="b.json")
     assert bundle.origin == "mapping" and "unmapped/readme_md" in bundle.paths()
+
+
+def test_find_bundles_maps_files_and_folders_to_bundle_folders(tmp_path, monkeypatch):
+    from reviewer_audit.gate.discover import find_bundles
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.spec.prompt import default_spec
+
+    required = default_spec().required_files
+    _write(tmp_path, {".git/HEAD": "x\n", "pyproject.toml": "[tool.reviewer-audit]\n", "scripts/plot.py": "",
+                      "wandb/run-1/files/code/src/main.py": "", "wandb/run-1/files/code/pyproject.toml": ""})
+    for name in ("run-1", "run-2"):
+        shutil.copytree(FIXTURES / "clean_bundle", tmp_path / "experiments" / name)
+    _write(tmp_path, {"experiments/run-1/outputs/x/.hydra/config.yaml": "a: 1\n"})
+    monkeypatch.chdir(tmp_path)
+    files = ["experiments/run-1/src/train.py", "experiments/run-1/config/config.yaml", "experiments/run-2/pyproject.toml",
+             "experiments/run-1/outputs/x/.hydra/config.yaml", "wandb/run-1/files/code/src/main.py", "pyproject.toml", "scripts/plot.py"]
+    bundles, notes = find_bundles([Path(f) for f in files], required)
+    assert bundles == [Path("experiments/run-1"), Path("experiments/run-2")], "each bundle once; run outputs and wandb snapshots are none"
+    assert [n.split(":")[0] for n in notes] == ["pyproject.toml", "scripts/plot.py"], "a file in no bundle is said, not dropped"
+    bundles, notes = find_bundles([Path(".")], required)
+    assert sorted(bundles) == [tmp_path / "experiments" / "run-1", tmp_path / "experiments" / "run-2"] or \
+        sorted(map(str, bundles)) == ["experiments/run-1", "experiments/run-2"], bundles
+    with pytest.raises(InputError):
+        find_bundles([Path("missing.py")], required)

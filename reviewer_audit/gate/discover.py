@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from reviewer_audit.ingest.repo_files import RepoFilter
+from reviewer_audit.ingest.repo_files import RepoFilter, find_repository_top
 
 
 def markers(required_files: Iterable[str]) -> set[str]:
@@ -78,13 +78,18 @@ def find_bundles(paths: Iterable[Path], required_files: Iterable[str], excludes:
                 add(b)
             continue
         if not path.exists():
-            continue  # deleted in this commit: its bundle is found through the files that remain
+            from reviewer_audit.ingest.errors import InputError
+
+            raise InputError(path, "no such file or directory")  # pre-commit passes only files that exist
         owner = next((f for f in path.absolute().parents if looks_like_bundle(f, marks)), None)
         if owner is None:
             notes.append(f"{path}: in no bundle folder (one holding two of {', '.join(sorted(marks))}); not checked")
             continue
         if _skipped(owner, path.absolute(), excludes):
             continue
+        top = find_repository_top(owner) or Path.cwd().resolve()
+        if top in owner.resolve().parents and _skipped(top, owner.resolve(), excludes):
+            continue  # a bundle-shaped copy inside a skipped place (wandb/.../code/, outputs/)
         add(_spell(path, owner))  # relative stays relative, for outputs and messages
     return bundles, notes
 
