@@ -20,13 +20,13 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from reviewer_audit.ingest.bundle import Bundle
 from reviewer_audit.ingest.errors import InputError
-
-if TYPE_CHECKING:
-    from reviewer_audit.ingest.repo_files import RepoFilter
 from reviewer_audit.engine.findings import REPORT_SCHEMA_VERSION, Severity
 from reviewer_audit.verdict.report import AuditReport
 from reviewer_audit.gate.settings import ConfigFile, apply, audit_config, find_config, load_config, load_spec_file, matches, resolve
 from reviewer_audit.spec.prompt import AuditSpec, default_spec, spec_for_transcript
+
+if TYPE_CHECKING:
+    from reviewer_audit.ingest.repo_files import RepoFilter
 
 InputKind = Literal["directory", "json-bundle", "transcript", "config"]
 
