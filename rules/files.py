@@ -49,7 +49,13 @@ class ExtraFile(Rule):
     """The bundle contains a file the prompt does not allow.
 
     **What it does.** Reports every file outside the required set when the prompt demands
-    EXACTLY the required files (e.g. `src/__init__.py`, `setup.py`, extra modules).
+    EXACTLY the required files (e.g. `src/__init__.py`, `setup.py`, extra modules). In a
+    transcript or JSON bundle every file counts: the generator wrote it. In a directory, which
+    is usually a whole repository, only bundle content counts: Python modules anywhere, and YAML
+    inside a folder that holds required files (`config/`, `src/`). README, LICENSE, data and
+    reports do not; dot-files and dot-folders (`.github/`, `.pre-commit-config.yaml`), Hydra's
+    `outputs/` and `multirun/`, `wandb/`, what `.gitignore` excludes, `extend-exclude` patterns
+    and this run's own output files are never read at all.
 
     **Why is this bad?** The prompt states "NO additional files"; pipelines that copy only the
     required files lose anything else, so code depending on an extra file breaks later.
@@ -66,17 +72,29 @@ class ExtraFile(Rule):
     requirement = "exact_file_set"
 
     VALID = [Case(files=_SEVEN)]
-    INVALID = [Case(files={**_SEVEN, "src/__init__.py": ""}, path="src/__init__.py")]
+    INVALID = [Case(files={**_SEVEN, "src/__init__.py": ""}, path="src/__init__.py"),
+               Case(files={**_SEVEN, "unmapped/utils_txt": "x"}, path="unmapped/utils_txt", note="a generated key counts whatever its name")]
 
     def check(self, ctx):
         if not ctx.spec.forbid_extra_files or not ctx.spec.required_files:
             return
         allowed = set(ctx.spec.required_files) | set(ctx.spec.run_config_files)
         run_dir = (ctx.spec.run_config_dir or "").rstrip("/") + "/"
+        folders = {p.rsplit("/", 1)[0] + "/" for p in allowed if "/" in p}
         for path in ctx.bundle.paths():
             if path in allowed or (run_dir != "/" and path.startswith(run_dir)):
                 continue
+            if ctx.bundle.origin == "directory" and not _bundle_content(path, folders):
+                continue
             yield self.hit(path, None, f"{path} is not one of the required files; the prompt allows no other files")
+
+
+def _bundle_content(path: str, folders: set[str]) -> bool:
+    """In a repository, what could be part of the generated bundle: a Python module anywhere, or
+    YAML in a folder the required files live in (`config/extra.yaml`, not `mkdocs.yml`)."""
+    if path.endswith(".py"):
+        return True
+    return path.endswith((".yaml", ".yml")) and any(path.startswith(f) for f in folders)
 
 
 class EmptyRequiredFile(Rule):

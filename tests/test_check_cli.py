@@ -228,9 +228,9 @@ ERROR_CASES = {
     "unknown format": (lambda tmp: ["check", str(SEED_002), "--output", "xml"], "unknown format 'xml'"),
     "format without path": (lambda tmp: ["check", str(SEED_002), "--output", "json:"], "names no file"),
     "output is a directory": (lambda tmp: ["check", str(SEED_002), "--output", f"json:{tmp}"], "is a directory"),
-    "a document and more on stdout": (lambda tmp: ["check", str(SEED_002), "-o", "json", "-o", "github"], "json on stdout must be alone"),
-    "one format twice on stdout": (lambda tmp: ["check", str(SEED_002), "-o", "text", "-o", "text:-"], "text goes to stdout twice"),
-    "output below a file": (lambda tmp: ["check", str(SEED_002), "-o", f"json:{_write(tmp / 'f', b'x')}/r.json"], "is not a directory"),
+    "a document and more on stdout": (lambda tmp: ["check", str(SEED_002), "--output", "json", "--output", "github"], "json on stdout must be alone"),
+    "one format twice on stdout": (lambda tmp: ["check", str(SEED_002), "--output", "text", "--output", "text:-"], "text goes to stdout twice"),
+    "output below a file": (lambda tmp: ["check", str(SEED_002), "--output", f"json:{_write(tmp / 'f', b'x')}/r.json"], "is not a directory"),
     "no path": (lambda tmp: ["check"], "no PATH given"),
     "bad fail-on": (lambda tmp: ["check", str(SEED_002), "--fail-on", "critical"], "unknown severity 'critical'"),
     "unknown --select": (lambda tmp: ["check", str(SEED_002), "--select", "RA9O1"], "unknown rule code or prefix 'RA9O1'"),
@@ -288,15 +288,16 @@ def test_input_error_in_any_path_writes_no_output(tmp_path, in_tmp, seed002_dir)
 
 
 def test_pre_commit_hook_manifest():
-    """The hook runs `reviewer-audit check .` on the repository when a bundle file changes."""
+    """The hook passes changed bundle files, wherever they sit, to `check --find-bundles`
+    (tests/test_ci_routes.py runs it with the real pre-commit)."""
     import re
 
     from ruamel.yaml import YAML
 
     (hook,) = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert hook["id"] == "reviewer-audit-check" and hook["entry"] == "reviewer-audit check"
-    assert hook["language"] == "python" and hook["pass_filenames"] is False
+    assert hook["id"] == "reviewer-audit-check" and hook["entry"] == "reviewer-audit check --find-bundles"
+    assert hook["language"] == "python" and hook["pass_filenames"] is True and "args" not in hook
     files = re.compile(hook["files"])
-    assert all(files.search(p) for p in ("src/train.py", "config/config.yaml", "config/runs/r1.yaml", "pyproject.toml"))
-    assert not any(files.search(p) for p in ("README.md", "tests/test_x.py", "docs/config.yaml"))
-    assert hook["args"] == ["."]
+    assert all(files.search(p) for p in ("src/train.py", "config/config.yaml", "config/runs/r1.yaml", "pyproject.toml",
+                                         "experiments/run-42/src/train.py", "experiments/run-42/config/runs/r1.yaml"))
+    assert not any(files.search(p) for p in ("README.md", "tests/test_x.py", "docs/config.yaml", "mysrc/x.py"))

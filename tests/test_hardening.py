@@ -141,8 +141,8 @@ def test_no_command_executes_the_bundle(where, tmp_path):
     ]
     if has_command("check"):
         runs += [  # one process, all three inputs, every output format
-            ("check", HOSTILE, bundle_json, transcript, "-o", "text", "-o", f"json:{out / 'r.json'}", "-o", f"sarif:{out / 'r.sarif'}",
-             "-o", f"junit:{out / 'r.xml'}", "-o", "github"),
+            ("check", HOSTILE, bundle_json, transcript, "--output", "text", "--output", f"json:{out / 'r.json'}", "--output", f"sarif:{out / 'r.sarif'}",
+             "--output", f"junit:{out / 'r.xml'}", "--output", "github"),
         ]
     if has_command("report"):
         runs += [("report", inputs, "--jobs", "1"), ("report", inputs, "--jobs", "2", "--format", "json", "--output", out / "report.json")]
@@ -219,7 +219,7 @@ def test_symlinks_are_never_followed(tmp_path):
     assert secret not in dumped
     assert not any(p.startswith("src/linked") or p in ("dangling.py", "config/extra.yaml") for p in [f.path or "" for f in report.findings])
     if has_command("check"):
-        res = cli("check", repo, "-o", "json", cwd=tmp_path)
+        res = cli("check", repo, "--output", "json", cwd=tmp_path)
         assert_clean_exit(res, allowed=(0, 1))
         assert secret not in res.stdout and secret not in res.stderr
     from reviewer_audit.ingest.bundle import Bundle
@@ -257,8 +257,8 @@ def test_writes_go_only_where_asked(tmp_path):
     watched = (tmp_path, HOSTILE)
     steps = [(("parse", transcript, "--format", "json"), set()), (("audit-review", transcript, "--format", "json"), set())]
     if has_command("check"):
-        steps.append((("check", HOSTILE, transcript, "-o", f"json:{out / 'check.json'}", "-o", f"sarif:{out / 'check.sarif'}",
-                       "-o", f"junit:{out / 'check.xml'}"), {out / "check.json", out / "check.sarif", out / "check.xml"}))
+        steps.append((("check", HOSTILE, transcript, "--output", f"json:{out / 'check.json'}", "--output", f"sarif:{out / 'check.sarif'}",
+                       "--output", f"junit:{out / 'check.xml'}"), {out / "check.json", out / "check.sarif", out / "check.xml"}))
     if has_command("report"):
         steps.append((("report", inputs, "--jobs", "1", "--format", "json", "--output", out / "report.json", "--jsonl", out / "rows.jsonl"),
                       {out / "report.json", out / "rows.jsonl"}))
@@ -387,7 +387,7 @@ def test_pathological_python_is_reported_not_crashed_on(tmp_path):
     assert_clean_exit(res, allowed=(1,))
     assert "RA001" in res.stdout
     if has_command("check"):
-        res = cli("check", *bundles, "-o", "json")
+        res = cli("check", *bundles, "--output", "json")
         assert_clean_exit(res, allowed=(1,))
         assert res.elapsed < TIMEOUT
 

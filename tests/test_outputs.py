@@ -57,7 +57,14 @@ def _report(source: str, findings: list[Finding], kind: str = "bundle") -> Audit
 
 @pytest.fixture
 def result(tmp_path) -> tuple[CheckReport, Path]:
+    """The files the findings point at exist, as they would after a real check."""
     bundle = tmp_path / "repo"
+    for rel, text in {"src/train.py": "import os\n\ndef train(cfg)\n", "src/main.py": "import x\nfrom src.train import train\n",
+                      "config/config.yaml": "a: 1\nb: [\n", "pyproject.toml": "[project]\n"}.items():
+        (bundle / rel).parent.mkdir(parents=True, exist_ok=True)
+        (bundle / rel).write_text(text)
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewer-audit]\n\n\n\nselect = ['RA9O1']\n")
+    (tmp_path / "t.txt").write_text("".join(f"line {i}\n" for i in range(1, 300)))
     findings = [
         _finding("RA001", "blocker", "src/train.py", 3, 9, message="syntax error: expected ':'\nsecond line 100%",
                  snippet="def train(cfg)", related=[Related(label="imported here", path="src/main.py", line=2)]),
@@ -96,8 +103,8 @@ def test_github_annotations_exact(result):
         "::warning file=pyproject.toml,line=5,title=RA003::RA003 message (unknown-rule-in-config, major, criterion 0)",
         "::error file=repo/src/train.py,line=3,col=9,title=RA001::syntax error: expected ':'%0Asecond line 100%25 (python-syntax-error, blocker, criterion exec)",
         "::notice file=repo/config/config.yaml,line=2,title=RA002::[suppressed: broken on purpose] RA002 message (yaml-syntax-error, major, criterion exec)",
-        f"::notice title=RA002::{cwd / 'repo'}: bundle-level note (yaml-syntax-error, minor, criterion exec)",
-        "::error file=t.txt,line=294,title=RA001::RA001 message (python-syntax-error, blocker, criterion exec)",
+        "::notice file=repo/pyproject.toml,line=1,title=RA002::bundle-level note (yaml-syntax-error, minor, criterion exec)",
+        "::error file=t.txt,line=294,title=RA001::src/train.py:3: RA001 message (python-syntax-error, blocker, criterion exec)",
     ]
     assert all(GITHUB_LINE.match(line) for line in lines), lines
 
@@ -120,19 +127,27 @@ def test_sarif_structure(result):
     assert by_rule == {("RA003", "warning"), ("RA001", "error"), ("RA002", "warning"), ("RA002", "note")}
     first = next(res for res in run["results"] if res["ruleId"] == "RA001")
     loc = first["locations"][0]["physicalLocation"]
-    assert loc["artifactLocation"] == {"uri": "src/train.py", "uriBaseId": "BUNDLE2"}
-    assert loc["region"]["startLine"] == 3 and loc["region"]["startColumn"] == 9
-    assert run["originalUriBaseIds"]["BUNDLE2"] == {"uri": "repo/", "uriBaseId": "%SRCROOT%"}
+    assert loc["artifactLocation"] == {"uri": "repo/src/train.py", "uriBaseId": "%SRCROOT%"}
+    assert loc["region"] == {"startLine": 3, "startColumn": 9, "snippet": {"text": "def train(cfg)"}}
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == cwd.resolve().as_uri() + "/"
-    assert first["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/main.py"
+    assert first["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "repo/src/main.py"
     suppressed = [res for res in run["results"] if "suppressions" in res]
     assert len(suppressed) == 1 and suppressed[0]["suppressions"][0]["justification"] == "broken on purpose"
-    assert "locations" not in next(res for res in run["results"] if res["message"]["text"] == "bundle-level note")
-    transcript_result = next(res for res in run["results"] if res["properties"]["source"].endswith("t.txt"))
-    assert transcript_result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "src/train.py", "uriBaseId": "BUNDLE3"}
-    assert "uri" not in run["originalUriBaseIds"]["BUNDLE3"], "a transcript's bundle exists only inside the transcript"
-    back = transcript_result["relatedLocations"][-1]["physicalLocation"]
-    assert back["artifactLocation"] == {"uri": "t.txt", "uriBaseId": "%SRCROOT%"} and back["region"]["startLine"] == 294
+    note = next(res for res in run["results"] if res["message"]["text"] == "bundle-level note")
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "repo/pyproject.toml", "a bundle-level finding sits on the bundle's pyproject.toml"
+    transcript_result = next(res for res in run["results"] if res["properties"]["input"] == "transcript")
+    loc = transcript_result["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {"uri": "t.txt", "uriBaseId": "%SRCROOT%"} and loc["region"] == {"startLine": 294}
+    assert transcript_result["message"]["text"] == "src/train.py:3: RA001 message", "the bundle path is in the message"
+    assert all(res["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for res in run["results"]), "a region on every result"
+    for res in run["results"]:
+        file = cwd / res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        line = res["locations"][0]["physicalLocation"]["region"]["startLine"]
+        from reviewer_audit.output.fingerprint import line_hashes
+
+        assert res["partialFingerprints"]["primaryLocationLineHash"] == line_hashes(file.read_text())[line - 1]
+    assert run["tool"]["driver"]["informationUri"].startswith("https://")
+    assert all(d["helpUri"].endswith("#" + d["id"].lower()) for d in rules)
 
 
 def test_junit_structure(result):
@@ -228,8 +243,8 @@ def test_every_format_in_one_run(tiny):
     enabled = [d["id"] for d in run["tool"]["driver"]["rules"]]
     assert enabled == doc["rules_enabled"] and "RA003" in enabled
     uris = {(res["ruleId"], res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for res in run["results"] if "locations" in res}
-    assert ("RA001", "src/train.py") in uris and ("RA003", "pyproject.toml") in uris
-    assert all(not u.startswith("/") for _, u in uris), "uris are relative to the bundle root"
+    assert ("RA001", "repo/src/train.py") in uris and ("RA003", "pyproject.toml") in uris
+    assert all((work / u).is_file() for _, u in uris), "every uri names a file below the working directory"
     assert any(res.get("suppressions", [{}])[0].get("justification") == "broken on purpose" for res in run["results"])
 
     junit = ET.parse(work / "out/junit.xml").getroot()
@@ -252,7 +267,7 @@ def test_output_targets_parse_and_validate(tmp_path):
 
 def test_text_and_github_share_stdout(tiny):
     """In a GitHub Actions step: a readable log and the annotations, both on stdout."""
-    result = CliRunner().invoke(app, ["check", "repo", "--select", "RA00", "-o", "text", "-o", "github"])
+    result = CliRunner().invoke(app, ["check", "repo", "--select", "RA00", "--output", "text", "--output", "github"])
     assert result.exit_code == 1, result.stderr
     lines = result.stdout.splitlines()
     annotations = [line for line in lines if line.startswith("::")]

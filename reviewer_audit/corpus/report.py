@@ -34,6 +34,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
+from reviewer_audit.corpus.pool import WorkerStartError  # noqa: F401 -- re-exported for callers of iter_audit
 from reviewer_audit.ingest.dates import file_name_date, index_dates
 from reviewer_audit.ingest.errors import InputError
 from reviewer_audit.engine.findings import Severity
@@ -315,7 +316,11 @@ class CorpusReport(BaseModel):
 
 
 def corpus_json_schema() -> dict:
-    return CorpusReport.model_json_schema()
+    """JSON Schema of `report --format json`: every top-level field is always written, so all
+    are required; `$schema` names the dialect pydantic generates (draft 2020-12)."""
+    schema = CorpusReport.model_json_schema(mode="serialization")
+    schema["required"] = sorted(schema.get("properties", {}))
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 # --------------------------------------------------------------------------- finding files
@@ -496,9 +501,12 @@ def _blocker(f) -> Blocker:
 # --------------------------------------------------------------------------- many transcripts
 
 
-def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None) -> Iterator[CorpusRow]:
+def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None,
+               mp_context=None) -> Iterator[CorpusRow]:
     """Yield one row per file as audits finish (in completion order). `jobs=1` runs
-    in-process; more runs a process pool (`corpus.pool`), a chunk of files per task."""
+    in-process; more runs a process pool (`corpus.pool`, started with `mp_context`, default the
+    platform's start method), a chunk of files per task. `WorkerStartError` when the workers
+    cannot start at all."""
     from functools import partial
 
     from reviewer_audit.corpus import pool
@@ -511,7 +519,7 @@ def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | 
             yield audit_one(f, fail_on)
         return
     _warm()  # import rules once in the parent; forked workers inherit them
-    yield from pool.start(partial(audit_one, fail_on=fail_on), files, jobs, partial(_dead_row, fail_on=fail_on))
+    yield from pool.start(partial(audit_one, fail_on=fail_on), files, jobs, partial(_dead_row, fail_on=fail_on), mp_context)
 
 
 def _dead_row(path: str, fail_on: str) -> CorpusRow:
@@ -527,9 +535,9 @@ def _warm() -> None:
 
 
 def audit_corpus(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None,
-                 on_row: Callable[[CorpusRow], None] | None = None) -> list[CorpusRow]:
+                 on_row: Callable[[CorpusRow], None] | None = None, mp_context=None) -> list[CorpusRow]:
     rows = []
-    for row in iter_audit(files, fail_on, jobs):
+    for row in iter_audit(files, fail_on, jobs, mp_context):
         if on_row is not None:
             on_row(row)
         rows.append(row)

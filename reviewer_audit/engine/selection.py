@@ -43,6 +43,9 @@ class Settings(BaseModel):
     fail_on: Severity | None = Field(default=None, alias="fail-on")
     per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
     suppress: list[Suppression] = Field(default_factory=list)
+    #: gitignore-style patterns, relative to the configuration's folder, of files and folders a
+    #: bundle directory walk skips, on top of the defaults (as ruff's extend-exclude).
+    extend_exclude: list[str] = Field(default_factory=list, alias="extend-exclude")
 
     def selectors(self) -> Iterator[tuple[str, str]]:
         """Every rule selector in the table, with where it sits: ("ignore", "RA102"), ..."""

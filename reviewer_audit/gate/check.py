@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from reviewer_audit.ingest.bundle import Bundle
 from reviewer_audit.ingest.errors import InputError
@@ -24,6 +24,9 @@ from reviewer_audit.engine.findings import REPORT_SCHEMA_VERSION, Severity
 from reviewer_audit.verdict.report import AuditReport
 from reviewer_audit.gate.settings import ConfigFile, apply, audit_config, find_config, load_config, load_spec_file, matches, resolve
 from reviewer_audit.spec.prompt import AuditSpec, default_spec, spec_for_transcript
+
+if TYPE_CHECKING:
+    from reviewer_audit.ingest.repo_files import RepoFilter
 
 InputKind = Literal["directory", "json-bundle", "transcript", "config"]
 
@@ -49,6 +52,12 @@ class CheckReport(BaseModel):
     exit_code: int = Field(description="0: no unsuppressed finding at or above fail_on; 1: at least one.")
     notes: list[str] = Field(default_factory=list, description="Things the user should know, e.g. a bundle's pyproject.toml not read as configuration.")
     reports: list[CheckedPath] = Field(default_factory=list)
+    #: Per bundle directory, the entries its walk skipped and why (`check -v`); not in the JSON.
+    _skipped: dict[str, list[tuple[str, str]]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def skipped(self) -> dict[str, list[tuple[str, str]]]:
+        return self._skipped
 
 
 @dataclass
@@ -60,16 +69,23 @@ class _Input:
     runs: list | None = None  # a transcript's run configs
 
 
-def load_input(path: Path) -> _Input:
-    """A directory is a generated repository; a file is a transcript when it has a line that is
+def load_input(path: Path, skip: "RepoFilter | None" = None) -> _Input:
+    """A directory is a generated repository (`skip` says which of its files are not the
+    bundle's); a file, or `-` for standard input, is a transcript when it has a line that is
     exactly `Output:`, otherwise a JSON bundle."""
-    from reviewer_audit.ingest.textio import read_text
+    from reviewer_audit.ingest.textio import STDIN, read_text
     from reviewer_audit.ingest.transcript import parse_transcript
 
     path = Path(path)
     try:
+        if str(path) == STDIN:
+            text = read_text(path)
+            if any(line.rstrip("\r") == "Output:" for line in text.split("\n")):
+                t = parse_transcript(text, source=STDIN)
+                return _Input(path, "transcript", t.bundle, spec_for_transcript(t), t.runs)
+            return _Input(path, "json-bundle", Bundle.from_json_text(text, STDIN), None)
         if path.is_dir():
-            return _Input(path, "directory", Bundle.from_directory(path), None)
+            return _Input(path, "directory", Bundle.from_directory(path, skip), None)
         if not path.exists():
             raise InputError(path, "no such file or directory")
         if path.suffix.lower() != ".json":
@@ -95,11 +111,20 @@ def run_check(
     fail_on: Severity | str | None = None,
     cwd: str | Path | None = None,
     exclude_newer: str | None = None,
+    extend_exclude: Iterable[str] = (),
+    exclude_paths: Iterable[str | Path] = (),
+    find_bundles: bool = False,
 ) -> CheckReport:
     """Check every path. The spec is, in order: `spec_file` (YAML of AuditSpec fields),
     `from_transcript` (that transcript's prompt), a transcript input's own prompt, the default.
     Configuration is `config` or the nearest pyproject.toml with `[tool.reviewer-audit]` above
-    `cwd` that is not inside a checked bundle."""
+    `cwd` that is not inside a checked bundle.
+
+    A bundle directory's walk skips what `ingest.repo_files` says (dot-entries, run outputs,
+    .gitignore), the `extend-exclude` patterns (configured and `extend_exclude`), and
+    `exclude_paths`, the files this run writes. With `find_bundles`, each path is mapped to
+    the bundle folder(s) holding it or below it (`gate.discover`)."""
+    from reviewer_audit.ingest.repo_files import RepoFilter
     from reviewer_audit.pipeline.audit import check_bundle
     from reviewer_audit.rules import select_rules
     from reviewer_audit.ingest.transcript import load_transcript
@@ -109,16 +134,31 @@ def run_check(
         raise InputError("check", "no PATH given (a bundle directory, a JSON bundle or a transcript)")
     if spec_file is not None and from_transcript is not None:
         raise InputError("check", "use either --spec or --from-transcript, not both")
-    inputs = [load_input(p) for p in paths]
-    bundle_dirs = [i.path for i in inputs if i.kind == "directory"]
-    cfg, notes = _config(config, cwd, bundle_dirs)
-    eff = resolve(cfg, select, ignore, fail_on)
+    if sum(str(p) == "-" for p in paths) > 1:
+        raise InputError("check", "standard input ('-') can be read once only")
     forced: AuditSpec | None = None
     if spec_file is not None:
         forced = load_spec_file(Path(spec_file))
     elif from_transcript is not None:
         forced = spec_for_transcript(load_transcript(from_transcript))
+    notes: list[str] = []
+    if find_bundles:
+        from reviewer_audit.gate.discover import find_bundles as discover
 
+        cfg0, _ = _config(config, cwd, [p for p in paths if p.is_dir()])
+        pre = resolve(cfg0, (), (), None, extend_exclude, cwd)
+        paths, notes = discover(paths, (forced or default_spec()).required_files, pre.extend_exclude)
+        if not paths:
+            return CheckReport(fail_on=pre.fail_on, exit_code=0, notes=notes)
+    bundle_dirs = [p for p in paths if str(p) != "-" and p.is_dir()]
+    cfg, config_notes = _config(config, cwd, bundle_dirs)
+    notes += config_notes
+    eff = resolve(cfg, select, ignore, fail_on, extend_exclude, cwd)
+    outputs = [Path(p) for p in exclude_paths]
+    filters = {p: RepoFilter(p, extend_exclude=eff.extend_exclude, exclude_paths=outputs) for p in bundle_dirs}
+    inputs = [load_input(p, filters.get(p)) for p in paths]
+
+    skipped = {str(p): f.skipped for p, f in filters.items() if f.skipped}
     reports: list[CheckedPath] = []
     if cfg is not None:
         config_report = audit_config(cfg, eff)
@@ -133,7 +173,7 @@ def run_check(
     enabled = {r.code for r in select_rules(eff.select, eff.ignore)}
     if cfg is not None and not any(matches("RA003", s) for s in eff.ignore):
         enabled.add("RA003")
-    return CheckReport(
+    result = CheckReport(
         config=str(cfg.path) if cfg is not None else None,
         notes=notes,
         fail_on=eff.fail_on,
@@ -141,6 +181,8 @@ def run_check(
         exit_code=0 if all(r.report.tool_verdict.ready for r in reports) else 1,
         reports=reports,
     )
+    result._skipped = skipped
+    return result
 
 
 def _config(config: str | Path | None, cwd: str | Path | None, bundle_dirs: list[Path]) -> tuple[ConfigFile | None, list[str]]:

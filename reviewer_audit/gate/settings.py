@@ -12,6 +12,7 @@ any other TOML file whose top level is the table itself)::
     suppress = [                          # findings kept, marked suppressed, not counted
       { rules = ["RA901"], path = "pyproject.toml", reason = "uv resolves Poetry tables here" },
     ]
+    extend-exclude = ["notebooks/", "scratch_*.py"]   # gitignore syntax, relative to this file's folder
 
 - A generated bundle's own pyproject.toml is audited, never read as configuration: discovery
   skips every pyproject.toml inside a bundle directory being checked, and `--config` refuses one.
@@ -70,6 +71,9 @@ class Effective:
     fail_on: Severity = Severity.major
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     suppress: list[Suppression] = field(default_factory=list)
+    #: (folder, patterns): the configuration's extend-exclude relative to its folder, the
+    #: command line's relative to the working directory.
+    extend_exclude: list[tuple[Path, list[str]]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- rule codes
@@ -155,7 +159,7 @@ def _config_error(exc: ValidationError) -> str:
     if first["loc"] and first["loc"][-1] == "reason":
         problem = "every suppression needs a non-empty reason"
     elif first["type"] == "extra_forbidden":
-        problem = "unknown setting (expected select, ignore, fail-on, per-file-ignores, suppress)"
+        problem = "unknown setting (expected select, ignore, fail-on, per-file-ignores, suppress, extend-exclude)"
     else:
         problem = first["msg"]
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
@@ -167,11 +171,14 @@ def resolve(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     fail_on: Severity | str | None = None,
+    extend_exclude: Iterable[str] = (),
+    cwd: Path | None = None,
 ) -> Effective:
     """Merge configuration with the command line: `--select` replaces the configured select,
-    `--ignore` adds to the configured ignore, `--fail-on` wins over `fail-on`."""
+    `--ignore` and `--extend-exclude` add to the configured ones, `--fail-on` wins over `fail-on`.
+    Selectors may be comma lists (`--select RA6,RA9`), as in ruff."""
     s = config.settings if config is not None else Settings()
-    select, ignore = list(select), list(ignore)
+    select, ignore = split_commas(select), split_commas(ignore)
     if fail_on is not None and fail_on not in tuple(Severity) + tuple(x.value for x in Severity):
         raise InputError("--fail-on", f"unknown severity {fail_on!r} (choose from blocker, major, minor)")
     codes = known_codes()
@@ -179,13 +186,24 @@ def resolve(
         for sel in values:
             if not is_known_selector(sel, codes):
                 raise InputError(flag, f"unknown rule code or prefix {sel!r} (see `reviewer-audit rules`)")
+    excludes: list[tuple[Path, list[str]]] = []
+    if config is not None and s.extend_exclude:
+        excludes.append((config.path.parent, list(s.extend_exclude)))
+    if split := [e for e in extend_exclude if e.strip()]:
+        excludes.append((Path(cwd) if cwd is not None else Path.cwd(), split))
     return Effective(
         select=select or list(s.select),
         ignore=[*s.ignore, *ignore],
         fail_on=Severity(fail_on) if fail_on is not None else (s.fail_on or Severity.major),
         per_file_ignores=dict(s.per_file_ignores),
         suppress=list(s.suppress),
+        extend_exclude=excludes,
     )
+
+
+def split_commas(values: Iterable[str]) -> list[str]:
+    """`["RA6,RA9", " RA1 "]` -> `["RA6", "RA9", "RA1"]`: repeatable options also take comma lists."""
+    return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
 
 
 # --------------------------------------------------------------------------- applying

@@ -13,12 +13,15 @@ import os
 import re
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Mapping
+from typing import TYPE_CHECKING, Literal, Mapping
 
 from pydantic import BaseModel, Field
 
 from reviewer_audit.ingest.errors import InputError
 from reviewer_audit.ingest.limits import MAX_BUNDLE_FILE_BYTES, MAX_BUNDLE_FILES, MAX_BUNDLE_YAML_BYTES, MAX_INPUT_BYTES
+
+if TYPE_CHECKING:
+    from reviewer_audit.ingest.repo_files import RepoFilter
 
 #: Transcript JSON keys and the repository paths they stand for.
 KEY_TO_PATH: dict[str, str] = {
@@ -35,9 +38,6 @@ KEY_TO_PATH: dict[str, str] = {
 
 #: Where keys we do not know are kept, so they stay visible (and count as extra files).
 UNKNOWN_KEY_DIR = "unmapped"
-
-#: Directory entries a directory bundle never includes (tool caches, VCS metadata).
-SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".cache", "node_modules"})
 
 
 def path_for_key(key: str, source: object = "bundle") -> str:
@@ -91,6 +91,9 @@ class Bundle(BaseModel):
 
     source: str = Field(description="Where the bundle came from: a transcript, JSON file or directory.")
     files: dict[str, BundleFile] = Field(default_factory=dict)
+    #: mapping: every file was generated as part of the bundle (a transcript's or JSON file's
+    #: keys); directory: read from a repository, which also holds files that are not the bundle's.
+    origin: Literal["mapping", "directory"] = "mapping"
 
     @property
     def is_empty(self) -> bool:
@@ -131,7 +134,12 @@ class Bundle(BaseModel):
     def from_json_file(cls, path: Path) -> "Bundle":
         from reviewer_audit.ingest.textio import read_text
 
-        text = read_text(path)
+        return cls.from_json_text(read_text(path), path)
+
+    @classmethod
+    def from_json_text(cls, text: str, path: object) -> "Bundle":
+        """A JSON bundle's text; each file's `transcript_line` is the line of its key in `text`
+        (for locations in that file: the bundle's code exists only there)."""
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as exc:
@@ -140,16 +148,25 @@ class Bundle(BaseModel):
             raise InputError(path, f"invalid JSON bundle: {msg}{where}") from None
         except ValueError as exc:  # e.g. integer string too long
             raise InputError(path, f"invalid JSON bundle: {exc}") from None
-        return cls.from_mapping(data, source=str(path))
+        bundle = cls.from_mapping(data, source=str(path))
+        if isinstance(data, dict):
+            lines = _key_lines(text, data)
+            for key, f in zip(data, bundle.files.values()):  # from_mapping keeps the keys' order
+                f.transcript_line = lines.get(key)
+        return bundle
 
     @classmethod
-    def from_directory(cls, root: Path) -> "Bundle":
-        """Read a generated repository. Symlinks are never followed, so nothing outside `root` is read."""
+    def from_directory(cls, root: Path, skip: "RepoFilter | None" = None) -> "Bundle":
+        """Read a generated repository. Symlinks are never followed, so nothing outside `root` is
+        read. `skip` decides which entries are not the bundle's (default: `RepoFilter(root)`:
+        dot-entries, run outputs, what .gitignore excludes); they are never opened."""
+        from reviewer_audit.ingest.repo_files import RepoFilter
         from reviewer_audit.ingest.textio import decode_text
 
         root = Path(root)
         if not root.is_dir():
             raise InputError(root, "not a directory")
+        skip = skip if skip is not None else RepoFilter(root)
         files: dict[str, BundleFile] = {}
         total = 0
 
@@ -157,8 +174,12 @@ class Bundle(BaseModel):
             raise InputError(exc.filename or root, f"cannot read ({exc.strerror or exc})")
 
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not (Path(dirpath) / d).is_symlink())
+            here = Path(dirpath).relative_to(root).as_posix()
+            prefix = "" if here == "." else here + "/"
+            dirnames[:] = sorted(d for d in dirnames if not (Path(dirpath) / d).is_symlink() and skip.keep(prefix + d, True))
             for name in sorted(filenames):
+                if not skip.keep(prefix + name, False):
+                    continue
                 full = Path(dirpath) / name
                 try:
                     st = full.lstat()
@@ -183,7 +204,20 @@ class Bundle(BaseModel):
                     continue  # binary file: listed by nothing, audited by nothing
                 files[rel] = BundleFile(path=rel, text=decode_text(data, full))
         _check_yaml_files(files, root)
-        return cls(source=str(root), files=files)
+        return cls(source=str(root), files=files, origin="directory")
+
+
+def _key_lines(text: str, data: dict) -> dict[str, int]:
+    """The 1-based line of each top-level key of a JSON object, found by scanning the text for
+    the key's JSON spelling followed by a colon; a key written with other escapes gets none."""
+    import re
+
+    out: dict[str, int] = {}
+    for key in data:
+        m = re.search(re.escape(json.dumps(key)) + r"\s*:", text) or re.search(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:", text)
+        if m is not None:
+            out[key] = text.count("\n", 0, m.start()) + 1
+    return out
 
 
 def _check_yaml_files(files: Mapping[str, BundleFile], source: object) -> None:

@@ -17,9 +17,21 @@ def decode_text(data: bytes, source: object) -> str:
         raise InputError(source, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
+#: The path that means standard input, as in most command-line tools.
+STDIN = "-"
+
+
 def read_text(path: Path) -> str:
     """Read a whole input file, refusing directories, missing files, files over the size limit
-    and anything that is not a regular file (a FIFO or device would block the read forever)."""
+    and anything that is not a regular file (a FIFO or device would block the read forever).
+    `-` reads standard input, up to the same limit."""
+    if str(path) == STDIN:
+        import sys
+
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError("<stdin>", f"input is over the {MAX_INPUT_BYTES}-byte limit")
+        return decode_text(data, "<stdin>")
     path = Path(path)
     try:
         if path.is_dir():

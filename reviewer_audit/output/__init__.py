@@ -1,10 +1,18 @@
-"""Output formats of `reviewer-audit check`: one emitter module per format, registered here.
+"""Where output goes, one convention for every command, and the emitters of `check`.
 
-An emitter is `emit(result: CheckReport, out: TextIO, cwd: Path) -> None` in its own module
-(json_out, sarif, junit, github; text reuses `output.text.render_audit`). `--output FORMAT[:PATH]`
-may be given several times: every target is validated before the audit runs, so a bad target
-never leaves half the outputs written; each file is written only at the path the user named,
-creating only that path's missing parent folders.
+Every command that prints a report takes the same options (as ruff does):
+
+- `--output-format FORMAT` (`-f`, also spelled `--format`): the format, default `text`;
+- `-o PATH` / `--output-file PATH`: write to PATH instead of stdout; without `--output-format`
+  the format follows PATH's suffix (`.json`, `.sarif`, `.xml` = junit, `.md`, `.html`);
+- `--output FORMAT[:PATH]`, repeatable: several outputs from one run (`--output text --output
+  sarif:results.sarif`); `--output PATH.suffix` alone also works, the format from the suffix.
+
+`-o json` (a format name where a file is expected) is refused with a hint, rather than writing
+a file called `json`. Every target is validated before any work is done, so a bad target never
+leaves half the outputs written; each file is written only at the path named, creating only
+its missing parent folders. A check emitter is `emit(result: CheckReport, out: TextIO, cwd:
+Path) -> None` in its own module (json_out, sarif, junit, github; text reuses `output.text`).
 """
 from __future__ import annotations
 
@@ -13,15 +21,14 @@ import sys
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from reviewer_audit.ingest.errors import InputError
 
 if TYPE_CHECKING:
-    from reviewer_audit.gate.check import CheckedPath, CheckReport
-    from reviewer_audit.engine.findings import Finding
+    from reviewer_audit.gate.check import CheckReport
 
-#: format name -> "module:function" of its emitter, imported only when the format is used.
+#: format name -> "module:function" of its `check` emitter, imported only when the format is used.
 FORMATS: dict[str, str] = {
     "text": "reviewer_audit.output:emit_text",  # rich report for people (the default)
     "json": "reviewer_audit.output.json_out:emit",  # versioned; `reviewer-audit schema report`
@@ -33,7 +40,11 @@ FORMATS: dict[str, str] = {
 
 #: Formats that are one document: on stdout, nothing else may be mixed in. text and github are
 #: line-oriented and may share stdout (a human log plus annotations in a GitHub Actions step).
-DOCUMENT_FORMATS = ("json", "sarif", "junit")
+DOCUMENT_FORMATS = ("json", "sarif", "junit", "markdown", "html")
+
+#: A file suffix -> the format it implies, for `-o PATH` without `--output-format`.
+SUFFIX_FORMATS = {".json": "json", ".sarif": "sarif", ".xml": "junit", ".md": "markdown", ".markdown": "markdown",
+                  ".html": "html", ".htm": "html", ".txt": "text", ".log": "text"}
 
 
 @dataclass(frozen=True)
@@ -42,20 +53,48 @@ class Target:
     path: Path | None  # None: stdout
 
 
-def parse_targets(specs: list[str]) -> list[Target]:
-    """`["sarif:out/results.sarif", "text"]` -> targets; `InputError` on any bad one."""
+def _by_suffix(path: Path, formats: Sequence[str], default: str) -> str:
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
+    return fmt if fmt in formats else default
+
+
+def parse_targets(specs: Sequence[str] = (), *, formats: Sequence[str] = tuple(FORMATS), output_format: str | None = None,
+                  output_file: str | Path | None = None, default: str = "text") -> list[Target]:
+    """`["sarif:out/results.sarif", "text"]` plus `--output-format`/`--output-file` -> targets;
+    `InputError` on any bad one. No target at all means `default` on stdout."""
+    if output_format is not None:
+        output_format = output_format.strip().lower()
+        if output_format not in formats:
+            raise InputError("--output-format", f"unknown format {output_format!r} (choose from {', '.join(formats)})")
     targets: list[Target] = []
-    for spec in specs or ["text"]:
+    files: list[Path] = []  # `-o PATH` and `--output PATH`: in --output-format, else by suffix
+    for spec in specs:
         name, sep, raw = spec.partition(":")
         name = name.strip().lower()
-        if name not in FORMATS:
-            raise InputError("--output", f"unknown format {name!r} in {spec!r} (choose from {', '.join(FORMATS)})")
+        if name not in formats:
+            if Path(spec).suffix and (sep == "" or len(name) == 1):  # `--output report.html`, `C:\\x.sarif`
+                files.append(Path(spec))
+                continue
+            raise InputError("--output", f"unknown format {name!r} in {spec!r} (choose from {', '.join(formats)})")
         if sep and not raw:
             raise InputError("--output", f"{spec!r} names no file; write FORMAT:PATH, or FORMAT alone for stdout")
         path = None if raw in ("", "-") else Path(raw)
         if path is not None:
             _check_writable(path)
         targets.append(Target(name, path))
+    if output_file is not None and str(output_file) != "-":
+        path = Path(output_file)
+        if not path.suffix and path.name.lower() in FORMATS | dict.fromkeys(SUFFIX_FORMATS.values()) and not path.exists():
+            raise InputError("--output-file", f"-o {path.name} would write a file named {path.name!r}; "
+                                              f"for {path.name} on stdout use --output-format {path.name}, or write ./{path.name} for that file")
+        files.append(path)
+    for path in files:
+        _check_writable(path)
+        targets.append(Target(output_format or _by_suffix(path, formats, default), path))
+    if output_format is not None and not files:
+        targets.append(Target(output_format, None))
+    if not targets:
+        targets.append(Target(default, None))
     to_stdout = [t.format for t in targets if t.path is None]
     documents = [f for f in to_stdout if f in DOCUMENT_FORMATS]
     if documents and len(to_stdout) > 1:
@@ -66,6 +105,21 @@ def parse_targets(specs: list[str]) -> list[Target]:
     if len(set(files)) != len(files):
         raise InputError("--output", "the same PATH is named twice")
     return targets
+
+
+def write_targets(targets: Sequence[Target], write: Callable[[str, TextIO], None]) -> None:
+    """Call `write(format, stream)` for each target: stdout, or the file opened for writing."""
+    for t in targets:
+        if t.path is None:
+            write(t.format, sys.stdout)
+            sys.stdout.flush()
+            continue
+        try:
+            t.path.parent.mkdir(parents=True, exist_ok=True)
+            with t.path.open("w", encoding="utf-8", newline="\n") as fh:
+                write(t.format, fh)
+        except OSError as exc:
+            raise InputError(t.path, f"cannot write ({exc.strerror or exc})") from None
 
 
 def _check_writable(path: Path) -> None:
@@ -80,17 +134,7 @@ def _check_writable(path: Path) -> None:
 
 def write_outputs(targets: list[Target], result: "CheckReport", cwd: Path | None = None) -> None:
     cwd = Path(cwd) if cwd is not None else Path.cwd()
-    for t in targets:
-        emit = _emitter(t.format)
-        if t.path is None:
-            emit(result, sys.stdout, cwd)
-            continue
-        try:
-            t.path.parent.mkdir(parents=True, exist_ok=True)
-            with t.path.open("w", encoding="utf-8", newline="\n") as fh:
-                emit(result, fh, cwd)
-        except OSError as exc:
-            raise InputError(t.path, f"cannot write ({exc.strerror or exc})") from None
+    write_targets(targets, lambda fmt, out: _emitter(fmt)(result, out, cwd))
 
 
 def _emitter(name: str):
@@ -106,35 +150,10 @@ def level(severity: str) -> str:
     return {"blocker": "error", "major": "warning", "minor": "note"}[severity]
 
 
-def relative(path: Path, cwd: Path) -> str:
-    """`path` relative to `cwd` when it lies below it, else absolute; POSIX separators."""
-    try:
-        return path.resolve().relative_to(cwd.resolve()).as_posix() or "."
-    except ValueError:
-        return path.resolve().as_posix()
-
-
-def disk_location(item: "CheckedPath", f: "Finding", cwd: Path) -> tuple[str | None, int | None, int | None]:
-    """Where a finding sits on disk, for annotations: (file, line, column), relative to `cwd`.
-
-    A directory bundle's file is itself on disk; a transcript's bundle lives inside the
-    transcript, at the finding's transcript line; a JSON bundle is one file without lines."""
-    if item.input in ("directory", "config"):
-        root = Path(item.path) if item.input == "directory" else Path(item.path).parent
-        if f.path is None:
-            return None, None, None
-        return relative(root / f.path, cwd), f.line, f.column
-    if item.input == "transcript":
-        return relative(Path(item.path), cwd), f.transcript_line, None
-    return relative(Path(item.path), cwd), None, None
-
-
 def emit_text(result: "CheckReport", out: TextIO, cwd: Path) -> None:
     """Reuses `output.text.render_audit` per path, then one summary line. rich prints colour
     only when `out` is a terminal."""
-    from rich.console import Console
-
-    from reviewer_audit.output.text import render_audit
+    from reviewer_audit.output.text import console_for, render_audit
 
     with redirect_stdout(out):
         for i, item in enumerate(result.reports):
@@ -143,7 +162,7 @@ def emit_text(result: "CheckReport", out: TextIO, cwd: Path) -> None:
             if item.input == "config":
                 print(f"configuration {item.path}:")
             render_audit(item.report)
-        console = Console(highlight=False, soft_wrap=True)
+        console = console_for(out)
         failing = [r for r in result.reports if not r.report.tool_verdict.ready]
         counts = {s: sum(r.report.tool_verdict.counts.get(s, 0) for r in result.reports) for s in ("blocker", "major", "minor")}
         suppressed = sum(f.suppressed for r in result.reports for f in r.report.findings)

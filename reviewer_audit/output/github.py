@@ -3,7 +3,9 @@
     ::error file=src/train.py,line=12,col=5,title=RA801::evaluate.py reads ...
 
 blocker -> error, major -> warning, minor -> notice. Suppressed findings still appear, as
-notices that say so. Escaping follows @actions/core (`%`, CR, LF in data; also `:` and `,` in
+notices that say so. `file=` is relative to the repository root (the source root of
+`output.locations`, what GitHub resolves annotations against) and always names a file that
+exists: a transcript's finding points at the transcript line holding the code. Escaping follows @actions/core (`%`, CR, LF in data; also `:` and `,` in
 properties).
 """
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from reviewer_audit.output import disk_location
+from reviewer_audit.output.locations import locate_finding, relative_to_root, source_root
 
 if TYPE_CHECKING:
     from reviewer_audit.gate.check import CheckReport
@@ -28,18 +30,21 @@ def _prop(text: str) -> str:
 
 
 def emit(result: "CheckReport", out: TextIO, cwd: Path) -> None:
+    root = source_root(cwd)
     for item in result.reports:
         for f in item.report.findings:
-            file, line, col = disk_location(item, f, cwd)
+            loc = locate_finding(item, f)
             props = []
-            if file is not None:
-                props.append(f"file={_prop(file)}")
-                if line:
-                    props.append(f"line={line}")
-                    if col:
-                        props.append(f"col={col}")
+            if loc is not None:
+                props.append(f"file={_prop(relative_to_root(loc.file, root) or loc.file.as_posix())}")
+                props.append(f"line={loc.line}")
+                if loc.column:
+                    props.append(f"col={loc.column}")
             props.append(f"title={_prop(f.rule)}")
-            message = f.message if file is not None and f.path is not None else f"{item.path}: {f.message}"
+            if loc is not None and (loc.exact or f.path is None):
+                message = f.message
+            else:  # the file named is a stand-in (the transcript holding the code, a missing file's bundle)
+                message = f"{f.where if f.path else item.path}: {f.message}"
             message += f" ({f.name}, {f.severity.value}, criterion {f.criterion})"
             if f.suppressed:
                 message = f"[suppressed: {f.suppression_reason}] {message}"

@@ -1,17 +1,14 @@
 """`history` in each format, written to a file or stdout (as `corpus_report` does for `report`)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewer_audit.ingest.errors import InputError
-from reviewer_audit.output.corpus_report import FORMATS, check_target
+from reviewer_audit.output.corpus_report import FORMATS
 
 if TYPE_CHECKING:
     from reviewer_audit.corpus.history_models import HistoryReport
 
-__all__ = ["FORMATS", "check_target", "render", "emit", "utc_minutes"]
+__all__ = ["FORMATS", "render", "write", "utc_minutes"]
 
 
 def utc_minutes(iso: str) -> str:
@@ -39,19 +36,13 @@ def render(report: "HistoryReport", fmt: str, *, color: bool = False, width: int
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def emit(report: "HistoryReport", fmt: str, output: str | Path | None) -> None:
-    if output is not None:
-        try:
-            Path(output).write_text(render(report, fmt, width=120), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(output, f"cannot write ({exc.strerror or exc})") from None
-        return
+def write(report: "HistoryReport", fmt: str, out) -> None:
+    """The report in `fmt` to the stream `out` (stdout or an opened file): text through rich
+    (`output.text.console_for`: wrapped on a terminal, never in a pipe or file)."""
     if fmt == "text":
-        from rich.console import Console
-
         from reviewer_audit.output.history_text import render_text
+        from reviewer_audit.output.text import console_for
 
-        render_text(report, Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 120))
+        render_text(report, console_for(out))
         return
-    sys.stdout.write(render(report, fmt))
-    sys.stdout.flush()
+    out.write(render(report, fmt))

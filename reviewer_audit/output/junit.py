@@ -4,6 +4,11 @@ A testcase fails when its rule has an unsuppressed finding at or above `--fail-o
 JUnit view agrees with the exit code); it is skipped when the rule did not run (the prompt does
 not state its requirement, or a module it needs does not parse). Findings below the threshold
 and suppressed ones are listed in the testcase's system-out.
+
+The attributes are those the Jenkins xunit plugin's JUnit schema (junit-10.xsd) accepts, which
+GitLab and most other readers accept too: `<testsuites>` carries tests/failures/errors/time (no
+`skipped`), and a testcase with findings carries `file` and `line` of its first one, relative to
+the repository root (`output.locations`), so the report links to the code.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from reviewer_audit.output.locations import locate_finding, relative_to_root, source_root
 from reviewer_audit.rules import rule_by_code
 
 if TYPE_CHECKING:
@@ -32,7 +38,9 @@ def _codes(item: "CheckedPath", enabled: list[str]) -> list[str]:
 
 def emit(result: "CheckReport", out: TextIO, cwd: Path) -> None:
     root = ET.Element("testsuites", name="reviewer-audit")
+    src = source_root(cwd)
     totals = {"tests": 0, "failures": 0, "skipped": 0}
+    total_time = 0.0
     for item in result.reports:
         report = item.report
         suite = ET.SubElement(root, "testsuite", name=item.path)
@@ -49,6 +57,10 @@ def emit(result: "CheckReport", out: TextIO, cwd: Path) -> None:
                 time=f"{report.timings_ms.get(code, 0.0) / 1000:.6f}",
             )
             counts["tests"] += 1
+            located = next((loc for loc in (locate_finding(item, f) for f in failing or mine) if loc is not None), None)
+            if located is not None:
+                case.set("file", relative_to_root(located.file, src) or located.file.as_posix())
+                case.set("line", str(located.line))
             if failing:
                 counts["failures"] += 1
                 worst = max(failing, key=lambda f: f.severity.rank)
@@ -65,8 +77,10 @@ def emit(result: "CheckReport", out: TextIO, cwd: Path) -> None:
             totals[key] += value
         suite.set("errors", "0")
         suite.set("time", f"{report.timings_ms.get('total', 0.0) / 1000:.6f}")
-    for key, value in totals.items():
-        root.set(key, str(value))
+        total_time += report.timings_ms.get("total", 0.0) / 1000
+    for key in ("tests", "failures"):  # the Jenkins xunit schema has no `skipped` on <testsuites>
+        root.set(key, str(totals[key]))
     root.set("errors", "0")
+    root.set("time", f"{total_time:.6f}")
     ET.indent(root)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")

@@ -1,6 +1,7 @@
 """Corpus report as GitHub-flavoured markdown: the same tables, for pasting into an issue."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,9 +12,24 @@ if TYPE_CHECKING:
 CLAIM_CHARS = 300
 
 
+#: A code span: a run of backticks, then anything up to the same run (CommonMark).
+_CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+
+
+def _escape_text(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell(value: object) -> str:
+    """Table-cell text: `\\`, `<` and `>` escaped outside code spans only (inside one they
+    would show literally), `|` escaped everywhere (GFM splits cells on it even in code)."""
     s = " ".join(str(value).split())
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    out, at = [], 0
+    for m in _CODE_SPAN.finditer(s):
+        out += [_escape_text(s[at:m.start()]), m.group(0)]
+        at = m.end()
+    out.append(_escape_text(s[at:]))
+    return "".join(out).replace("|", "\\|")
 
 
 def _code(value: object) -> str:

@@ -202,4 +202,4 @@ def render_text_string(report: "CorpusReport", color: bool = False, width: int |
     console = Console(file=buf, force_terminal=color, color_system="standard" if color else None, width=width or 120,
                       highlight=False, soft_wrap=False, emoji=False)
     render_text(report, console)
-    return buf.getvalue()
+    return "\n".join(line.rstrip(" ") for line in buf.getvalue().split("\n"))

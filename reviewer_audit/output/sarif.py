@@ -1,27 +1,31 @@
-"""SARIF 2.1.0: one run, every enabled rule in `tool.driver.rules` with its doc.
+"""SARIF 2.1.0 for GitHub code scanning and IDEs: one run, every enabled rule with its doc.
 
-- Rule descriptors: shortDescription = the doc's summary line, fullDescription = the whole doc
-  (the same text as `reviewer-audit rule CODE`), help = the doc as text and markdown.
-- Results: ruleId/ruleIndex, level (blocker -> error, major -> warning, minor -> note), the
-  message, and one location whose `artifactLocation.uri` is relative to the bundle root with a
-  `uriBaseId` per checked path, resolved in `run.originalUriBaseIds` (a directory bundle
-  relative to `%SRCROOT%`, the working directory). A transcript's or JSON file's bundle exists
-  only inside that file: its base id carries a description, and a transcript finding also gets a
-  related location at its line in the transcript.
+- Rule descriptors: shortDescription = the doc's summary line, fullDescription and help = the
+  whole doc (the text of `reviewer-audit rule CODE`), `helpUri` = the rule's section of the
+  rules reference (docs/rules.md); the driver's `informationUri` is the project's documentation.
+- Results point at files that exist (`output.locations`): a directory bundle's own file at its
+  line, or the transcript / JSON file at the line where that code sits. Every URI is relative
+  to the source root (the repository holding the working directory, else the working
+  directory) with `uriBaseId: %SRCROOT%`, resolved in `run.originalUriBaseIds`; GitHub ignores
+  the base id and reads the URI as relative to the repository root, which is the same thing.
+  A file outside the source root gets an absolute `file:` URI. Every located result has a region.
+- `partialFingerprints.primaryLocationLineHash` is GitHub's own line hash of the primary
+  location (`output.fingerprint`), so it follows the code, not the path spelling, and the upload
+  action agrees with it. `reviewerAudit/v1` adds what tells two results on one line apart (the
+  rule, the bundle path, the message without numbers), so it is unique per result.
 - Suppressed findings carry `suppressions: [{kind: external, justification: reason}]`.
-
-GitHub code scanning ignores `originalUriBaseIds` (github/codeql-action#2215) and reads `uri` as
-relative to the repository root, so run `check` on a bundle at the repository root for alerts
-to land on the right files.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote
 
-from reviewer_audit.output import level, relative
+from reviewer_audit.output import level
+from reviewer_audit.output.fingerprint import primary_location_line_hash
+from reviewer_audit.output.locations import DiskLocation, locate_finding, locate_related, relative_to_root, source_root
 
 if TYPE_CHECKING:
     from reviewer_audit.gate.check import CheckedPath, CheckReport
@@ -31,18 +35,31 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 
 
-def _uri(path: str) -> str:
-    return quote(path, safe="/")
+def docs_url() -> str:
+    """The rules reference (`reviewer-audit rules --output-format markdown`, docs/rules.md), from
+    the package's `Documentation` project URL."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        for entry in metadata("reviewer-audit").get_all("Project-URL") or []:
+            label, _, url = entry.partition(",")
+            if label.strip().lower() == "documentation" and url.strip():
+                return url.strip()
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        pass
+    return "https://pypi.org/project/reviewer-audit/"
 
 
-def _descriptor(code: str, findings: list["Finding"]) -> dict:
+def _descriptor(code: str, findings: list["Finding"], docs: str) -> dict:
     from reviewer_audit.rules import rule_by_code
 
     rule = rule_by_code(code)
+    help_uri = f"{docs}#{code.lower()}"
     if rule is None:  # RA000: emitted by the engine when a rule crashes
         name = findings[0].name if findings else code
         text = findings[0].message.split(":")[0] if findings else name
-        return {"id": code, "name": name, "shortDescription": {"text": text}, "defaultConfiguration": {"level": "note"}}
+        return {"id": code, "name": name, "shortDescription": {"text": text}, "helpUri": help_uri,
+                "defaultConfiguration": {"level": "note"}}
     doc = rule.doc()
     return {
         "id": rule.code,
@@ -50,56 +67,69 @@ def _descriptor(code: str, findings: list["Finding"]) -> dict:
         "shortDescription": {"text": rule.summary()},
         "fullDescription": {"text": doc},
         "help": {"text": doc, "markdown": doc},
+        "helpUri": help_uri,
         "defaultConfiguration": {"level": level(rule.severity.value)},
         "properties": {"tags": [rule.topic, rule.severity.value], "topic": rule.topic, "severity": rule.severity.value,
                        **({"requirement": rule.requirement} if rule.requirement else {})},
     }
 
 
-def _base(item: "CheckedPath", cwd: Path) -> dict:
-    if item.input == "directory" or item.input == "config":
-        root = Path(item.path) if item.input == "directory" else Path(item.path).parent
-        rel = relative(root, cwd)
-        if rel.startswith("/"):
-            return {"uri": root.resolve().as_uri() + "/"}
-        return {"uri": "./" if rel == "." else _uri(rel) + "/", "uriBaseId": SRCROOT}
-    what = "transcript" if item.input == "transcript" else "JSON bundle"
-    return {"description": {"text": f"the bundle inside the {what} {item.path}; its files exist only there"}}
+def _artifact(file: Path, root: Path) -> dict:
+    rel = relative_to_root(file, root)
+    if rel is None:
+        return {"uri": file.as_uri()}
+    return {"uri": quote(rel, safe="/"), "uriBaseId": SRCROOT}
 
 
-def _physical(path: str, base_id: str | None, line: int | None, column: int | None, snippet: str | None = None) -> dict:
-    loc: dict = {"artifactLocation": {"uri": _uri(path), **({"uriBaseId": base_id} if base_id else {})}}
-    if line:
-        region: dict = {"startLine": line}
-        if column:
-            region["startColumn"] = column
-        if snippet:
-            region["snippet"] = {"text": snippet}
-        loc["region"] = region
-    return {"physicalLocation": loc}
+def _physical(loc: DiskLocation, root: Path, snippet: str | None = None) -> dict:
+    region: dict = {"startLine": loc.line}
+    if loc.column:
+        region["startColumn"] = loc.column
+    if snippet and loc.exact:
+        region["snippet"] = {"text": snippet}
+    return {"physicalLocation": {"artifactLocation": _artifact(loc.file, root), "region": region}}
 
 
-def _result(item: "CheckedPath", base_id: str, f: "Finding", rule_index: dict[str, int], cwd: Path) -> dict:
+def _message(item: "CheckedPath", f: "Finding", loc: DiskLocation | None) -> str:
+    """The finding's message; when the location is a stand-in (the code lives inside a
+    transcript, or the file is missing), prefixed with the bundle path it is about."""
+    if loc is not None and loc.exact or f.path is None:
+        return f.message
+    return f"{f.where}: {f.message}"
+
+
+_NUMBERS = re.compile(r"\d+")
+
+
+def _result(item: "CheckedPath", f: "Finding", rule_index: dict[str, int], root: Path, seen: dict[str, int]) -> dict:
+    loc = locate_finding(item, f)
     res: dict = {
         "ruleId": f.rule,
         "ruleIndex": rule_index[f.rule],
         "level": level(f.severity.value),
-        "message": {"text": f.message},
-        "properties": {"severity": f.severity.value, "criterion": f.criterion, "topic": f.topic, "source": item.path},
+        "message": {"text": _message(item, f, loc)},
+        "properties": {"severity": f.severity.value, "criterion": f.criterion, "topic": f.topic, "input": item.input,
+                       **({"bundlePath": f.path} if f.path else {}), **({"bundleLine": f.line} if f.line else {})},
     }
-    if f.path is not None:
-        res["locations"] = [_physical(f.path, base_id, f.line, f.column, f.snippet)]
+    line_hash = None
+    if loc is not None:
+        res["locations"] = [_physical(loc, root, f.snippet)]
+        line_hash = primary_location_line_hash(loc.file, loc.line)
     related = []
-    for i, r in enumerate(f.related):
-        loc = _physical(r.path, base_id, r.line, None, r.snippet)
-        related.append({"id": i + 1, **loc, "message": {"text": r.label}})
-    if item.input == "transcript" and f.transcript_line:
-        loc = _physical(relative(Path(item.path), cwd), SRCROOT, f.transcript_line, None)
-        related.append({"id": len(related) + 1, **loc, "message": {"text": "where this code sits in the transcript"}})
+    for r in f.related:
+        rloc = locate_related(item, r)
+        if rloc is not None:
+            label = r.label if rloc.exact else f"{r.label} ({r.path}{':' + str(r.line) if r.line else ''})"
+            related.append({"id": len(related) + 1, **_physical(rloc, root, r.snippet), "message": {"text": label}})
     if related:
         res["relatedLocations"] = related
-    key = "\0".join([item.path, f.rule, f.path or "", f.snippet or f.message])
-    res["partialFingerprints"] = {"reviewerAuditFinding/v1": hashlib.sha256(key.encode()).hexdigest()[:32]}
+    fingerprints: dict = {}
+    if line_hash is not None:
+        fingerprints["primaryLocationLineHash"] = line_hash
+    key = "\0".join([f.rule, line_hash or "", f.path or "", _NUMBERS.sub("#", f.message)])
+    seen[key] = seen.get(key, 0) + 1
+    fingerprints["reviewerAudit/v1"] = hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:32]
+    res["partialFingerprints"] = fingerprints
     if f.suppressed:
         res["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f.suppression_reason or ""}]
     return res
@@ -108,18 +138,16 @@ def _result(item: "CheckedPath", base_id: str, f: "Finding", rule_index: dict[st
 def sarif_log(result: "CheckReport", cwd: Path) -> dict:
     from reviewer_audit import __version__
 
+    root = source_root(cwd)
+    docs = docs_url()
     codes = list(result.rules_enabled)
     for item in result.reports:
         codes += [f.rule for f in item.report.findings if f.rule not in codes]
     findings_by_code = {c: [f for item in result.reports for f in item.report.findings if f.rule == c] for c in codes}
-    rules = [_descriptor(c, findings_by_code[c]) for c in codes]
+    rules = [_descriptor(c, findings_by_code[c], docs) for c in codes]
     rule_index = {c: i for i, c in enumerate(codes)}
-    bases: dict = {SRCROOT: {"uri": cwd.resolve().as_uri().rstrip("/") + "/"}}
-    results = []
-    for n, item in enumerate(result.reports, start=1):
-        base_id = "CONFIG" if item.input == "config" else f"BUNDLE{n}"
-        bases[base_id] = _base(item, cwd)
-        results += [_result(item, base_id, f, rule_index, cwd) for f in item.report.findings]
+    seen: dict[str, int] = {}
+    results = [_result(item, f, rule_index, root, seen) for item in result.reports for f in item.report.findings]
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -128,9 +156,13 @@ def sarif_log(result: "CheckReport", cwd: Path) -> dict:
                 "name": "reviewer-audit",
                 "version": __version__,
                 "semanticVersion": __version__,
+                "informationUri": docs.split("#")[0],
                 "rules": rules,
             }},
-            "originalUriBaseIds": bases,
+            "originalUriBaseIds": {SRCROOT: {
+                "uri": root.as_uri().rstrip("/") + "/",
+                "description": {"text": "The repository holding the working directory (else the working directory); every relative URI is below it."},
+            }},
             "invocations": [{
                 "executionSuccessful": True,
                 "exitCode": result.exit_code,
@@ -138,7 +170,8 @@ def sarif_log(result: "CheckReport", cwd: Path) -> dict:
             }],
             "results": results,
             "columnKind": "unicodeCodePoints",
-            "properties": {"fail_on": result.fail_on.value, "schema_version": result.schema_version},
+            "properties": {"fail_on": result.fail_on.value, "schema_version": result.schema_version,
+                           "inputs": [{"path": item.path, "input": item.input} for item in result.reports]},
         }],
     }
 

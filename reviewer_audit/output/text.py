@@ -1,9 +1,10 @@
 """Human-readable terminal output with rich: verdicts side by side, criteria, findings."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import io
 import re
+import sys
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.markup import escape as _escape_markup
@@ -33,8 +34,47 @@ AGREEMENT_TEXT = {
 }
 
 
+class _RstripLines(io.TextIOBase):
+    """A stream that drops trailing spaces from every line it passes on: rich pads table cells
+    and wrapped lines to the console width, which piped logs and diffs should not carry."""
+
+    def __init__(self, out: TextIO):
+        self._out = out
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._pending = (self._pending + text).split("\n")
+        for line in lines:
+            self._out.write(line.rstrip(" ") + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._out.write(self._pending.rstrip(" "))
+            self._pending = ""
+        self._out.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+#: Width of tables when the output is not a terminal (a log, a pipe, a file).
+PIPED_WIDTH = 120
+
+
+def console_for(out: TextIO | None = None) -> Console:
+    """A rich console for `out` (default: the current sys.stdout). On a terminal rich wraps to
+    its width. Anywhere else, lines are never wrapped (a finding or a code snippet stays on one
+    line, whole, for grep and diff), tables are laid out PIPED_WIDTH wide, and no line ends in
+    spaces."""
+    out = out if out is not None else sys.stdout
+    if getattr(out, "isatty", lambda: False)():
+        return Console(file=out, highlight=False, soft_wrap=False)
+    return Console(file=_RstripLines(out), highlight=False, soft_wrap=True, width=PIPED_WIDTH)
+
+
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return console_for()
 
 
 def _ready(value: bool | None) -> str:
@@ -126,19 +166,25 @@ def render_audit(r: "AuditReport") -> None:
         for i, f in group:
             flag = " [magenta](missed by reviewer)[/]" if i in missed else ""
             sup = f" [dim](suppressed: {escape(f.suppression_reason or '')})[/]" if f.suppressed else ""
-            tl = f" [dim](transcript line {f.transcript_line})[/]" if f.transcript_line else ""
+            tl = (f" [dim]({'transcript line' if r.kind == 'transcript' else 'line'} {f.transcript_line}"
+                  f"{'' if r.kind == 'transcript' else ' of ' + escape(r.source)})[/]") if f.transcript_line else ""
             c.print(f"  {escape(f.where)}: [bold]{f.rule}[/] [{f.criterion}] {escape(f.message)}{flag}{sup}{tl}")
             if f.snippet:
-                c.print(f"      [dim]{escape(f.snippet)}[/]")
+                c.print(f"      [dim]{escape(f.snippet)}[/]", no_wrap=True, overflow="ellipsis", crop=True)
             for rel in f.related:
                 c.print(f"      [dim]{escape(rel.label)}: {escape(rel.path)}{':' + str(rel.line) if rel.line else ''} {escape(rel.snippet or '')}[/]")
 
 
 def render_rules(rules) -> None:
+    """One row per rule; code, name and requirement are never cut or wrapped (the summary
+    column gives way)."""
     c = _console()
     table = Table(title=f"{len(rules)} rules")
-    for col in ("code", "name", "topic", "severity", "requires", "summary"):
-        table.add_column(col)
+    for col in ("code", "name", "topic", "severity", "requires"):
+        values = [getattr(r, col if col != "requires" else "requirement") or "-" for r in rules]
+        values = [v.value if hasattr(v, "value") else v for v in values]
+        table.add_column(col, no_wrap=True, min_width=max(len(col), *(len(str(v)) for v in values)))
+    table.add_column("summary", ratio=1)
     for r in rules:
         table.add_row(r.code, r.name, r.topic, r.severity.value, r.requirement or "-", escape(r.summary()))
     c.print(table)
