@@ -353,8 +353,10 @@ def test_a_corrupt_repository_gives_one_line_and_the_batch_goes_on(pipeline, tra
 def test_usage_errors(tmp_path):
     result = runner.invoke(app, ["history", str(tmp_path / "missing")])
     assert result.exit_code == 2 and "no such file or directory" in result.output
-    result = runner.invoke(app, ["history", str(FIXTURES), "--output", str(tmp_path / "no" / "dir" / "out.html")])
-    assert result.exit_code == 2 and "folder does not exist" in result.output
+    out = tmp_path / "no" / "dir" / "out.html"
+    result = runner.invoke(app, ["history", str(FIXTURES), "-o", str(out)])
+    assert result.exit_code == 2 and "not a readable git repository" in result.output
+    assert not out.exists() and not out.parent.exists(), "nothing is written when no repository could be read"
 
 
 def test_blob_ids_are_gits():
