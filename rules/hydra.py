@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 
-import libcst as cst
 
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.program.facts import dotted_name
 from reviewer_audit.engine.findings import Related, Severity
-from reviewer_audit.program.hydra_model import chain_text, hydra_model
+from reviewer_audit.program.hydra_model import hydra_model
 from reviewer_audit.program.runs import run_model
 
 # --------------------------------------------------------------------------- case fixtures
@@ -93,15 +91,23 @@ class HydraMainMissing(Rule):
         if main is not None and main.functions and "src/main.py" not in model.entries and not self._uses_hydra(main):
             fn = main.functions.get("main")
             yield self.hit("src/main.py", fn.pos if fn else 1, "src/main.py has no @hydra.main entry point: the prompt's `run=... results_dir=...` overrides are never composed by Hydra")
-        train = ctx.module("train")
-        tokens = model.child_tokens()
-        if train is not None and tokens and any(t.override for t in tokens) and "src/train.py" not in model.entries and not self._uses_hydra(train):
-            fn = train.functions.get("main") or next(iter(train.functions.values()), None)
-            first = next(t for t in tokens if t.override)
+        rm = run_model(ctx)
+        reported = set()
+        for run in rm.runs:
+            child = run.command.module
+            if run.command.kind != "child" or child in model.entries or child in reported or run.launch is None:
+                continue
+            passed = [a for a in run.launch.templates if a and "=" in a and not a.startswith("-")]
+            mod = ctx.module(child)
+            if not passed or mod is None or self._uses_hydra(mod):
+                continue
+            reported.add(child)
+            fn = mod.functions.get("main") or next(iter(mod.functions.values()), None)
+            dotted = child[:-3].replace("/", ".")
             yield self.hit(
-                "src/train.py", fn.pos if fn else 1,
-                f"src/main.py starts `python -m src.train` with Hydra overrides (`{first.text}`), but src/train.py has no @hydra.main to parse them",
-                related=[Related(label="overrides built", path="src/main.py", line=first.pos.line if first.pos else None)],
+                child, fn.pos if fn else 1,
+                f"{run.launch.path} starts `python -m {dotted}` with Hydra overrides (`{passed[0]}`), but {child} has no @hydra.main to parse them",
+                related=[Related(label="overrides passed", path=run.launch.path, line=run.launch.line)],
             )
 
 
@@ -215,38 +221,27 @@ class RunConfigDoesNotCompose(Rule):
         model = hydra_model(ctx)
         if not model.run_ids or ctx.yaml_errors or any(r.error for r in ctx.run_files):
             return  # unparsable YAML is RA002's finding
-        reported: set[str] = set()
-        for path in ("src/main.py", "src/train.py"):
-            ep = model.entries.get(path)
-            if ep is None or not model.composable(ep):
+        rm = run_model(ctx)
+        failures: dict[tuple[str, str], list[int]] = {}
+        for i, run in enumerate(rm.runs):
+            ep = model.entries.get(run.command.module)
+            if not run.compose_error or ep is None or not model.composable(ep) or run.compose_kind == "yaml":
                 continue
-            failures: dict[str, list[str]] = {}
-            shown: dict[str, str] = {}
-            variants = ["full", "trial"] if (ctx.spec.has("mode_flag") or ctx.spec.has("trial_mode_flag")) else ["full"]
-            for n, run_id in enumerate(model.run_ids):
-                # the mode only changes override values, so the trial line is composed once
-                for variant in variants if n == 0 else variants[:1]:
-                    overrides = model.overrides_for(ep, run_id, variant)
-                    res = model.compose(ep, overrides)
-                    if res.error and res.error_kind != "yaml":
-                        msg = res.error.replace(run_id, "<run_id>")
-                        failures.setdefault(msg, [])
-                        if run_id not in failures[msg]:
-                            failures[msg].append(run_id)
-                        shown.setdefault(msg, " ".join(overrides))
-                        break
-            for msg, runs in failures.items():
-                if msg in reported:
-                    continue
-                reported.add(msg)
-                hint = self._hint(model, ep, msg)
-                who = "src.main" if path == "src/main.py" else ("src.train (as started by src.main)" if model.child_tokens() else "src.train")
-                related = [Related(label="primary config", path=f"{ep.config_dir}/{ep.config_name}.yaml", line=1)]
-                yield self.hit(
-                    path, ep.pos,
-                    f"Hydra cannot compose the config of {who} for {_runs_text(runs, len(model.run_ids))} with `{shown[msg]}`: {msg.replace('<run_id>', runs[0])}{hint}",
-                    related=related,
-                )
+            if run.command.kind == "child" and run.compose_kind in ("override_missing_key", "override_grammar"):
+                continue  # what the parent passes: RA209's finding
+            msg = run.compose_error.replace(run.command.run_id or "\0", "<run_id>")
+            failures.setdefault((run.command.module, msg), []).append(i)
+        for (path, msg), on in failures.items():
+            ep = model.entries[path]
+            first = rm.runs[on[0]].command
+            runs = sorted({rm.runs[i].command.run_id for i in on if rm.runs[i].command.run_id})
+            who = f"`python -m {path[:-3].replace('/', '.')}`" + (" (as its parent starts it)" if first.kind == "child" else "")
+            yield self.hit(
+                path, ep.pos,
+                f"Hydra cannot compose the config of {who} for {_runs_text(runs, len(model.run_ids))} with `{' '.join(first.overrides)}`: "
+                f"{msg.replace('<run_id>', first.run_id or '')}{self._hint(model, ep, msg)}",
+                related=[Related(label="primary config", path=f"{ep.config_dir}/{ep.config_name}.yaml", line=1)], on=on,
+            )
 
     @staticmethod
     def _hint(model, ep, msg: str) -> str:
@@ -296,34 +291,31 @@ class RunConfigDirMismatch(Rule):
     severity = Severity.blocker
     requirement = "hydra_run_configs"
 
-    _LOAD = 'import os\nfrom omegaconf import OmegaConf\n\ndef load(cfg):\n    return OmegaConf.load(os.path.join("config", "DIR", f"{cfg.run}.yaml"))\n'
-    VALID = [Case(files={"src/train.py": _LOAD.replace("DIR", "runs")})]
+    _LOAD = 'import os\nfrom omegaconf import OmegaConf\n\ndef load(cfg):\n    return OmegaConf.load(os.path.join("config", "DIR", f"{cfg.run}.yaml"))\n\nload(None)\n'
+    VALID = [Case(files={"src/main.py": _LOAD.replace("DIR", "runs")})]
     INVALID = [
-        Case(files={"src/train.py": _LOAD.replace("DIR", "run")}, path="src/train.py", line=5),
-        Case(files={"src/main.py": 'from pathlib import Path\n\ndef f(cfg):\n    return Path(__file__).parents[1] / "config" / "run" / f"{cfg.run}.yaml"\n\nif __name__ == "__main__":\n    f(None)\n'}, path="src/main.py", line=4),
+        Case(files={"src/main.py": _LOAD.replace("DIR", "run")}, path="src/main.py", line=5),
+        Case(files={"src/main.py": 'from pathlib import Path\nimport yaml\n\ndef f(cfg):\n    path = Path(__file__).parents[1] / "config" / "run" / f"{cfg.run}.yaml"\n'
+                    '    with open(path) as fh:\n        return yaml.safe_load(fh)\n\nif __name__ == "__main__":\n    f(None)\n'}, path="src/main.py", line=6),
     ]
 
     def check(self, ctx):
         spec_dir = ctx.spec.run_config_dir
         if not spec_dir:
             return
-        model = hydra_model(ctx)
         want = spec_dir.split("/")[-1]
-        seen = set()
-        for path, mod in model.modules.items():
-            for segs, template, pos, _fn in model.index(mod).paths:
-                if not template or not re.search(r"\{\}\.ya?ml$", template):
-                    continue
-                i = max((k for k, s in enumerate(segs) if s == "config"), default=-1)
-                if i < 0 or i + 2 != len(segs) - 1:
-                    continue
-                folder = segs[i + 1]
-                if folder is None or folder == want or folder not in _RUN_DIR_NAMES:
-                    continue
-                if (path, pos.line) in seen:
-                    continue
-                seen.add((path, pos.line))
-                yield self.hit(path, pos, f"loads run configs from config/{folder}/<run>.yaml, but the prompt provides them in {spec_dir}/: FileNotFoundError at run time")
+        rm = run_model(ctx)
+
+        def wrong_folder(_i, run):
+            for load in run.trace.loads:
+                m = re.fullmatch(r"(?:.*/)?config/([^/{}]+)/[^/]+\.ya?ml", load.file)
+                if m and m.group(1) != want and m.group(1) in _RUN_DIR_NAMES and load.exists is not True:
+                    yield load
+
+        for load, on in rm.grouped(wrong_folder):
+            folder = re.fullmatch(r"(?:.*/)?config/([^/{}]+)/[^/]+\.ya?ml", load.file).group(1)
+            yield self.hit(load.path, load.line, f"loads run configs from config/{folder}/<run>.yaml, but the prompt provides them in {spec_dir}/: "
+                           f"FileNotFoundError at run time", column=load.col, on=on)
 
 
 # --------------------------------------------------------------------------- RA205
@@ -582,51 +574,24 @@ class ConfigNodeInOverride(Rule):
     def check(self, ctx):
         from reviewer_audit.program.hydra_compose import parse_override
 
-        model = hydra_model(ctx)
-        tokens = model.child_tokens() or []
-        runs = model.run_ids
-        main = ctx.module("main")
-        if main is None or not runs:
-            return
-        token_lines = {(t.pos.line, t.pos.column) for t in tokens if t.pos}
-        chains = {id(ch.node): ch for ch in main.chains}
-        for node, pos, fn in model.index(main).fstrings:
-            if (pos.line, pos.column) not in token_lines:
+        rm = run_model(ctx)
+
+        def into_launches(_i, run):
+            passed = {a for launch in run.trace.launches for a in launch.argv if a}
+            return (ev for ev in run.trace.formatted if ev.text and ev.text in passed and _KEY_BEFORE.search(ev.before))
+
+        for ev, on in rm.grouped(into_launches):
+            err = parse_override(ev.text)
+            if err is None:
                 continue
-            before = ""
-            for part in node.parts:
-                if isinstance(part, cst.FormattedStringText):
-                    before += part.value
-                    continue
-                m = _KEY_BEFORE.search(before)
-                ch = chains.get(id(part.expression))
-                before += "{}"
-                if m is None or ch is None:
-                    continue
-                views = model.binding(main, fn, ch.root, pos.line)
-                if not views or len(views) != 1:
-                    continue
-                (view,) = tuple(views)
-                if view.extras:
-                    continue
-                problems = []
-                for run_id in runs:
-                    value = model.node(view.entry, run_id, view.path + ch.path)
-                    if value is None or not hasattr(value, "keys"):
-                        problems = []
-                        break
-                    err = parse_override(f"{m.group('key')}={value}")
-                    if err is None:
-                        problems = []
-                        break
-                    problems.append((run_id, value, err))
-                if problems:
-                    run_id, value, err = problems[0]
-                    text = chain_text(ch.root, ch.path)
-                    yield self.hit(
-                        main.path, pos,
-                        f"f\"{m.group('key')}={{{text}}}\" formats the whole config node {text} (a mapping with keys {_short(value.keys())}) into the override passed to src.train; Hydra rejects it: {err}",
-                    )
+            text = _key_text(ev.key)
+            keys = list(ev.data) if isinstance(ev.data, dict) else [f"[{len(ev.data)} items]"]
+            yield self.hit(
+                ev.path, ev.line,
+                f"f\"{ev.before}{{{text}}}\" formats the whole config node {text} (a mapping with keys {_short(keys)}) into the override "
+                f"passed to a child process on {_commands_text(rm, on)}; Hydra rejects it: {err}",
+                column=ev.col, on=on,
+            )
 
 
 # --------------------------------------------------------------------------- RA209
@@ -660,75 +625,47 @@ class ChildOverrideInvalid(Rule):
     _TRAIN = _main("    print(cfg.training.max_batches)\n")
     VALID = [Case(files={"src/main.py": _main(_SPAWN.replace("{tok}", '"training.max_batches=2"')), "src/train.py": _TRAIN, "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC)]
     INVALID = [
-        Case(files={"src/main.py": _main(_SPAWN.replace("{tok}", '"training.max_steps=2"')), "src/train.py": _TRAIN, "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=7),
-        Case(files={"src/main.py": _main(_SPAWN.replace("{tok}", '"training.max_batches=[2"')), "src/train.py": _TRAIN, "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=7),
+        Case(files={"src/main.py": _main(_SPAWN.replace("{tok}", '"training.max_steps=2"')), "src/train.py": _TRAIN, "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=8),
+        Case(files={"src/main.py": _main(_SPAWN.replace("{tok}", '"training.max_batches=[2"')), "src/train.py": _TRAIN, "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=8),
     ]
 
     def check(self, ctx):
         from reviewer_audit.program.hydra_compose import parse_override
 
-        model = hydra_model(ctx)
-        tokens = [t for t in model.child_tokens() or [] if t.pos is not None]
-        ep = model.entries.get("src/train.py")
-        if not tokens:
-            return
-        bad_parse = set()
-        for t in tokens:
-            if t.holes or t.override is None:
+        rm = run_model(ctx)
+        reported: set[tuple] = set()
+        for i, run in enumerate(rm.runs):
+            launch = run.launch
+            if run.command.kind != "child" or launch is None:
                 continue
-            err = parse_override(t.text)
-            if err:
-                bad_parse.add(t.text)
-                yield self.hit("src/main.py", t.pos, f"override `{t.text}` passed to src.train does not parse: {err}")
-        if ep is None or not model.composable(ep) or not model.run_ids:
-            return
-        reported = set()
-        for run_id in model.run_ids:
-            if model.composed(ep, run_id).error:
-                continue  # RA203 reports it
-            overrides = [o for o in model.overrides_for(ep, run_id, child="all") if o not in bad_parse]
-            res = model.compose(ep, overrides)
-            if res.error_kind != "override_missing_key":
-                break  # the child's overrides compose (or fail for another reason): one run is enough
-            m = re.search(r"Could not override '([^']+)'", res.error or "")
-            if not m:
+            child = run.command.module[:-3].replace("/", ".")
+            for item in launch.argv:
+                if not item or "=" not in item or item.startswith("-") or item in reported:
+                    continue
+                err = parse_override(item)
+                if err:
+                    reported.add(item)
+                    yield self.hit(launch.path, launch.line, f"override `{item}` passed to {child} does not parse: {err}", column=launch.col,
+                                   on=[j for j, r in enumerate(rm.runs) if r.launch is launch or (r.launch is not None and item in r.launch.argv)])
+            if run.compose_kind != "override_missing_key":
+                continue
+            m = re.search(r"Could not override '([^']+)'", run.compose_error or "")
+            if not m or m.group(1) in reported:
                 continue
             key = m.group(1)
-            for t in tokens:
-                om = t.override
-                if om is not None and om.group("key") == key and not om.group("prefix") and key not in reported:
-                    reported.add(key)
-                    yield self.hit(
-                        "src/main.py", t.pos,
-                        f"main passes `{t.text}` to src.train, but {key} is not in src.train's composed config: Hydra stops with \"{res.error}\" (needs `+{key}=...` or the key in config.yaml)",
-                    )
+            item = next((a for a in launch.argv if a and a.split("=", 1)[0] == key), None)
+            if item is None:
+                continue  # not what the parent passes: the prompt's own command line (RA203)
+            reported.add(key)
+            yield self.hit(
+                launch.path, launch.line,
+                f"main passes `{item}` to {child}, but {key} is not in {child}'s composed config: Hydra stops with \"{run.compose_error}\" "
+                f"(needs `+{key}=...` or the key in config.yaml)",
+                column=launch.col, on=[j for j, r in enumerate(rm.runs) if r.command.module == run.command.module and r.compose_kind == "override_missing_key"],
+            )
 
 
 # --------------------------------------------------------------------------- RA210
-
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
-
-
-def _search_space_loops(model):
-    """(module, loop position, function, loop variable, body) for `for k, v in X.search_space.items()`."""
-    for mod in model.modules.values():
-        for node, pos, fn in model.index(mod).fors:
-            it = node.iter
-            if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and it.func.attr.value == "items"):
-                continue
-            base = dotted_name(it.func.value) or ""
-            if not (base.endswith("search_space") or base.endswith("search_space()")):
-                continue
-            target = node.target
-            first = target.elements[0].value if isinstance(target, cst.Tuple) and target.elements else target
-            if isinstance(first, cst.Name):
-                yield mod, pos, fn, first.value, node.body
 
 
 class OptunaSearchSpaceUnused(Rule):
@@ -757,101 +694,46 @@ class OptunaSearchSpaceUnused(Rule):
     requirement = "hydra_run_configs"
 
     _CFG = "defaults:\n  - _self_\nrun: ???\nresults_dir: results\nmode: ???\ntraining:\n  learning_rate: 0.001\n"
-    _RUNSS = "run_id: r1\noptuna:\n  search_space:\n    learning_rate:\n      type: loguniform\n"
+    _RUNSS = "run_id: r1\noptuna:\n  n_trials: {n}\n  search_space:\n    learning_rate:\n      type: loguniform\n"
     _TRAIN = _main(
-        "    for name, space in cfg.optuna.search_space.items():\n"
-        "        {dest}[name] = 0.1\n"
-        "    print(cfg.training.learning_rate)\n"
+        "    import optuna\n"
+        "    from omegaconf import OmegaConf\n"
+        "    cfg = OmegaConf.merge(OmegaConf.create(OmegaConf.to_container(cfg)), OmegaConf.load(f'config/runs/{cfg.run}.yaml'))\n"
+        "    def objective(trial):\n"
+        "        for name, space in cfg.optuna.search_space.items():\n"
+        "            {dest}[name] = trial.suggest_float(name, 1e-5, 1e-1, log=True)\n"
+        "        return float(cfg.training.learning_rate)\n"
+        "    if cfg.optuna.n_trials > 0:\n"
+        "        optuna.create_study().optimize(objective, n_trials=cfg.optuna.n_trials)\n"
     )
-    VALID = [Case(files={"src/train.py": _TRAIN.replace("{dest}", "cfg.training"), "config/config.yaml": _CFG}, runs={"r1": _RUNSS})]
-    INVALID = [Case(files={"src/train.py": _TRAIN.replace("{dest}", "cfg"), "config/config.yaml": _CFG}, runs={"r1": _RUNSS}, path="src/train.py", line=4)]
+    VALID = [
+        Case(files={"src/main.py": _TRAIN.replace("{dest}", "cfg.training"), "config/config.yaml": _CFG}, runs={"r1": _RUNSS.format(n=5)}),
+        Case(files={"src/main.py": _TRAIN.replace("{dest}", "cfg"), "config/config.yaml": _CFG}, runs={"r1": _RUNSS.format(n=0)},
+             note="no run searches (n_trials 0 everywhere): the objective never runs, so nothing is written to no effect"),
+    ]
+    INVALID = [Case(files={"src/main.py": _TRAIN.replace("{dest}", "cfg"), "config/config.yaml": _CFG}, runs={"r1": _RUNSS.format(n=5)}, path="src/main.py", line=9)]
 
     def check(self, ctx):
-        model = hydra_model(ctx)
-        keys: dict[str, object] = {}
-        for run in ctx.run_files:
-            data = run.doc.data if run.doc is not None and isinstance(run.doc.data, dict) else {}
-            space = (data.get("optuna") or {}).get("search_space") if isinstance(data.get("optuna"), dict) else None
-            if isinstance(space, dict):
-                for k in space:
-                    keys.setdefault(str(k), run)
-        if not keys:
-            return
-        reads, loose = self._reads(model)
-        for mod, pos, fn, var, body in _search_space_loops(model):
-            prefix = self._destination(model, mod, fn, var, body, pos.line)
-            if prefix is None:
-                continue
-            unused = []
-            for k in keys:
-                eff = prefix + tuple(k.split("."))
-                if any(r[: len(eff)] == eff for r in reads) or eff[-1] in loose:
-                    continue
-                unused.append(k)
-            if unused:
-                dest = ".".join(("cfg", *prefix)) if prefix else "cfg"
-                run = keys[unused[0]]
-                related = [Related(label="search space", path=run.path, line=run.doc.line_of(f"optuna.search_space.{unused[0]}"))]
-                yield self.hit(
-                    mod.path, pos,
-                    f"Optuna writes sampled values to {dest}.<name>, but training never reads "
-                    + ", ".join(f"{dest}.{k}" for k in unused[:6]) + (" ..." if len(unused) > 6 else "")
-                    + ": these search-space keys have no effect on training",
-                    related=related,
-                )
+        rm = run_model(ctx)
+        used: set[tuple] = set()
+        whole: set[tuple] = set()
+        for run in rm.runs:
+            for read in run.trace.reads:
+                (whole if read.access == "whole" else used).add(read.key)
 
-    @staticmethod
-    def _reads(model):
-        """Full paths of config reads (from the config root), and last segments of reads whose origin is unknown."""
-        exact: set[tuple[str, ...]] = set()
-        loose: set[str] = set()
-        for mod in model.modules.values():
-            for root, path, line, fn in model.index(mod).reads:
-                views = model.binding(mod, fn, root, line)
-                if views:
-                    for v in views:
-                        exact.add(v.path + path)
-                else:
-                    loose.update(path)
-            for s in mod.strings:
-                loose.add(s.value)
-            for keys in mod.guarded_keys.values():
-                loose.update(keys)
-        return exact, loose
+        def read_somewhere(key: tuple) -> bool:
+            return any(key[: len(w)] == w for w in whole) or any(k[: len(key)] == key or key[: len(k)] == k and len(k) == len(key) for k in used)
 
-    @staticmethod
-    def _destination(model, mod, fn, var, body, line):
-        """Config path prefix the loop writes `var` under; None when unclear or several."""
-        dests: set = set()
-        dict_names: set[str] = set()
-        for n in _walk(body):
-            target = None
-            if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Subscript):
-                sub = n.target
-                if len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index) and isinstance(sub.slice[0].slice.value, cst.Name) and sub.slice[0].slice.value.value == var:
-                    target = sub.value
-            elif isinstance(n, cst.Call) and dotted_name(n.func) in ("setattr", "OmegaConf.update") and len(n.args) >= 2:
-                if isinstance(n.args[1].value, cst.Name) and n.args[1].value.value == var:
-                    target = n.args[0].value
-            if target is None:
-                continue
-            views = model.eval_views(mod, fn, target, line)
-            if views:
-                dests |= {v.path for v in views}
-            elif isinstance(target, cst.Name):
-                dict_names.add(target.value)
-            else:
-                return None
-        if dict_names and not dests:
-            # a dict of sampled values handed to a helper that writes dotted names from the root
-            for call in mod.calls:
-                if call.function != fn or not any(isinstance(a, cst.Name) and a.value in dict_names for a in call.positional()):
-                    continue
-                callee = model._resolve_callee(mod, call)
-                if callee is None:
-                    continue
-                tmod, tfn, _ = callee
-                code = tmod.tree.code_for_node(tfn.node)
-                if re.search(r"""\.split\(\s*["']\.["']\s*\)""", code):
-                    dests.add(())
-        return next(iter(dests)) if len(dests) == 1 else None
+        def sampled_writes(_i, run):
+            return (w for w in run.trace.writes if w.sampled and not w.speculative)
+
+        places: dict[tuple[str, int], list] = {}
+        for write, on in rm.grouped(sampled_writes):
+            if not read_somewhere(write.key):
+                places.setdefault((write.path, write.line), []).append((write, on))
+        for (path, line), writes in sorted(places.items()):
+            shown = ", ".join(f"{w.sampled} -> {_key_text(w.key)}" for w, _on in writes[:6]) + (" ..." if len(writes) > 6 else "")
+            on = sorted({i for _w, o in writes for i in o})
+            yield self.hit(path, line, f"Optuna writes sampled values where no command reads them ({shown}): these search-space "
+                           f"parameters have no effect on training (on {_commands_text(rm, on)})", column=writes[0][0].col, on=on)
+

@@ -32,6 +32,7 @@ import ast
 import copy
 import functools
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -100,6 +101,20 @@ class ModuleRef:
 @dataclass(frozen=True)
 class Ext:
     """A library object reached by qualified name (`omegaconf.OmegaConf.merge`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A string known only in part: `f"run={cfg.run}"` with an unknown value is `run={}`."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """A value Optuna samples (`trial.suggest_float("lr", ...)`): unknown, but known to be one."""
 
     name: str
 
@@ -186,6 +201,8 @@ class ConfigWrite(Event):
     key: tuple = ()
     problem: str | None = None
     value: Any = None
+    #: the value is one Optuna sampled (its parameter name)
+    sampled: str | None = None
 
 
 @dataclass
@@ -214,6 +231,18 @@ class Launch(Event):
     argv: tuple = ()
     #: the call's source text, for the module it starts when argv is not fully known
     source: str = ""
+    #: argv with the items known only in part as templates (`run={}`); None where nothing is known
+    templates: tuple = ()
+
+
+@dataclass
+class NodeFormatted(Event):
+    """A config node (a mapping or list) formatted into a string: `f"run={cfg.run}"`."""
+
+    key: tuple = ()
+    data: Any = None
+    before: str = ""  # the literal text just before the placeholder (`run=`)
+    text: str = ""  # the whole string, when it is known
 
 
 @dataclass
@@ -237,6 +266,7 @@ class Trace:
     calls: list[LibCall] = field(default_factory=list)
     launches: list[Launch] = field(default_factory=list)
     env: list[EnvSet] = field(default_factory=list)
+    formatted: list[NodeFormatted] = field(default_factory=list)
     #: order at which the Hydra task function was entered (its composition happens just before)
     compose_order: int | None = None
     #: the interpreter gave up somewhere (budget, unsupported construct): reach is incomplete
@@ -598,6 +628,8 @@ class Interpreter:
                     return self._block(frame, node.orelse, state)
             else:
                 items = self._expr(frame, node.iter)
+                if isinstance(items, CfgRef):
+                    self._whole(frame, items, node.iter)
                 elements = self._elements(items)
                 if elements is None:
                     self._bind_target(frame, node.target, UNKNOWN)
@@ -994,6 +1026,8 @@ class Interpreter:
             v = self._expr(frame, k.value)
             if k.arg is not None:
                 kwargs[k.arg] = v
+            elif isinstance(v, CfgRef):
+                self._whole(frame, v, k.value)
         return self._apply(frame, fn, args, kwargs, node, star)
 
     def _apply(self, frame: Frame, fn: Any, args: list, kwargs: dict, node: ast.Call, star: bool = False) -> Any:
@@ -1030,6 +1064,8 @@ class Interpreter:
             return fn.apply(args)
         for v in (*args, *kwargs.values()):
             self._escape(frame, v)
+        if isinstance(node.func, ast.Attribute) and node.func.attr.startswith("suggest_") and args and isinstance(const_of(args[0]), str):
+            return Sampled(const_of(args[0]))
         return UNKNOWN
 
     def _list_method(self, frame: Frame, node: ast.Call) -> Any:
@@ -1066,6 +1102,12 @@ class Interpreter:
         line, col = self._event_pos(frame, node)
         short = name.split(".")
         tail2 = ".".join(short[-2:])
+        if not name.startswith(("omegaconf.", "wandb.", "json.", "yaml.", "print", "logging.", "pprint.")):
+            # a library that receives a config node may read any key under it; copying, logging
+            # and printing it reads nothing the run uses
+            for v in (*args, *kwargs.values()):
+                if isinstance(v, CfgRef):
+                    self._whole(frame, v, node)
         consts = tuple(const_of(a) if not isinstance(a, CfgRef) else UNKNOWN for a in args)
         kconsts = {k: (const_of(v) if not isinstance(v, CfgRef) else UNKNOWN) for k, v in kwargs.items()}
         self._emit(self.trace.calls, LibCall(frame.module, line, col, self.order, self._caught("*"), name=name, args=consts, kwargs=kconsts, star=star))
@@ -1079,7 +1121,9 @@ class Interpreter:
             argv = args[0] if args else kwargs.get("args", UNKNOWN)
             mod = self.src.by_path.get(frame.module)
             source = "\n".join(mod.lines[line - 1:(node.end_lineno or line)]) if mod is not None else ""
-            self._emit(self.trace.launches, Launch(frame.module, line, col, self.order, argv=self._argv(argv), source=source[:2000]))
+            items = self._argv(argv)
+            self._emit(self.trace.launches, Launch(frame.module, line, col, self.order, argv=tuple(a if isinstance(a, str) else None for a in items),
+                                                   templates=tuple(a.text if isinstance(a, Template) else a for a in items), source=source[:2000]))
             return UNKNOWN
         if name in ("os.environ.setdefault", "os.putenv") and len(args) >= 2:
             self._emit(self.trace.env, EnvSet(frame.module, line, col, self.order, name=const_of(args[0]), value=const_of(args[1])))
@@ -1112,6 +1156,7 @@ class Interpreter:
         return UNKNOWN
 
     def _argv(self, value: Any) -> tuple:
+        """A command line: each item a known string, a `Template` known in part, or None."""
         if isinstance(value, Alt):
             # one of several command lines: the longest (it holds the others' known items)
             return max((self._argv(o) for o in value.options), key=len, default=())
@@ -1119,18 +1164,24 @@ class Interpreter:
             return tuple(self._argv_item(v) for v in value.items)
         c = const_of(value)
         if isinstance(c, (list, tuple)):
-            return tuple(str(x) if x is not UNKNOWN else None for x in c)
+            return tuple(x if isinstance(x, Template) else str(x) if x is not UNKNOWN and not isinstance(x, (list, dict, tuple)) else None for x in c)
         if isinstance(c, str):
             return tuple(c.split())
+        if isinstance(value, Template):
+            return tuple(Template(w) if "{}" in w else w for w in value.text.split())
         return ()
 
-    def _argv_item(self, v: Any) -> str | None:
+    def _argv_item(self, v: Any) -> Any:
+        if isinstance(v, Template):
+            return v
         c = const_of(v)
         return str(c) if c is not UNKNOWN and not isinstance(c, (list, dict, tuple)) else None
 
     def _path_text(self, v: Any) -> str | None:
         if isinstance(v, PathVal):
             return v.text
+        if isinstance(v, Template):
+            return v.text  # `{}` holes stay: the folder is known even when the run id is not
         c = const_of(v)
         if isinstance(c, str) and c.startswith(REPO_ROOT):
             return "@" + c[len(REPO_ROOT):]
@@ -1212,7 +1263,8 @@ class Interpreter:
             force = const_of(kwargs.get("force_add", Const(False))) is True
             path = (*args[0].path, *key.split("."))
             problem = obj.write(path, self._data_of(value), force_add=force)
-            self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem, value=const_of(value)))
+            self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem,
+                                                      value=const_of(value), sampled=value.name if isinstance(value, Sampled) else None))
             return Const(None)
         if op == "set_struct" and len(args) >= 2 and isinstance(args[0], CfgRef):
             flag = const_of(args[1])
@@ -1254,6 +1306,9 @@ class Interpreter:
         rel = posixpath.normpath(text[2:] if text.startswith("@/") else text)
         if not text.startswith("@") and not self.cwd_is_root:
             return self.new_config(UNKNOWN, struct=None, origin="load")
+        if "{}" in rel:  # a file whose name the analysis does not know: only its folder is
+            self._emit(self.trace.loads, ConfigLoad(frame.module, line, col, self.order, self._caught("file"), file=rel, exists=None))
+            return self.new_config(UNKNOWN, struct=None, origin="load")
         exists = rel in self.src.files
         self._emit(self.trace.loads, ConfigLoad(frame.module, line, col, self.order, self._caught("file"), file=rel, exists=exists))
         if not exists:
@@ -1264,6 +1319,16 @@ class Interpreter:
         return CfgRef(self._alloc(ConfigObj(to_node(data), "DictConfig", {(): None}, f"load {rel}")))
 
     # ------------------------------------------------------------------ config access
+
+    def _whole(self, frame: Frame, ref: CfgRef, node: ast.AST) -> None:
+        """A config node used whole (handed to a library, `**`-unpacked, iterated): every key
+        under it counts as read."""
+        obj = self._cfg(ref)
+        if obj is None:
+            return
+        line, col = self._event_pos(frame, node)
+        self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, origin=obj.origin, key=ref.path, status="ok",
+                                                value=None, access="whole", kind=obj.kind))
 
     def _read(self, frame: Frame, ref: CfgRef, key: tuple, node: ast.AST, access: str = "attr", default: Any = None) -> Any:
         obj = self._cfg(ref)
@@ -1342,6 +1407,7 @@ class Interpreter:
         if m.name == "copy":
             return self._copy(m.ref)
         if m.name in ("keys", "values", "items"):
+            self._whole(frame, m.ref, node)
             obj = self._cfg(m.ref)
             node = obj.node(m.ref.path) if obj is not None else UNKNOWN
             if not isinstance(node, Node) or node.open:
@@ -1370,7 +1436,8 @@ class Interpreter:
                     path = (*base.path, key)
                     problem = obj.write(path, self._data_of(value))
                     line, col = self._event_pos(frame, target)
-                    self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem, value=const_of(value)))
+                    self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem,
+                                                              value=const_of(value), sampled=value.name if isinstance(value, Sampled) else None))
                     if problem and not self._caught("struct"):
                         self._crash_keys[(base.obj, path)] = self.order
                 return
@@ -1454,17 +1521,32 @@ class Interpreter:
         if isinstance(node, ast.JoinedStr):
             parts = []
             known = True
+            nodes: list[NodeFormatted] = []
             for v in node.values:
                 if isinstance(v, ast.Constant):
                     parts.append(str(v.value))
                 elif isinstance(v, ast.FormattedValue):
                     inner = self._expr(frame, v.value)
-                    c = const_of(inner) if not isinstance(inner, PathVal) else inner.shown
+                    obj = self._cfg(inner) if isinstance(inner, CfgRef) else None
+                    data = obj.node(inner.path) if obj is not None else None
+                    if isinstance(data, (dict, list)) and not _has_unknown(data):
+                        # a whole config node formatted: Python writes its repr, as str(DictConfig) does
+                        line, col = self._event_pos(frame, v.value)
+                        ev = NodeFormatted(frame.module, line, col, self.order, key=inner.path, data=data, before="".join(parts))
+                        self._emit(self.trace.formatted, ev)
+                        nodes.append(ev)
+                        c = repr(_plain(data))
+                    else:
+                        c = const_of(inner) if not isinstance(inner, PathVal) else inner.shown
                     if c is UNKNOWN or v.format_spec is not None:
                         known = False
+                        parts.append("{}")
                     else:
                         parts.append(str(c))
-            return Const("".join(parts)) if known else UNKNOWN
+            text = "".join(parts)
+            for ev in nodes:
+                ev.text = text if known else ""
+            return Const(text) if known else Template(text)
         if isinstance(node, ast.BinOp):
             return self._binop(node.op, self._expr(frame, node.left), self._expr(frame, node.right))
         if isinstance(node, ast.UnaryOp):
@@ -1517,7 +1599,7 @@ class Interpreter:
                     return Const(frozenset(values))
                 except TypeError:  # unhashable members: not a set Python would build either
                     return UNKNOWN
-            return Const([const_of(i) if not isinstance(i, CfgRef) else self._data_of(i) for i in items])
+            return Const([i if isinstance(i, Template) else const_of(i) if not isinstance(i, CfgRef) else self._data_of(i) for i in items])
         if isinstance(node, ast.Dict):
             out = {}
             for k, v in zip(node.keys, node.values):
@@ -1683,7 +1765,7 @@ class Interpreter:
 
     def _binop(self, op: ast.operator, left: Any, right: Any) -> Any:
         if isinstance(op, ast.Div) and (isinstance(left, PathVal) or (isinstance(left, Ext) and left.name.startswith("pathlib"))):
-            r = self._path_text(right)
+            r = self._path_text(right)  # a Template keeps its `{}` holes
             if isinstance(left, PathVal) and r is not None:
                 return PathVal(posixpath.join(left.text, r))
             return UNKNOWN
@@ -1842,7 +1924,11 @@ class Interpreter:
             return Tup(tuple(Const(x) for x in out)) if isinstance(out, tuple) else Const(out)
         if name == "isinstance" and len(args) == 2:
             return self._isinstance(args[0], args[1])
-        if name in ("open",):
+        if name == "open" and args:
+            text = self._path_text(args[0])
+            if text and re.search(r"\.ya?ml$", text):
+                line, col = self._event_pos(frame, node)
+                self._load(frame, args[0], line, col)
             return UNKNOWN
         if name in ("print", "setattr", "vars", "iter", "next", "enumerate", "zip", "range", "map", "filter", "any", "all", "sum", "dict", "set", "type", "id", "hash"):
             if name == "dict" and not args and kwargs:
@@ -1979,6 +2065,25 @@ def _dictconfig_attributes() -> frozenset[str]:
     return frozenset(dir(DictConfig))
 
 
+def _has_unknown(data: Any) -> bool:
+    if data is UNKNOWN or (isinstance(data, Node) and data.open):
+        return True
+    if isinstance(data, dict):
+        return any(_has_unknown(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_has_unknown(v) for v in data)
+    return False
+
+
+def _plain(data: Any) -> Any:
+    """Config data as the plain dicts and lists OmegaConf prints."""
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data
+
+
 def _truth_of(value: Any) -> bool | None:
     if isinstance(value, Alt):
         truths = {_truth_of(o) for o in value.options}
@@ -2081,7 +2186,7 @@ def load_yaml_data(text: str) -> Any:
 
 
 __all__ = [
-    "Alt", "Bound", "CfgRef", "ClassRef", "ConfigLoad", "ConfigMerge", "ConfigRead", "ConfigWrite", "Const", "EnvSet", "Ext",
+    "Alt", "Bound", "CfgRef", "NodeFormatted", "Sampled", "Template", "ClassRef", "ConfigLoad", "ConfigMerge", "ConfigRead", "ConfigWrite", "Const", "EnvSet", "Ext",
     "FuncRef", "Instance", "Interpreter", "Launch", "LibCall", "ModuleRef", "ModuleSource", "PathVal", "Sources", "Trace",
     "Tup", "UNKNOWN", "MISSING", "const_of", "load_yaml_data",
 ]

@@ -54,6 +54,9 @@ class CommandRun:
     command: Command
     trace: Trace
     compose_error: str | None = None
+    compose_kind: str | None = None  # `hydra_compose.ERROR_KINDS`
+    #: for a child: the parent's launch that starts it (argv as the parent evaluated it)
+    launch: Launch | None = None
 
 
 class _LineIndex:
@@ -176,6 +179,7 @@ class RunModel:
                     child_overrides = self._child_overrides(launch, child, overrides) if run_id is not None else []
                     cc = Command("child", child, run_id, mode, tuple(child_overrides), parent)
                     out.append(self._interpret(cc, entry, child_overrides if run_id is not None else None))
+                    out[-1].launch = launch
         if "src/evaluate.py" in self.sources.by_path:
             overrides = self._evaluate_overrides([r for r in run_ids if r])
             cmd = Command("evaluate", "src/evaluate.py", None, None, tuple(overrides))
@@ -232,7 +236,7 @@ class RunModel:
 
     def _interpret(self, cmd: Command, entry, overrides: list[str] | None) -> CommandRun:
         interp = Interpreter(self.sources)
-        error = None
+        error = kind = None
         data: Any = UNKNOWN
         if entry is not None and overrides is not None and self._hydra.composable(entry):
             res = self._hydra.compose(entry, overrides)
@@ -244,7 +248,7 @@ class RunModel:
                 except Exception:  # noqa: BLE001 -- an odd config: its values are unknown
                     data = UNKNOWN
             else:
-                error = res.error
+                error, kind = res.error, res.error_kind
         # Hydra 1.1 behaviour (no version_base) changes the working directory to the run's
         # output folder: relative paths no longer point into the repository
         if entry is not None and entry.compose_version_base is not None and entry.compose_version_base < "1.2":
@@ -256,7 +260,7 @@ class RunModel:
 
         interp.hydra_cfg = hydra_cfg
         interp.run_module(cmd.module)
-        return CommandRun(cmd, interp.trace, error)
+        return CommandRun(cmd, interp.trace, error, kind)
 
     # ------------------------------------------------------------------ queries
 

@@ -22,7 +22,7 @@ from functools import cached_property
 from reviewer_audit.engine.context import STANDARD_MODULES, AuditContext
 from reviewer_audit.ingest.bundle import KEY_TO_PATH
 from reviewer_audit.program.bundle_index import bundle_index, import_name_data
-from reviewer_audit.program.hydra_model import MODE_EVIDENCE, hydra_model, iter_config_chains, mode_evidence, walk
+from reviewer_audit.program.hydra_model import MODE_EVIDENCE, hydra_model, mode_evidence, walk
 from reviewer_audit.program.wandb_model import cli_model, wandb_model
 
 #: A cited line and a finding's line this close point at the same code.
@@ -354,34 +354,30 @@ class ProgramEvidence:
         return Check(True, f"{path}:{line} {what} by mode: {(self.ctx.line_text(path, line) or '').strip()[:80]}")
 
     def config_key(self, key: str) -> Check:
-        """Is `key` (a path below the config root) in the config Hydra composes for every run,
-        as the code that reads it sees that config?"""
-        model = hydra_model(self.ctx)
-        runs = model.run_ids
-        if not runs:
+        """Is `key` (a path below the config root) in the config the code really reads it from, on
+        every command that reads it (after Hydra and the code's own edits)?"""
+        from reviewer_audit.program.runs import run_model
+
+        rm = run_model(self.ctx)
+        if not rm.runs:
             return UNKNOWN
         parts = tuple(key.split("."))
-        seen = missing = 0
         example = None
-        for mod, ch, views in iter_config_chains(model):
-            path = ch.path if ch.ctx == "load" else ch.path[:-1]
-            if path[-len(parts):] != parts or len(path) < len(parts):
-                continue
-            for v in views:
-                for run_id in runs:
-                    res = model.lookup(v, run_id, path)
-                    if res.status == "ok":
-                        seen += 1
-                        example = example or (mod.path, ch.pos.line)
-                    elif res.status in ("missing", "leaf"):
-                        missing += 1
-                        return Check(False, f"{mod.path}:{ch.pos.line} reads {'.'.join((ch.root, *path))}, which run {run_id}'s composed config lacks")
-        if seen and not missing and example:
-            return Check(True, f"{key} is in the config Hydra composes for every run ({len(runs)}), as read at {example[0]}:{example[1]}")
-        if not seen:
-            # not read through a known view: look it up from the root of each entry's composed config
-            entries = [e for e in model.entries if model.data(e, runs[0]) is not None]
-            for entry in entries:
+        for run in rm.runs:
+            for r in run.trace.reads:
+                if r.access == "whole" or r.speculative or len(r.key) < len(parts) or tuple(map(str, r.key[-len(parts):])) != parts:
+                    continue
+                if r.status in ("missing", "mandatory") and not r.caught and not r.maybe:
+                    return Check(False, f"{r.path}:{r.line} reads {key}, which the config of `{run.command.text}` lacks")
+                if r.status == "ok" and example is None:
+                    example = (r.path, r.line)
+        if example is not None:
+            return Check(True, f"{key} is in the config of every command that reads it (read at {example[0]}:{example[1]})")
+        model = hydra_model(self.ctx)
+        runs = model.run_ids
+        if runs:
+            # not read on any command: look it up from the root of each entry's composed config
+            for entry in [e for e in model.entries if model.data(e, runs[0]) is not None]:
                 if all(walk(model.data(entry, r), parts).status == "ok" for r in runs if model.data(entry, r) is not None):
                     return Check(True, f"{key} is in {entry}'s composed config for every run ({len(runs)})")
         return UNKNOWN
@@ -414,16 +410,17 @@ class ProgramEvidence:
         return Check(True, f"Hydra composes the config of {_short(entries)} for every run ({len(runs)}) with the prompt's command line")
 
     def child_composes(self) -> Check:
-        """Does the training entry's config compose, for every run, with the overrides main.py passes it?"""
-        model = hydra_model(self.ctx)
-        entry = model.training_entry
-        runs = model.run_ids
-        if entry is None or not runs or model.child_tokens() is None:
+        """Does every child main starts compose its config, for every run, with what main passes it?"""
+        from reviewer_audit.program.runs import run_model
+
+        children = [r for r in run_model(self.ctx).runs if r.command.kind == "child" and r.command.run_id]
+        if not children:
             return UNKNOWN
-        for run_id in runs:
-            if model.data(entry.path, run_id) is None:
-                return Check(False, f"{entry.path}'s config does not compose for run {run_id} with the overrides src/main.py passes")
-        return Check(True, f"Hydra composes {entry.path}'s config with the overrides src/main.py passes, for every run ({len(runs)})")
+        for run in children:
+            if run.compose_error:
+                return Check(False, f"`{run.command.text}` does not compose: {run.compose_error}")
+        modules = sorted({r.command.module for r in children})
+        return Check(True, f"Hydra composes {', '.join(modules)}'s config with the overrides src/main.py passes, on every run ({len(children)} commands)")
 
     def wandb_keys(self) -> Check:
         """Is every key evaluate.py reads from a run's history or summary written by the training side?"""
