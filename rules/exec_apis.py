@@ -47,6 +47,8 @@ class BundleCallArity(Rule):
     requirement = None
 
     VALID = [
+        Case(files={"src/main.py": "def helper(a, b):\n    return a\n\ndef unused():\n    return helper(1)\n\nif __name__ == '__main__':\n    helper(1, 2)\n"},
+             allow="minor", note="unused() is never called: the wrong call is latent"),
         Case(files={
             "src/model.py": (
                 "from dataclasses import dataclass, field\n\n"
@@ -133,6 +135,9 @@ class UndefinedName(Rule):
     requirement = None
 
     VALID = [
+        Case(files={"src/main.py": "class Base:\n    def run(self):\n        return undefined_helper()\n\nclass Child(Base):\n    def run(self):\n        return 1\n\n"
+                                   "if __name__ == '__main__':\n    Child().run()\n"},
+             allow="minor", note="every instantiated subclass overrides Base.run: its body never runs"),
         Case(files={"src/train.py": (
             "from __future__ import annotations\nimport os\n\n"
             "def f(a: Tensor, *args) -> Dict:\n    y: wandb.wandb_sdk.Run = None\n    z = [i for i in range(3)]\n    return os.sep, z, __file__, len(a)\n\n"

@@ -41,6 +41,10 @@ class BundleImportUnresolved(Rule):
 
     VALID = [
         Case(files={
+            "src/model.py": "def build():\n    return 1\n",
+            "src/main.py": "try:\n    from .model import build\nexcept ImportError:\n    from model import build\n\nif __name__ == '__main__':\n    build()\n",
+        }, allow="minor", note="`python -m src.main` resolves the relative import, so the fallback never runs: at most a latent minor"),
+        Case(files={
             "src/train.py": "from src.model import build_model, CACHE\nfrom .preprocess import load\nimport src.model as m\nfrom src import model\nfrom . import preprocess\n",
             "src/model.py": "CACHE = '.cache/'\ndef build_model(cfg):\n    return cfg\n",
             "src/preprocess.py": "try:\n    from fast import load\nexcept ImportError:\n    def load():\n        return 1\n",
@@ -81,7 +85,9 @@ class BundleImportUnresolved(Rule):
                     yield self.hit(mi.path, imp.pos, f"`from {shown} import {imp.name}`: {target.error} (ImportError)")
                 elif not target.exists:
                     file_hint = target.module.replace(".", "/")
-                    yield self.hit(mi.path, imp.pos, f"imports `{target.module}`, but the bundle has no {file_hint}.py or {file_hint}/ (ModuleNotFoundError)")
+                    # a file the prompt requires and the bundle lacks: this import only follows RA501
+                    yield self.hit(mi.path, imp.pos, f"imports `{target.module}`, but the bundle has no {file_hint}.py or {file_hint}/ (ModuleNotFoundError)",
+                                   needs=(f"file:{file_hint}.py",))
                 elif target.missing_name and idx.module(target.module) is None:
                     pkg = target.module.replace(".", "/")
                     yield self.hit(mi.path, imp.pos, f"`from {shown} import {target.missing_name}`: the bundle has no {pkg}/{target.missing_name}.py and {pkg}/ has no __init__.py defining it (ImportError)")
@@ -90,7 +96,8 @@ class BundleImportUnresolved(Rule):
                     defined = sorted(n for n in (src.top_defs if src else {}) if not n.startswith("_"))
                     listing = f" (it defines: {', '.join(defined[:8])}{', ...' if len(defined) > 8 else ''})" if defined else ""
                     related = [Related(label="module", path=src.path, line=1)] if src else []
-                    yield self.hit(mi.path, imp.pos, f"`from {shown} import {target.missing_name}`: {target.module.replace('.', '/')}.py never defines `{target.missing_name}` (ImportError){listing}", related=related)
+                    yield self.hit(mi.path, imp.pos, f"`from {shown} import {target.missing_name}`: {target.module.replace('.', '/')}.py never defines `{target.missing_name}` (ImportError){listing}",
+                                   related=related, needs=(f"file:{target.module.replace('.', '/')}.py",))
 
     def _sibling(self, ctx, idx, mi, imp, deps, data):
         """`from model import x` in src/train.py: works only with src/ on sys.path."""

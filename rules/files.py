@@ -42,7 +42,7 @@ class MissingRequiredFile(Rule):
         present = set(ctx.bundle.files)
         for path in ctx.spec.required_files:
             if path not in present:
-                yield self.hit(path, None, f"required file {path} is missing from the bundle")
+                yield self.hit(path, None, f"required file {path} is missing from the bundle", provides=(f"file:{path}",))
 
 
 class ExtraFile(Rule):
@@ -123,4 +123,4 @@ class EmptyRequiredFile(Rule):
         for path in ctx.spec.required_files:
             text = ctx.bundle.text(path)
             if text is not None and not text.strip():
-                yield self.hit(path, None, f"required file {path} is empty")
+                yield self.hit(path, None, f"required file {path} is empty", provides=(f"file:{path}",))

@@ -380,6 +380,17 @@ class ConfigKeyMissing(Rule):
     requirement = "hydra_run_configs"
 
     VALID = [
+        Case(files={"src/main.py": _main("    with open_dict(cfg):\n        cfg.merge_with(OmegaConf.load(f'config/runs/{cfg.run}.yaml'))\n    print(cfg.model.name)\n",
+                                         "from omegaconf import OmegaConf, open_dict\n"),
+                    "config/config.yaml": "defaults:\n  - _self_\nrun: ???\nresults_dir: results\nmode: ???\n"}, runs={"r1": _RUN},
+             note="the code merges its run file in place, unlocked: the keys it reads are there"),
+        Case(files={"src/main.py": _main("    if cfg.run.dataset.name == 'cifar10':\n        print(cfg.run.dataset.normalization.mean)\n    print(cfg.run.model.name)\n"),
+                    "config/config.yaml": _CONFIG}, runs={"r1": _RUN + "dataset:\n  name: sst2\n"}, spec=_SPEC,
+             note="the cifar10 branch runs for no run: the key it reads is never read"),
+        Case(files={"src/main.py": _main("    from omegaconf import OmegaConf\n    run_cfg = OmegaConf.load(f'config/runs/{cfg.run}.yaml')\n"
+                                         "    OmegaConf.set_struct(cfg, False)\n    cfg = OmegaConf.merge(cfg, run_cfg)\n    print(cfg.model.name, cfg.training.epochs)\n"),
+                    "config/config.yaml": "defaults:\n  - _self_\nrun: ???\nresults_dir: results\nmode: ???\n"}, runs={"r1": _RUN},
+             note="run= is a plain string; the code loads config/runs/<run>.yaml itself and merges it into an unlocked config"),
         Case(files={"src/main.py": _main("    print(cfg.run.model.name, cfg.get('seed', 0))\n    if 'extra' in cfg:\n        print(cfg.extra.x)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
         Case(files={"src/main.py": _main("    from omegaconf import OmegaConf\n    cfg = OmegaConf.merge(cfg, cfg.run)\n    print(cfg.model.name)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, note="merge flagged by RA207; reads resolve against the union"),
         Case(files={"src/main.py": _main("    build(cfg.run)\n", "from src.model import build\n"), "src/model.py": "def build(cfg):\n    return cfg.model.name\n", "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
@@ -460,11 +471,16 @@ class StructConfigNewKey(Rule):
     requirement = "hydra_run_configs"
 
     VALID = [
+        Case(files={"src/main.py": _main("    OmegaConf.update(cfg, 'training.epochs', 1, force_add=True)\n    print(cfg.training.epochs)\n", "from omegaconf import OmegaConf\n"),
+                    "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, note="force_add adds the key under struct mode"),
         Case(files={"src/main.py": _main("    cfg.wandb.mode = 'disabled'\n    with open_dict(cfg):\n        cfg.training = {}\n", "from omegaconf import open_dict\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
         Case(files={"src/main.py": _main("    cfg = OmegaConf.create(OmegaConf.to_container(cfg))\n    cfg.training = {}\n", "from omegaconf import OmegaConf\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
         Case(files={"src/main.py": _main("    OmegaConf.set_struct(cfg, False)\n    cfg.training = {}\n", "from omegaconf import OmegaConf\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC),
     ]
     INVALID = [
+        Case(files={"src/main.py": _main("    cfg.training = {}\n    OmegaConf.set_struct(cfg, False)\n", "from omegaconf import OmegaConf\n"),
+                    "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=5,
+             note="unlocking after the write does not help it: order matters"),
         Case(files={"src/main.py": _main("    cfg.training = cfg.get('training', {})\n    cfg.training.epochs = 1\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
         Case(files={"src/main.py": _main("    cfg.wandb.offline = True\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
     ]

@@ -29,7 +29,7 @@ class SyntaxErrorRule(Rule):
 
     def check(self, ctx):
         for problem in ctx.syntax_problems:
-            yield self.hit(problem.path, problem.line, f"syntax error: {problem.message}", column=problem.column)
+            yield self.hit(problem.path, problem.line, f"syntax error: {problem.message}", column=problem.column, provides=(f"file:{problem.path}",))
 
 
 class YamlSyntaxRule(Rule):

@@ -121,8 +121,20 @@ def _result(item: "CheckedPath", f: "Finding", rule_index: dict[str, int], root:
         if rloc is not None:
             label = r.label if rloc.exact else f"{r.label} ({r.path}{':' + str(r.line) if r.line else ''})"
             related.append({"id": len(related) + 1, **_physical(rloc, root, r.snippet), "message": {"text": label}})
+    # a root cause lists the findings that can only follow it; a consequence points back at it
+    links = [(g, "consequence of this crash") for g in item.report.findings if g.consequence_of is not None and item.report.findings[g.consequence_of] is f]
+    if f.consequence_of is not None:
+        links.append((item.report.findings[f.consequence_of], "the crash this can only follow"))
+    for g, label in links:
+        gloc = locate_finding(item, g)
+        if gloc is not None:
+            related.append({"id": len(related) + 1, **_physical(gloc, root, g.snippet), "message": {"text": f"{label}: {g.rule} {g.where}"}})
     if related:
         res["relatedLocations"] = related
+    if f.reach is not None:
+        res["properties"]["reach"] = {"latent": f.reach.latent, "commands": f.reach.commands}
+    if f.consequence_of is not None:
+        res["properties"]["consequenceOf"] = item.report.findings[f.consequence_of].rule
     fingerprints: dict = {}
     if line_hash is not None:
         fingerprints["primaryLocationLineHash"] = line_hash

@@ -155,6 +155,7 @@ def render_audit(r: "AuditReport") -> None:
         crit = f" [{claim.criterion}]" if claim.criterion else ""
         c.print(f"  {mark}{escape(crit)} {escape(' '.join(claim.text.split())[:200])}")
         c.print(f"      [dim]{escape(claim.evidence)}[/]")
+    _first_crashes(c, r)
     if r.missed:
         c.print(f"[bold]missed by the reviewer[/]: {len(r.missed)} finding(s) at or above {r.tool_verdict.fail_on.value}")
     missed = set(r.missed)
@@ -169,10 +170,58 @@ def render_audit(r: "AuditReport") -> None:
             tl = (f" [dim]({'transcript line' if r.kind == 'transcript' else 'line'} {f.transcript_line}"
                   f"{'' if r.kind == 'transcript' else ' of ' + escape(r.source)})[/]") if f.transcript_line else ""
             c.print(f"  {escape(f.where)}: [bold]{f.rule}[/] [{f.criterion}] {escape(f.message)}{flag}{sup}{tl}")
+            where = _reach_text(f, r)
+            if where:
+                c.print(f"      [dim]{escape(where)}[/]")
             if f.snippet:
                 c.print(f"      [dim]{escape(f.snippet)}[/]", no_wrap=True, overflow="ellipsis", crop=True)
             for rel in f.related:
                 c.print(f"      [dim]{escape(rel.label)}: {escape(rel.path)}{':' + str(rel.line) if rel.line else ''} {escape(rel.snippet or '')}[/]")
+
+
+def _first_crashes(c: Console, r: "AuditReport") -> None:
+    """What each command of the pipeline dies of first, in execution order, and -- when that is
+    the install or a config file, which stop every command alike -- the first crash in its own
+    code after it. Commands that share both are one line."""
+    if not r.commands:
+        return
+    c.print("\n[bold]first crash per command[/] (execution order)")
+    shown: dict[tuple, list] = {}
+    for cmd in r.commands:
+        in_code = next((j for j in cmd.blockers if r.findings[j].reach is not None), None)
+        shown.setdefault((cmd.first_blocker, in_code), []).append(cmd)
+    for (first, in_code), cmds in shown.items():
+        names = f"`{cmds[0].command}`" + (f" and {len(cmds) - 1} more" if len(cmds) > 1 else "")
+        if first is None:
+            c.print(f"  {escape(names)}: [green]no blocker reached[/]")
+            continue
+        f = r.findings[first]
+        tail = []
+        if in_code is not None and in_code != first:
+            g = r.findings[in_code]
+            tail.append(f"past it, its code crashes first at {escape(g.where)} ({g.rule}: {escape(g.name)})")
+        if cmds[0].consequences:
+            tail.append(f"{len(cmds[0].consequences)} later finding(s) are consequences")
+        more = len(cmds[0].blockers) - 1 - (in_code is not None and in_code != first)
+        if more > 0:
+            tail.append(f"{more} more blocker(s) after that on this path")
+        c.print(f"  {escape(names)} crashes first at [bold]{escape(f.where)}[/] ({f.rule}: {escape(f.name)})" + (f"; {'; '.join(tail)}" if tail else ""))
+
+
+def _reach_text(f, r: "AuditReport") -> str:
+    """Where a finding holds: latent, a consequence, or the commands that run its code."""
+    if f.consequence_of is not None:
+        cause = r.findings[f.consequence_of]
+        return f"consequence of {cause.rule} at {cause.where}: it can only follow that crash"
+    if f.reach is None:
+        return ""
+    if f.reach.latent:
+        return "latent: no command runs this code" + (f" ({f.demoted_from.value} if it ran)" if f.demoted_from else "")
+    n = len(f.reach.commands)
+    total = len(r.commands)
+    if n == total and total > 1:
+        return f"on every command ({total})"
+    return "on " + ", ".join(f"`{cmd}`" for cmd in f.reach.commands[:2]) + (f" and {n - 2} more" if n > 2 else "")
 
 
 def render_rules(rules) -> None:

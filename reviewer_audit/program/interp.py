@@ -1231,6 +1231,8 @@ class Interpreter:
             new: list = []
             for other in args[1:]:
                 new += result.merge(self._data_of(other))
+            if len(args) > 1:
+                result.origin = "merge"
             caught = self._caught("struct")
             self._emit(self.trace.merges, ConfigMerge(frame.module, line, col, self.order, caught, origin=result.origin, target=first.path if isinstance(first, CfgRef) else (), new_keys=new))
             oid = self._alloc(result)
@@ -1397,10 +1399,12 @@ class Interpreter:
                 line, col = self._event_pos(frame, node)
                 self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=(*m.ref.path, key), problem=problem))
             return value
-        if m.name == "update" and args:
+        if m.name in ("update", "merge_with") and args:
             obj = self._cfg(m.ref)
             if obj is not None:
-                new = obj.merge(self._data_of(args[0]), m.ref.path)
+                new = []
+                for other in args:
+                    new += obj.merge(self._data_of(other), m.ref.path)
                 line, col = self._event_pos(frame, node)
                 self._emit(self.trace.merges, ConfigMerge(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, target=m.ref.path, new_keys=new))
             return Const(None)
