@@ -112,7 +112,7 @@ def test_piped_text_keeps_lines_whole_and_has_no_trailing_spaces(tmp_path):
     assert res.returncode == 1
     lines = res.stdout.splitlines()
     assert not [line for line in lines if line != line.rstrip()], "no trailing spaces"
-    finding = next(i for i, line in enumerate(lines) if "RA901" in line)
+    finding = next(i for i, line in enumerate(lines) if line.startswith("  pyproject.toml") and "RA901" in line)
     assert lines[finding].endswith(f"(line 294 of {SEED_002})"), "a finding is one line, never wrapped"
     assert lines[finding + 1].startswith("      "), "its snippet follows on one indented line"
     report = run_cli("report", str(FIXTURES), "-j", "1").stdout.splitlines()
