@@ -230,7 +230,10 @@ class RunConfigDoesNotCompose(Rule):
             if run.command.kind == "child" and run.compose_kind in ("override_missing_key", "override_grammar"):
                 continue  # what the parent passes: RA209's finding
             msg = run.compose_error.replace(run.command.run_id or "\0", "<run_id>")
-            failures.setdefault((run.command.module, msg), []).append(i)
+            # one finding per failure: a child that inherits its parent's command line fails with
+            # the same message, and the same fix mends both
+            key = next((k for k in failures if k[1] == msg), (run.command.module, msg))
+            failures.setdefault(key, []).append(i)
         for (path, msg), on in failures.items():
             ep = model.entries[path]
             first = rm.runs[on[0]].command
@@ -659,6 +662,11 @@ class ChildOverrideInvalid(Rule):
                 if not item or "=" not in item or item.startswith("-") or item in reported:
                     continue
                 err = parse_override(item)
+                rid = run.command.run_id
+                if err and rid and rid in item and parse_override(item.replace(rid, "run")) is None:
+                    # only the run id's own characters (spaces, parentheses) trip the grammar: the
+                    # pipeline passes such ids quoted or renamed, as it does the prompt's command
+                    continue
                 if err:
                     reported.add(item)
                     yield self.hit(launch.path, launch.line, f"override `{item}` passed to {child} does not parse: {err}", column=launch.col,
@@ -735,7 +743,10 @@ class OptunaSearchSpaceUnused(Rule):
         whole: set[tuple] = set()
         for run in rm.runs:
             for read in run.trace.reads:
-                (whole if read.access == "whole" else used).add(read.key)
+                if read.access != "whole":
+                    used.add(read.key)
+                elif read.key:  # the whole config handed on (`train(cfg)` to a library): says nothing of one key
+                    whole.add(read.key)
 
         def read_somewhere(key: tuple) -> bool:
             return any(key[: len(w)] == w for w in whole) or any(k[: len(key)] == key or key[: len(k)] == k and len(k) == len(key) for k in used)

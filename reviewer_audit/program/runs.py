@@ -209,6 +209,12 @@ class RunModel:
         argv = list(launch.argv)
         start = next((i + 1 for i, a in enumerate(argv) if a in (dotted, child)), None)
         rest = argv[start:] if start is not None else [a for a in argv if a and "=" in a]
+        from reviewer_audit.program.hydra_compose import parse_override
+
+        # an override Hydra cannot even parse (`run={'run_id': ...}`: a node formatted into it)
+        # is its own finding (RA208/RA209); the child is followed with what the author meant,
+        # the parent's own value for that key
+        rest = [None if (a is not None and "=" in a and parse_override(a) is not None) else a for a in rest]
         known = [a for a in rest if a is not None and "=" in a and not a.startswith("-")]
         merged = list(parent) if (any(a is None for a in rest) or start is None) else []
         for item in known:
