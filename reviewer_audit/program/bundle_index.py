@@ -38,6 +38,7 @@ from ruamel.yaml import YAML
 
 from reviewer_audit.program.cst_walk import Walker
 from reviewer_audit.program.facts import ImportFact, ModuleFacts, Pos, dotted_name
+from reviewer_audit.program.sources import absolute_module
 
 STDLIB: frozenset[str] = frozenset(sys.stdlib_module_names) | {"__future__"}
 BUILTIN_NAMES: frozenset[str] = frozenset(dir(builtins)) | {
@@ -525,11 +526,7 @@ class BundleIndex:
         the relative import climbs above the top-level package."""
         if not imp.level:
             return imp.module
-        pkg = self.package_of(mi).split(".") if self.package_of(mi) else []
-        if imp.level - 1 > len(pkg) - 1 or not pkg:
-            return None
-        base = pkg[: len(pkg) - (imp.level - 1)]
-        return ".".join([*base, imp.module] if imp.module else base)
+        return absolute_module(mi.dotted, mi.is_package, imp.level, imp.module)
 
     def is_bundle_name(self, dotted: str) -> bool:
         """Is `dotted` (absolute) under a top-level name the bundle provides?"""

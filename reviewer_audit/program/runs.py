@@ -25,7 +25,9 @@ from functools import cached_property
 from typing import Any, Callable, Iterable
 
 from reviewer_audit.program.configstate import UNKNOWN
-from reviewer_audit.program.interp import Event, Interpreter, Launch, ModuleSource, Sources, Trace, load_yaml_data
+from reviewer_audit.program.interp import Interpreter
+from reviewer_audit.program.sources import ModuleSource, Sources, load_yaml_data
+from reviewer_audit.program.values import Event, Launch, Trace
 
 _MODULE_ARG = re.compile(r"-m\s+([\w.]+)")
 #: `"-m", "src.train"` or `-m src.train` in the source of a launch whose argv is not fully known
