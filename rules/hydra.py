@@ -419,8 +419,8 @@ class ConfigKeyMissing(Rule):
                 group = groups[seen[key]]
                 group[1] = sorted(set(group[1]) | set(on))
                 group[2] += 1
-                if group[0].maybe and not read.maybe:
-                    group[0] = read  # point at a read that fails on every path, when there is one
+                if (read.maybe, read.order) < (group[0].maybe, group[0].order):
+                    group[0] = read  # point at the read that fails first, on every path when one does
                 continue
             seen[key] = len(groups)
             groups.append([read, on, 0, prefix])
@@ -658,9 +658,10 @@ class ChildOverrideInvalid(Rule):
             if run.command.kind != "child" or launch is None:
                 continue
             child = run.command.module[:-3].replace("/", ".")
+            formatted = {ev.text for r in rm.runs for ev in r.trace.formatted if ev.text}
             for item in launch.argv:
-                if not item or "=" not in item or item.startswith("-") or item in reported:
-                    continue
+                if not item or "=" not in item or item.startswith("-") or item in reported or item in formatted:
+                    continue  # a config node formatted into the override is RA208's finding
                 err = parse_override(item)
                 rid = run.command.run_id
                 if err and rid and rid in item and parse_override(item.replace(rid, "run")) is None:
