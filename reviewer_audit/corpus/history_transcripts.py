@@ -101,8 +101,8 @@ def first_crash(report) -> PredictedCrash | None:
     """The tool's predicted first crash: the first blocker, in execution order, of the first run
     command that has one (`AuditReport.commands`); without commands, the worst unsuppressed
     blocker (findings are sorted worst first)."""
-    first = next((c.first_blocker for c in report.commands if c.kind == "main" and c.first_blocker is not None), None)
-    f = report.findings[first] if first is not None else next(
+    crash = report.first_crash()
+    f = report.findings[crash[1]] if crash is not None else next(
         (f for f in report.findings if not f.suppressed and f.consequence_of is None and f.severity.value == "blocker"), None)
     if f is None:
         return None

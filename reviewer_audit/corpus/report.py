@@ -119,6 +119,7 @@ class CorpusRow(BaseModel):
     agreement: str | None = None
     counts: dict[str, int] = Field(default_factory=dict, description="Unsuppressed findings per severity.")
     top_blockers: list[Blocker] = Field(default_factory=list)
+    first_crash: FirstCrash | None = Field(default=None, description="What the first run command dies of, in execution order.")
     claims_confirmed: int = 0
     claims_refuted: int = Field(default=0, description="Reviewer false alarms: claims the program model shows to be wrong.")
     claims_unverified: int = 0
@@ -164,6 +165,14 @@ class AgreementTable(BaseModel):
     approvals_rejected_share: float | None = Field(default=None, description="Share of reviewer approvals the tool rejects.")
 
 
+class FirstCrash(BaseModel):
+    """What the first run command dies of, in execution order."""
+
+    command: str
+    blocker: Blocker
+    in_code: Blocker | None = Field(default=None, description="When the first blocker is the install or a config file: the first crash in the command's own code after it.")
+
+
 class FalsePositive(BaseModel):
     file: str
     llm_name: str | None = None
@@ -171,6 +180,7 @@ class FalsePositive(BaseModel):
     file_date: str | None = None
     counts: dict[str, int] = Field(default_factory=dict)
     top_blockers: list[Blocker] = Field(default_factory=list)
+    first_crash: FirstCrash | None = None
 
 
 class ClaimRef(BaseModel):
@@ -475,6 +485,7 @@ def row_from_report(report, transcript=None, **base) -> CorpusRow:
         agreement=report.agreement,
         counts={s: int(report.tool_verdict.counts.get(s, 0)) for s in SEVERITIES},
         top_blockers=[_blocker(f) for f in blockers[:TOP_BLOCKERS]],
+        first_crash=_first_crash(report),
         claims_confirmed=status["confirmed"],
         claims_refuted=status["refuted"],
         claims_unverified=status["unverified"],
@@ -488,6 +499,15 @@ def row_from_report(report, transcript=None, **base) -> CorpusRow:
         finding_keys=sorted({f"{f.rule} {f.path or '<bundle>'}" for f in live}),
         duration_ms=float(report.timings_ms.get("total", 0.0)),
     )
+
+
+def _first_crash(report) -> FirstCrash | None:
+    crash = report.first_crash()
+    if crash is None:
+        return None
+    command, first, in_code = crash
+    return FirstCrash(command=command, blocker=_blocker(report.findings[first]),
+                      in_code=_blocker(report.findings[in_code]) if in_code is not None else None)
 
 
 def _blocker(f) -> Blocker:
@@ -881,7 +901,7 @@ def aggregate(rows: Sequence[CorpusRow]) -> Aggregates:
         errors=[ErrorRow(file=r.file, kind=r.error_kind or "input", error=r.error or "") for r in rows if not r.ok],
         agreement=agreement_table(ok),
         false_positives=[FalsePositive(file=r.file, llm_name=r.llm_name, prompt_version=r.prompt_version, file_date=r.file_date,
-                                       counts=r.counts, top_blockers=r.top_blockers) for r in fps],
+                                       counts=r.counts, top_blockers=r.top_blockers, first_crash=r.first_crash) for r in fps],
         claims_confirmed=sum(r.claims_confirmed for r in ok),
         claims_refuted=sum(r.claims_refuted for r in ok),
         claims_unverified=sum(r.claims_unverified for r in ok),

@@ -196,6 +196,11 @@ def corpus_sections(report: "CorpusReport") -> list[str]:
         top = fp.top_blockers[0] if fp.top_blockers else None
         headline = (f'<span class="sev {_e(top.severity)}">{_e(top.severity)}</span> <code>{_e(top.rule)}</code> '
                     f"<code>{_e(top.where)}</code> {_e(top.message)}") if top else "–"
+        fc = fp.first_crash
+        if fc is not None:
+            headline = (f"first crash: <code>{_e(fc.blocker.where)}</code> {_e(fc.blocker.rule)} {_e(fc.blocker.name)}"
+                        + (f"; past it, in its code: <code>{_e(fc.in_code.where)}</code> {_e(fc.in_code.rule)}" if fc.in_code else "")
+                        + "<br>" + headline)
         items = []
         for b in fp.top_blockers:
             items.append(f'<li><span class="sev {_e(b.severity)}">{_e(b.severity)}</span> <code>{_e(b.rule)}</code> {_e(b.name)} '

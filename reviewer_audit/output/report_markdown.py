@@ -98,11 +98,13 @@ def render_markdown(report: "CorpusReport") -> str:
         rows = []
         for fp in a.false_positives:
             first = True
+            fc = fp.first_crash
+            crash = (f"{_code(fc.blocker.where)} {fc.blocker.rule}" + (f"; in code {_code(fc.in_code.where)} {fc.in_code.rule}" if fc.in_code else "")) if fc else ""
             for b in fp.top_blockers or [None]:
-                lead = [_code(name(fp.file)), _cell(fp.llm_name or "(unnamed)"), " / ".join(str(fp.counts.get(s, 0)) for s in ("blocker", "major", "minor"))] if first else ["", "", ""]
+                lead = [_code(name(fp.file)), _cell(fp.llm_name or "(unnamed)"), " / ".join(str(fp.counts.get(s, 0)) for s in ("blocker", "major", "minor")), crash] if first else ["", "", "", ""]
                 first = False
                 rows.append(lead + ([b.severity, _code(b.rule), _code(b.where), _cell(b.message)] if b else ["", "", "", ""]))
-        out += _table(["transcript", "reviewer", "blocker / major / minor", "severity", "rule", "where", "message"], rows)
+        out += _table(["transcript", "reviewer", "blocker / major / minor", "first crash", "severity", "rule", "where", "message"], rows)
     else:
         out.append("_None._")
 

@@ -99,6 +99,10 @@ def render_text(report: "CorpusReport", console: Console | None = None) -> None:
     for i, fp in enumerate(a.false_positives, 1):
         counts = ", ".join(f"{fp.counts.get(s, 0)} {s}" for s in ("blocker", "major", "minor") if fp.counts.get(s))
         c.print(f" {i:>2}. [bold]{escape(_name(fp.file))}[/]  {escape(fp.llm_name or '(unnamed)')}  prompt {fp.prompt_version}  ({counts})")
+        if fp.first_crash is not None:
+            fc = fp.first_crash
+            past = f"; past it, its code crashes at {escape(fc.in_code.where)} ({fc.in_code.rule})" if fc.in_code else ""
+            c.print(f"       first crash: [bold]{escape(fc.blocker.where)}[/] ({fc.blocker.rule}: {escape(fc.blocker.name)}){past}")
         for b in fp.top_blockers:
             c.print(f"       [{SEVERITY_STYLE.get(b.severity, '')}]{b.severity}[/] [bold]{b.rule}[/] {escape(b.where)}  {escape(b.message)}")
 

@@ -27,3 +27,14 @@ class AuditReport(BaseModel):
     rules_run: list[str] = Field(default_factory=list)
     rules_skipped: dict[str, str] = Field(default_factory=dict)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    def first_crash(self) -> tuple[str, int, int | None] | None:
+        """What the pipeline's run command dies of first: (command, index of its first blocker,
+        index of the first blocker in its own code when the first one is the install or a config
+        file, else None). None when no run command reaches a blocker."""
+        for cmd in self.commands:
+            if cmd.kind != "main" or cmd.first_blocker is None:
+                continue
+            in_code = next((j for j in cmd.blockers if self.findings[j].reach is not None), None)
+            return cmd.command, cmd.first_blocker, in_code if in_code != cmd.first_blocker else None
+        return None
