@@ -765,3 +765,96 @@ class OptunaSearchSpaceUnused(Rule):
             yield self.hit(path, line, f"Optuna writes sampled values where no command reads them ({shown}): these search-space "
                            f"parameters have no effect on training (on {_commands_text(rm, on)})", column=writes[0][0].col, on=on)
 
+
+
+# --------------------------------------------------------------------------- RA211
+
+
+def _override_keys(overrides) -> set[tuple]:
+    return {tuple(o.split("=", 1)[0].lstrip("+~").split(".")) for o in overrides if "=" in o}
+
+
+def _same_setting(a, b) -> bool:
+    """`'Fashion-MNIST'` and `'fashion-mnist'` name the same thing to code that lower-cases it."""
+    return a == b or (isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold())
+
+
+class RunSettingShadowed(Rule):
+    """Code reads a setting at the config root while the run's own config sets it under `cfg.run`.
+
+    **What it does.** On every command of the pipeline (see RA205), looks at each scalar the code
+    reads at the root of the config (`cfg.training.learning_rate`) when Hydra mounted the run's
+    config group under its name (`run=<id>` selects config/run/<id>.yaml without
+    `# @package _global_`, so its keys sit at `cfg.run.*`). When the run's config holds the same
+    key with a different value (`cfg.run.training.learning_rate`), the read gets config.yaml's
+    default, not the run's setting. Keys the code or the command line set before the read
+    (`cfg.training.epochs = 1` in trial mode, `training.epochs=1` passed to a child) and merges of
+    the run config into the root (`OmegaConf.merge(cfg, cfg.run)`) are followed, so they do not
+    count.
+
+    **Why is this bad?** Nothing crashes: the run silently trains with the default. Every run of
+    the experiment then uses the same hyper-parameters, the proposed method's switches stay off,
+    and an Optuna study the run config asks for never starts (`optuna.n_trials: 0` at the root).
+
+    **Example.** config.yaml `training: {adaptation: false}`, config/run/proposed.yaml
+    `training: {adaptation: true}`, code `if cfg.training.adaptation:`.
+
+    **Use instead.** Read `cfg.run.training.adaptation`, merge the run into the root
+    (`cfg = OmegaConf.merge(cfg, cfg.run)` on an unlocked config), or put `# @package _global_` at
+    the top of each run file.
+    """
+
+    code = "RA211"
+    name = "run-setting-shadowed"
+    topic = "config"
+    severity = Severity.major
+    requirement = "hydra_run_configs"
+
+    _CFG = _CONFIG + "training:\n  epochs: 10\n  adaptation: false\n"
+    _RUN2 = "run_id: r1\ntraining:\n  epochs: 3\n  adaptation: true\n"
+    VALID = [
+        Case(files={"src/main.py": _main("    print(cfg.run.training.epochs, cfg.run.training.adaptation)\n"), "config/config.yaml": _CFG},
+             runs={"r1": _RUN2}, spec=_SPEC, note="the code reads the run's own settings"),
+        Case(files={"src/main.py": _main("    from omegaconf import OmegaConf\n    OmegaConf.set_struct(cfg, False)\n    cfg = OmegaConf.merge(cfg, cfg.run)\n    print(cfg.training.epochs)\n"),
+                    "config/config.yaml": _CFG}, runs={"r1": _RUN2}, spec=_SPEC, note="the run config is merged into the root first"),
+        Case(files={"src/main.py": _main("    print(cfg.training.epochs)\n"), "config/config.yaml": _CFG},
+             runs={"r1": "# @package _global_\nrun_id: r1\ntraining:\n  epochs: 3\n  adaptation: true\n"}, spec=_SPEC,
+             note="a `_global_` run file overrides the root's keys: the read gets the run's value"),
+        Case(files={"src/main.py": _main("    if cfg.mode == 'trial':\n        cfg.training.epochs = 1\n    else:\n        cfg.training.epochs = cfg.run.training.epochs\n    print(cfg.training.epochs)\n"),
+                    "config/config.yaml": _CFG}, runs={"r1": _RUN2}, spec=_SPEC, note="the code sets the root key before it reads it"),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _main("    epochs = cfg.run.training.epochs\n    if cfg.training.adaptation:\n        print('adapting', epochs)\n"), "config/config.yaml": _CFG},
+             runs={"r1": _RUN2}, spec=_SPEC, path="src/main.py", line=5),
+    ]
+
+    def check(self, ctx):
+        rm = run_model(ctx)
+
+        def shadowed(_i, run):
+            cli = _override_keys(run.command.overrides)
+            written = run.trace.writes
+            for read in run.trace.reads:
+                if read.shadowed is None or read.speculative or read.caught or read.after_crash is not None or _same_setting(read.value, read.shadowed[1]):
+                    continue
+                if any(read.key[: len(k)] == k for k in cli) or any(w.key == read.key[: len(w.key)] and w.order < read.order for w in written):
+                    continue
+                yield read
+
+        groups: dict[tuple, list] = {}
+        for read, on in rm.grouped(shadowed):
+            group = groups.setdefault((read.path, read.key), [read, set(), 0])
+            group[1].update(on)
+            group[2] += group[0] is not read
+            if (read.maybe, read.order) < (group[0].maybe, group[0].order):
+                group[0] = read
+        for (_path, key), (read, on, more) in groups.items():
+            on = sorted(on)
+            run_key, run_value = read.shadowed
+            also = f" ({more} more read{'s' if more > 1 else ''} in this file)" if more else ""
+            msg = (f"{_key_text(key)} reads config.yaml's default {read.value!r}, but the run's config sets {_key_text(run_key)} = {run_value!r} "
+                   f"(Hydra mounts the run file at {_key_text(run_key[: len(run_key) - len(key)])}): the run gets the default, not its own setting, "
+                   f"on {_commands_text(rm, on)}{also}")
+            if read.maybe:
+                msg = f"{msg} ({SOME_PATHS})"
+            yield self.hit(read.path, read.line, msg, column=read.col, on=on, severity=_severity(read))

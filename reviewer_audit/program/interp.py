@@ -76,6 +76,9 @@ class Interpreter(LibraryModels):
         self.escaped: set[int] = set()
         self.hydra_cfg: Callable[[], CfgRef] | None = None
         self.cwd_is_root = True
+        #: where Hydra mounts the run's own config group (`("run",)` for `run=<id>` without
+        #: `# @package _global_`): a root key that also exists there is a default the run overrides
+        self.run_mounts: tuple[tuple, ...] = ()
         self.main_module: str | None = None
         #: key paths of config objects that a crashed operation added: (obj, key) -> order
         self._crash_keys: dict[tuple[int, tuple], int] = {}

@@ -29,6 +29,10 @@ _NOT_MODELLED = object()
 _SUBPROCESS = ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen", "os.system")
 
 
+def _scalar(value: Any) -> bool:
+    return value is not UNKNOWN and not isinstance(value, (dict, list))
+
+
 def _find_elsewhere(data: Any, rest: tuple, skip: tuple, depth: int = 3) -> list[tuple]:
     """Key paths in `data` under which `rest` exists (other than `skip`): where a missing key
     really is, e.g. ('run',) when the code reads cfg.model but the run config is at cfg.run."""
@@ -325,7 +329,8 @@ class LibraryModels:
             found = tuple(_find_elsewhere(obj.data, path[anchor:], path[:anchor]))
         self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, caught, origin=obj.origin, key=path, status=status,
                                                value=res.value if status == "ok" else None, access=access, kind=obj.kind, detail=res.detail,
-                                               after_crash=after, siblings=siblings, found_at=found, depth=res.depth))
+                                               after_crash=after, siblings=siblings, found_at=found, depth=res.depth,
+                                               shadowed=self._shadowed(obj, path, res) if status == "ok" else None))
         if status == "ok":
             value = res.value
             if isinstance(value, (dict, list)):
@@ -343,6 +348,21 @@ class LibraryModels:
             if res2.status == "ok":
                 return CfgRef(ref.obj, intended) if isinstance(res2.value, (dict, list)) else (UNKNOWN if res2.value is UNKNOWN else Const(res2.value))
         return UNKNOWN
+
+    def _shadowed(self, obj: ConfigObj, path: tuple, res: Lookup) -> tuple | None:
+        """The run's own value of a key read at the root, when it differs from what the read gets.
+
+        Hydra mounts a run config group at `cfg.run` unless the file says `# @package _global_`;
+        a key read at the root then gets config.yaml's default, not the run's setting."""
+        if not self.run_mounts or not _scalar(res.value):
+            return None
+        for mount in self.run_mounts:
+            if path[: len(mount)] == mount:
+                return None
+            other = obj.lookup((*mount, *path))
+            if other.status == "ok" and _scalar(other.value) and other.value != res.value:
+                return ((*mount, *path), other.value)
+        return None
 
     def _cfg_method(self, frame: Frame, m: CfgMethod, args: list, kwargs: dict, node: ast.Call) -> Any:
         if m.name == "get" and args:

@@ -262,6 +262,8 @@ class RunModel:
         if entry is not None and entry.compose_version_base is not None and entry.compose_version_base < "1.2":
             interp.cwd_is_root = False
         root = data
+        if cmd.run_id is not None and isinstance(data, dict):
+            interp.run_mounts = self._run_mounts(entry, overrides or [], cmd.run_id, data)
 
         def hydra_cfg():
             return interp.new_config(root, struct=root is not UNKNOWN, origin="hydra")
@@ -269,6 +271,24 @@ class RunModel:
         interp.hydra_cfg = hydra_cfg
         interp.run_module(cmd.module)
         return CommandRun(cmd, interp.trace, error, kind)
+
+    def _run_mounts(self, entry, overrides: list[str], run_id: str, data: dict) -> tuple[tuple, ...]:
+        """Where the composed config holds the run's own config group: the group an override
+        selects the run's file in (`run=<id>`), when Hydra mounted it under its name rather than
+        at the root (`# @package _global_`)."""
+        groups = self._hydra.config_groups(entry)
+        out = []
+        for item in overrides:
+            name, _, value = item.partition("=")
+            name = name.lstrip("+~")
+            if name in groups and value.strip("'\"") == run_id:
+                mount = tuple(name.split("/"))
+                node = data
+                for seg in mount:
+                    node = node.get(seg) if isinstance(node, dict) else None
+                if isinstance(node, dict):
+                    out.append(mount)
+        return tuple(out)
 
     # ------------------------------------------------------------------ queries
 

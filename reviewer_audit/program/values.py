@@ -169,6 +169,9 @@ class ConfigRead(Event):
     found_at: tuple = ()
     #: a missing key: index in `key` of the first segment that is not there
     depth: int = 0
+    #: a scalar read at the root while the run's own config (where Hydra mounts it) holds the
+    #: same key with another value: (that key path, its value)
+    shadowed: tuple | None = None
 
 
 @dataclass

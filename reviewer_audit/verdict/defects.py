@@ -111,6 +111,10 @@ CLASSES: tuple[DefectClass, ...] = (
                 "hydra_run_configs"),
     DefectClass("optuna-params-unused", "config", ("RA210",),
                 r"optuna.{0,80}(?:top-level|never read|no effect|not (?:applied|propagated))|hpo has no effect|sampled .{0,40}(?:ignored|never)", "hydra_run_configs"),
+    DefectClass("run-setting-shadowed", "config", ("RA211",),
+                r"(?:defaults?|root|top[- ]level)\b.{0,80}(?:instead of|rather than) (?:the )?(?:run|`?cfg\.run)|"
+                r"run(?:'s)? (?:config|settings?|values?|overrides?) .{0,60}(?:ignored|never (?:used|read|applied|take effect)|not (?:used|applied|honou?red))",
+                "hydra_run_configs"),
     DefectClass("optuna-missing", "config", (),
                 r"optuna.{0,120}(?:never|not) (?:used|consumed|instantiated|invoked|launch|launched|handled|implemented|integrated|honou?red)|"
                 r"(?:no|missing) optuna|optuna (?:integration|search|study) .{0,30}(?:missing|absent)|never (?:launches|instantiates|creates) an? optuna|optuna .{0,40}ignored"),
