@@ -255,6 +255,9 @@ class PeftSeqClsWithoutTaskType(Rule):
     topic = "model"
     severity = Severity.blocker
     requirement = None
+    #: the head stays untrained where the model trains; evaluate.py rebuilding it to load
+    #: trained weights is not harmed
+    affects = frozenset({"main", "child", "script"})
 
     _MODEL = (
         "from peft import LoraConfig, get_peft_model\nfrom transformers import AutoModelForSequenceClassification\n\n"
@@ -267,6 +270,12 @@ class PeftSeqClsWithoutTaskType(Rule):
         Case(files={"src/model.py": _MODEL.format(extra="") + "\ndef unfreeze(m):\n    for n, p in m.named_parameters():\n        if 'classifier' in n:\n            p.requires_grad = True\n"}),
         Case(files={"src/model.py": "from peft import LoraConfig, get_peft_model\nfrom transformers import AutoModelForCausalLM\n\nm = get_peft_model(AutoModelForCausalLM.from_pretrained('x'), LoraConfig(r=8))\n"},
              note="no classification head"),
+        Case(files={"src/model.py": _MODEL.format(extra=""),
+                    "src/main.py": "import hydra\n\n@hydra.main(config_path='../config', config_name='config', version_base=None)\ndef main(cfg):\n    print(cfg.mode)\n\n"
+                                   "if __name__ == '__main__':\n    main()\n",
+                    "src/evaluate.py": "from src.model import build\n\nif __name__ == '__main__':\n    build('x')\n",
+                    "config/config.yaml": "mode: full\n"}, allow="minor",
+             note="only evaluate.py builds the model (to load trained weights): no command trains it"),
     ]
     INVALID = [
         Case(files={"src/model.py": _MODEL.format(extra="")}, path="src/model.py", line=6),

@@ -6,6 +6,8 @@ run of every command (`program.runs`):
 * **Reach.** A finding at `path:line` holds on the commands that execute that line (or on the
   commands its rule names, `Hit.on`, such as the runs whose config lacks a key). One that no
   command reaches is *latent* and lowered to minor: code that never runs does not block a run.
+  A rule whose defect matters only on some kinds of command (`Rule.affects`: training, not
+  evaluate.py) counts only those.
 * **Consequences.** A finding that `needs` what an earlier blocker `provides` (an import of a
   module whose file is missing, the compositions of a config folder that does not exist) can only
   follow that blocker. It points at it (`consequence_of`) and does not decide the verdict.
@@ -41,6 +43,11 @@ def place(ctx, pairs: list[tuple[Finding, object, type]]) -> list[Command]:
         if on is None:
             continue
         on = [i for i in on if 0 <= i < len(runs)]
+        affects = getattr(rule_cls, "affects", None)
+        elsewhere = []
+        if affects is not None:
+            elsewhere = [i for i in on if runs[i].command.kind not in affects]
+            on = [i for i in on if runs[i].command.kind in affects]
         orders = []
         for i in on:
             order = rm.order(i, finding.path, finding.line) if finding.path and finding.line else None
@@ -49,7 +56,9 @@ def place(ctx, pairs: list[tuple[Finding, object, type]]) -> list[Command]:
         if not on and getattr(rule_cls, "about_execution", True) and finding.severity.rank > Severity.minor.rank:
             finding.demoted_from = finding.severity
             finding.severity = Severity.minor
-            finding.message = f"{finding.message} ({LATENT_NOTE})"
+            note = LATENT_NOTE if not elsewhere else (
+                f"latent: only {commands[elsewhere[0]].command.split(' ', 3)[2]} runs this code, where it has no effect")
+            finding.message = f"{finding.message} ({note})"
     return commands
 
 

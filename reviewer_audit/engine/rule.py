@@ -67,6 +67,10 @@ class Rule:
     #: a finding in code no command reaches is latent and lowered to minor; rules about what the
     #: code says rather than what it does (placeholders, stubs) keep their severity
     about_execution: ClassVar[bool] = True
+    #: the kinds of command (`program.runs.Command.kind`) on which the defect has an effect; code
+    #: run only by others is latent for it. A frozen classifier head matters where a model
+    #: trains (main and the children it starts), not where evaluate.py rebuilds it to predict.
+    affects: ClassVar[frozenset[str] | None] = None
     VALID: ClassVar[list[Case]] = []
     INVALID: ClassVar[list[Case]] = []
 
