@@ -858,3 +858,116 @@ class RunSettingShadowed(Rule):
             if read.maybe:
                 msg = f"{msg} ({SOME_PATHS})"
             yield self.hit(read.path, read.line, msg, column=read.col, on=on, severity=_severity(read))
+
+
+# --------------------------------------------------------------------------- RA212
+
+
+def _shown_value(write) -> str:
+    if write.sampled:
+        return f"the last trial's sampled {write.sampled!r}"
+    if write.value is None or isinstance(write.value, (dict, list)) or repr(write.value) == "UNKNOWN":
+        return "the last trial's value"
+    return f"the last trial's value {write.value!r}"
+
+
+class ObjectiveMutatesSharedConfig(Rule):
+    """An Optuna objective changes the run's config in place and nothing restores it.
+
+    **What it does.** On every command of the pipeline (see RA205), follows the function handed
+    to `study.optimize(...)` and finds its writes to a config object that existed before the study
+    started: the run's own `cfg`, not a copy the objective makes (`OmegaConf.create(...)`,
+    `copy.deepcopy(cfg)`). It reports a write when, after the study, the code reads that key from
+    the same object and nothing in between set it again: not the objective restoring it, not
+    `cfg.training[k] = v` over `study.best_params`, not a merge.
+
+    **Why is this bad?** The study leaves the config as the last trial set it. The final training
+    after it then runs with the last trial's hyper-parameters instead of the best ones, or with the
+    shortened schedule or disabled logging the objective set for its trials.
+
+    **Example.** `def objective(trial): cfg.training.lr = trial.suggest_float(...); cfg.wandb.mode
+    = "disabled"; return train(cfg)`, then `study.optimize(objective)` and `train(cfg)`.
+
+    **Use instead.** Work on a copy in the objective (`trial_cfg = copy.deepcopy(cfg)`) and apply
+    `study.best_params` to `cfg` before the final training.
+    """
+
+    code = "RA212"
+    name = "optuna-objective-mutates-config"
+    topic = "config"
+    severity = Severity.major
+    requirement = None
+
+    _CFG = _CONFIG + "training:\n  lr: 0.001\n  epochs: 10\n"
+    _BODY = (
+        "    import optuna\n"
+        "    def objective(trial):\n"
+        "{objective}"
+        "        return float(cfg.training.lr)\n"
+        "    study = optuna.create_study()\n"
+        "    study.optimize(objective, n_trials=5)\n"
+        "{after}"
+        "    print(cfg.training.epochs, cfg.training.lr)\n"
+    )
+    _LEAK = "        cfg.training.epochs = 1\n"
+    VALID = [
+        Case(files={"src/main.py": _main(_BODY.format(objective="        import copy\n        cfg_t = copy.deepcopy(cfg)\n        cfg_t.training.epochs = 1\n", after="")),
+                    "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, note="the objective changes its own copy"),
+        Case(files={"src/main.py": _main(_BODY.format(objective="        old = cfg.training.epochs\n" + _LEAK + "        cfg.training.epochs = old\n", after="")),
+                    "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, note="the objective restores what it changed"),
+        Case(files={"src/main.py": _main(_BODY.format(objective="        cfg.training.lr = trial.suggest_float('lr', 1e-5, 1e-1)\n",
+                                                      after="    for k, v in study.best_params.items():\n        cfg.training[k] = v\n")),
+                    "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, note="the best parameters are written back before the final run"),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _main(_BODY.format(objective=_LEAK, after="")), "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=6),
+        Case(files={"src/main.py": _main(_BODY.format(objective="        cfg.training.lr = trial.suggest_float('lr', 1e-5, 1e-1)\n", after="")),
+                    "config/config.yaml": _CFG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=6, note="the final run trains with the last trial's sampled lr"),
+    ]
+
+    def check(self, ctx):
+        rm = run_model(ctx)
+        later_read: dict[tuple, object] = {}
+
+        def leaks(_i, run):
+            t = run.trace
+            for cb in t.callbacks:
+                if not cb.via.endswith("optimize") or cb.speculative:
+                    continue
+                last: dict[tuple, object] = {}
+                first: dict[tuple, object] = {}
+                for w in t.writes:
+                    if cb.start < w.seq <= cb.end and t.born.get(w.obj, 0) <= cb.start and not w.speculative:
+                        last[(w.obj, w.key)] = w
+                        first.setdefault((w.obj, w.key), w)
+                for (obj, key), w in last.items():
+                    before = [r.value for r in t.reads if r.obj == obj and r.key == key and r.status == "ok" and r.seq < first[(obj, key)].seq]
+                    if before and not w.sampled and w.value == before[-1]:
+                        continue  # the objective puts back the value it found
+                    read = next((r for r in t.reads if r.obj == w.obj and r.seq > cb.end and r.key[: len(w.key)] == w.key and r.access != "whole"
+                                 and not self._restored(t, w, r)), None)
+                    if read is not None:
+                        later_read.setdefault((w.path, w.line, w.col), (read, cb))
+                        yield w
+
+        for write, on in rm.grouped(leaks):
+            read, cb = later_read[(write.path, write.line, write.col)]
+            yield self.hit(
+                write.path, write.line,
+                f"the Optuna objective `{cb.func}` ({cb.via} at {cb.path}:{cb.line}) sets {_key_text(write.key)} on the run's own config and "
+                f"nothing restores it: after the study, {read.path}:{read.line} reads {_shown_value(write)} instead of the run's setting "
+                f"(on {_commands_text(rm, on)})",
+                column=write.col, on=on,
+                related=[Related(label=f"reads {_key_text(read.key)} after the study", path=read.path, line=read.line)])
+
+    @staticmethod
+    def _restored(trace, write, read) -> bool:
+        """Something sets the key again between the objective's write and the read."""
+        def covers(key: tuple) -> bool:
+            return write.key[: len(key)] == key or key[: len(write.key)] == write.key
+
+        if any(w.obj == write.obj and w is not write and not w.sampled and write.seq < w.seq < read.seq and covers(w.key) for w in trace.writes):
+            return True
+        if any(m.obj == write.obj and write.seq < m.seq < read.seq for m in trace.merges):
+            return True
+        return any(obj == write.obj and write.seq < seq < read.seq and write.key[: len(path)] == path for obj, path, seq in trace.opaque_writes)

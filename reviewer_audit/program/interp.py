@@ -37,7 +37,7 @@ from reviewer_audit.program.configstate import UNKNOWN, ConfigObj, Node, to_node
 from reviewer_audit.program.library_models import LibraryModels, _dictconfig_attributes
 from reviewer_audit.program.sources import Sources
 from reviewer_audit.program.values import (
-    Alt, Bound, CfgMethod, CfgRef, ClassRef, ConfigRead, ConfigWrite, Const, EnvSet, Event, Ext, Frame,
+    Alt, Bound, Callback, CfgMethod, CfgRef, ClassRef, ConfigRead, ConfigWrite, Const, EnvSet, Event, Ext, Frame,
     FuncRef, Instance, ModuleRef,
     NodeFormatted, PathVal, Sampled, State, Template, Trace, Tup, _Builtin, _copy_heap, _has_unknown, _is_none, _join_heaps,
     _join_value, _parent, _PathMethod, _PathParents, _plain, _StrMethod, _truth_of, _Unlock, const_of,
@@ -67,6 +67,7 @@ class Interpreter(LibraryModels):
         self.src = sources
         self.trace = Trace()
         self.order = 0
+        self.seq = 0  # events recorded so far (`Event.seq`)
         self.budget = budget
         self.heap: dict[int, Any] = {}
         self.next_id = 1
@@ -112,6 +113,8 @@ class Interpreter(LibraryModels):
         oid = self.next_id
         self.next_id += 1
         self.heap[oid] = obj
+        if isinstance(obj, ConfigObj):
+            self.trace.born[oid] = self.seq
         return oid
 
     def _cfg(self, ref: CfgRef) -> ConfigObj | None:
@@ -135,6 +138,8 @@ class Interpreter(LibraryModels):
         # a library calls an escaped callback with arguments we do not know: a branch on them
         # inside it is a guess, not a path
         event.speculative = self.speculative > 0 or (self.callbacks > 0 and event.maybe)
+        self.seq += 1
+        event.seq = self.seq
         bucket.append(event)
 
     def _caught(self, kind: str) -> bool:
@@ -628,11 +633,12 @@ class Interpreter(LibraryModels):
                 return value if isinstance(value, FuncRef) else None
         return None
 
-    def _escape(self, frame: Frame, value: Any) -> None:
-        """A bundle callable handed to library code: the library calls it (once is enough)."""
+    def _escape(self, frame: Frame, value: Any, site: ast.Call | None = None) -> None:
+        """A bundle callable handed to library code (by the call `site`): the library calls it
+        (once is enough)."""
         if isinstance(value, Alt):
             for option in value.options:
-                self._escape(frame, option)
+                self._escape(frame, option, site)
             return
         if isinstance(value, (FuncRef, Bound)):
             fn = value.func if isinstance(value, Bound) else value
@@ -640,10 +646,18 @@ class Interpreter(LibraryModels):
                 return
             self.escaped.add(id(fn.node))
             self.callbacks += 1
+            span = None
+            if site is not None:
+                line, col = self._event_pos(frame, site)
+                span = Callback(frame.module, line, col, self.order, via=_call_text(site.func), func=getattr(fn.node, "name", "<lambda>"))
+                self._emit(self.trace.callbacks, span)
+                span.start = span.seq
             try:
                 self.call(frame, fn, [], {}, self_=value.self_ if isinstance(value, Bound) else None)
             finally:
                 self.callbacks -= 1
+                if span is not None:
+                    span.end = self.seq
         elif isinstance(value, Instance) and self._has_library_base(value.cls):
             if ("inst", value.obj) in self.escaped:
                 return
@@ -722,7 +736,7 @@ class Interpreter(LibraryModels):
         if isinstance(fn, _PathMethod):
             return fn.apply(args)
         for v in (*args, *kwargs.values()):
-            self._escape(frame, v)
+            self._escape(frame, v, node)
         if isinstance(node.func, ast.Attribute) and node.func.attr.startswith("suggest_") and args and isinstance(const_of(args[0]), str):
             return Sampled(const_of(args[0]))
         return UNKNOWN
@@ -777,14 +791,17 @@ class Interpreter(LibraryModels):
                 key = target.attr
             else:
                 key = const_of(self._expr(frame, target.slice))
-            if isinstance(base, CfgRef) and isinstance(key, (str, int)):
+            if isinstance(base, CfgRef) and not isinstance(key, (str, int)):
+                self.trace.opaque_writes.append((base.obj, base.path, self.seq))
+                return
+            if isinstance(base, CfgRef):
                 obj = self._cfg(base)
                 if obj is not None:
                     path = (*base.path, key)
                     problem = obj.write(path, self._data_of(value))
                     line, col = self._event_pos(frame, target)
                     self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem,
-                                                              value=const_of(value), sampled=value.name if isinstance(value, Sampled) else None))
+                                                              value=const_of(value), sampled=value.name if isinstance(value, Sampled) else None, obj=base.obj))
                     if problem and not self._caught("struct"):
                         self._crash_keys[(base.obj, path)] = self.order
                 return
@@ -1020,7 +1037,7 @@ class Interpreter(LibraryModels):
             if obj.kind == "dict":
                 # a plain dict (from to_container): attribute access raises AttributeError
                 line, col = self._event_pos(frame, node)
-                self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, self._caught("missing"), origin=obj.origin,
+                self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, self._caught("missing"), origin=obj.origin, obj=base.obj,
                                                    key=(*base.path, attr), status="attr-on-dict", access="attr", kind="dict",
                                                    detail=f"'dict' object has no attribute '{attr}'"))
                 return UNKNOWN
@@ -1262,7 +1279,7 @@ class Interpreter(LibraryModels):
             values = [const_of(a) for a in args]
             if any(v is UNKNOWN for v in values):
                 for a in args:
-                    self._escape(frame, a)
+                    self._escape(frame, a, node)
                 return UNKNOWN
             try:
                 out = _PURE_BUILTINS[name](*values)
@@ -1288,10 +1305,10 @@ class Interpreter(LibraryModels):
                         path = (*args[0].path, key)
                         problem = obj.write(path, self._data_of(args[2]))
                         line, col = self._event_pos(frame, node)
-                        self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem, value=const_of(args[2])))
+                        self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem, value=const_of(args[2]), obj=args[0].obj))
                 return Const(None)
             for a in (*args, *kwargs.values()):
-                self._escape(frame, a)
+                self._escape(frame, a, node)
             return UNKNOWN
         return UNKNOWN
 
@@ -1320,6 +1337,14 @@ _CMPOPS: dict[type, Callable] = {
     ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
     ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
 }
+
+
+def _call_text(func: ast.AST) -> str:
+    """`study.optimize` for the call `study.optimize(objective, ...)`."""
+    try:
+        return ast.unparse(func)[:80]
+    except Exception:  # noqa: BLE001 -- an odd node: no name to show
+        return ""
 
 
 def _handler_names(h: ast.ExceptHandler) -> list[str]:

@@ -121,7 +121,7 @@ class LibraryModels:
         if name in ("yaml.safe_load", "yaml.load", "yaml.full_load") and args:
             return UNKNOWN
         for v in (*args, *kwargs.values()):
-            self._escape(frame, v)
+            self._escape(frame, v, node)
         return UNKNOWN
 
     def _argv(self, value: Any) -> tuple:
@@ -203,8 +203,8 @@ class LibraryModels:
             if len(args) > 1:
                 result.origin = "merge"
             caught = self._caught("struct")
-            self._emit(self.trace.merges, ConfigMerge(frame.module, line, col, self.order, caught, origin=result.origin, target=first.path if isinstance(first, CfgRef) else (), new_keys=new))
             oid = self._alloc(result)
+            self._emit(self.trace.merges, ConfigMerge(frame.module, line, col, self.order, caught, origin=result.origin, target=first.path if isinstance(first, CfgRef) else (), new_keys=new, obj=oid))
             if new and not caught:
                 for k in new:
                     self._crash_keys[(oid, k)] = self.order
@@ -228,6 +228,8 @@ class LibraryModels:
         if op == "update" and len(args) >= 2 and isinstance(args[0], CfgRef):
             key = const_of(args[1])
             obj = self._cfg(args[0])
+            if obj is not None and not isinstance(key, str):
+                self.trace.opaque_writes.append((args[0].obj, args[0].path, self.seq))
             if not isinstance(key, str) or obj is None:
                 return Const(None)
             value = args[2] if len(args) > 2 else kwargs.get("value", UNKNOWN)
@@ -235,7 +237,7 @@ class LibraryModels:
             path = (*args[0].path, *key.split("."))
             problem = obj.write(path, self._data_of(value), force_add=force)
             self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem,
-                                                      value=const_of(value), sampled=value.name if isinstance(value, Sampled) else None))
+                                                      value=const_of(value), sampled=value.name if isinstance(value, Sampled) else None, obj=args[0].obj))
             return Const(None)
         if op == "set_struct" and len(args) >= 2 and isinstance(args[0], CfgRef):
             flag = const_of(args[1])
@@ -296,7 +298,7 @@ class LibraryModels:
         if obj is None:
             return
         line, col = self._event_pos(frame, node)
-        self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, origin=obj.origin, key=ref.path, status="ok",
+        self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, origin=obj.origin, obj=ref.obj, key=ref.path, status="ok",
                                                 value=None, access="whole", kind=obj.kind))
 
     def _read(self, frame: Frame, ref: CfgRef, key: tuple, node: ast.AST, access: str = "attr", default: Any = None) -> Any:
@@ -327,7 +329,7 @@ class LibraryModels:
             # with an empty cfg.algorithm is cfg.run.algorithm.name, not any other `name`
             anchor = max(0, res.depth - 1)
             found = tuple(_find_elsewhere(obj.data, path[anchor:], path[:anchor]))
-        self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, caught, origin=obj.origin, key=path, status=status,
+        self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, caught, origin=obj.origin, obj=ref.obj, key=path, status=status,
                                                value=res.value if status == "ok" else None, access=access, kind=obj.kind, detail=res.detail,
                                                after_crash=after, siblings=siblings, found_at=found, depth=res.depth,
                                                shadowed=self._shadowed(obj, path, res) if status == "ok" else None))
@@ -380,7 +382,7 @@ class LibraryModels:
             if m.name == "setdefault" and obj.lookup((*m.ref.path, key)).status == "missing":
                 problem = obj.write((*m.ref.path, key), self._data_of(args[1]) if len(args) > 1 else None)
                 line, col = self._event_pos(frame, node)
-                self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=(*m.ref.path, key), problem=problem))
+                self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=(*m.ref.path, key), problem=problem, obj=m.ref.obj))
             return value
         if m.name in ("update", "merge_with") and args:
             obj = self._cfg(m.ref)
@@ -389,7 +391,7 @@ class LibraryModels:
                 for other in args:
                     new += obj.merge(self._data_of(other), m.ref.path)
                 line, col = self._event_pos(frame, node)
-                self._emit(self.trace.merges, ConfigMerge(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, target=m.ref.path, new_keys=new))
+                self._emit(self.trace.merges, ConfigMerge(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, target=m.ref.path, new_keys=new, obj=m.ref.obj))
             return Const(None)
         if m.name == "copy":
             return self._copy(m.ref)

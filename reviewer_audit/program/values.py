@@ -151,11 +151,14 @@ class Event:
     maybe: bool = False
     #: it happens only if a value is one of the several it may be (`Alt`): a guess, not a path
     speculative: bool = False
+    #: position in the command's sequence of events (set when it is recorded)
+    seq: int = 0
 
 
 @dataclass
 class ConfigRead(Event):
     origin: str = ""
+    obj: int = 0  # the config object read (heap id; a copy is another object)
     key: tuple = ()
     status: str = "ok"  # Lookup statuses: ok, missing, mandatory, interpolation, unknown
     value: Any = None
@@ -177,6 +180,7 @@ class ConfigRead(Event):
 @dataclass
 class ConfigWrite(Event):
     origin: str = ""
+    obj: int = 0
     key: tuple = ()
     problem: str | None = None
     value: Any = None
@@ -187,6 +191,7 @@ class ConfigWrite(Event):
 @dataclass
 class ConfigMerge(Event):
     origin: str = ""
+    obj: int = 0  # the object merged into (for `OmegaConf.merge`, the new one)
     target: tuple = ()
     new_keys: list = field(default_factory=list)
 
@@ -231,6 +236,17 @@ class EnvSet(Event):
 
 
 @dataclass
+class Callback(Event):
+    """A bundle function handed to a library, which calls it (`study.optimize(objective)`):
+    the events between `start` and `end` (by `seq`) happen inside it."""
+
+    via: str = ""  # the call that hands it over, as written (`study.optimize`)
+    func: str = ""  # the function's name
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
 class Trace:
     """What one command did."""
 
@@ -246,6 +262,12 @@ class Trace:
     launches: list[Launch] = field(default_factory=list)
     env: list[EnvSet] = field(default_factory=list)
     formatted: list[NodeFormatted] = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)
+    #: config object (heap id) -> `seq` when it was made: what existed before a callback ran
+    born: dict[int, int] = field(default_factory=dict)
+    #: writes to a config object under a key the analysis does not know
+    #: (`for k, v in best.items(): cfg.training[k] = v`): (object, node path, seq)
+    opaque_writes: list[tuple[int, tuple, int]] = field(default_factory=list)
     #: order at which the Hydra task function was entered (its composition happens just before)
     compose_order: int | None = None
     #: the interpreter gave up somewhere (budget, unsupported construct): reach is incomplete
