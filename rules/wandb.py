@@ -567,3 +567,87 @@ class EntityProjectMissingRule(Rule):
         empty = [k for k in ("entity", "project") if k in section and section[k] in (None, "")]
         if empty:
             yield self.hit(path, doc.line_of(f"wandb.{empty[0]}"), f"config/config.yaml sets wandb.{' and wandb.'.join(empty)} to an empty value", severity=Severity.minor)
+
+
+class StepGoesBackwardsRule(Rule):
+    """WandB is given a `step=` smaller than one it has already reached, so it drops the row.
+
+    **What it does.** On every command of the pipeline, classifies the `step=` of each
+    `wandb.log` / `run.log` the command runs: the variable of a loop that is running
+    (`step=epoch` in `for epoch in range(...)`), a counter the function increments inside a loop
+    (`global_step += 1` per batch), or none (WandB's own counter, which moves one per call). It
+    reports a log whose step is a loop's index when, inside that same loop, another log's step
+    grows faster: a counter incremented in an inner loop (in the same function or a function the
+    loop calls), or unnumbered logs made in an inner loop.
+
+    **Why is this bad?** WandB requires steps to increase. After the first iteration the loop
+    index (1, 2, ...) is below the batch count WandB has already reached, and WandB discards the
+    row with only a warning ("Tried to log to step 1 that is less than the current step"). The
+    per-epoch metrics never reach the run's history, so evaluate.py finds no such column.
+
+    **Example.** `wandb.log({"loss": l}, step=global_step)` in the batch loop, then
+    `wandb.log({"val_acc": a}, step=epoch)` at the end of each epoch.
+
+    **Use instead.** One step counter for every log call of a run (`step=global_step` in both),
+    or log the epoch as a metric (`wandb.log({"epoch": epoch, ...})`) and let WandB number rows.
+    """
+
+    code = "RA609"
+    name = "wandb-step-goes-backwards"
+    topic = "wandb"
+    severity = Severity.major
+    requirement = None
+
+    _TRAIN = ("import wandb\n\ndef train(loader):\n    run = wandb.init(project='p')\n    global_step = 0\n    for epoch in range(3):\n"
+              "        for batch in loader:\n            run.log({'loss': 1.0}{batch_step})\n            global_step += 1\n"
+              "        run.log({'val_acc': 0.5}, step={epoch_step})\n\n"
+              "if __name__ == '__main__':\n    train([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])\n")
+    VALID = [
+        Case(files={"src/main.py": _TRAIN.replace("{batch_step}", ", step=global_step").replace("{epoch_step}", "global_step")},
+             note="one counter for both"),
+        Case(files={"src/main.py": _TRAIN.replace("{batch_step}", "").replace("{epoch_step}", "epoch").replace("        for batch in loader:\n            run.log({'loss': 1.0})\n            global_step += 1\n", "")},
+             note="only per-epoch logs: the epoch grows one by one"),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _TRAIN.replace("{batch_step}", ", step=global_step").replace("{epoch_step}", "epoch")}, path="src/main.py", line=10),
+        Case(files={"src/main.py": _TRAIN.replace("{batch_step}", "").replace("{epoch_step}", "epoch")}, path="src/main.py", line=10,
+             note="unnumbered batch logs move WandB's own step once per call"),
+    ]
+
+    def check(self, ctx):
+        rm = run_model(ctx)
+        faster: dict[tuple, object] = {}
+
+        def backwards(_i, run):
+            logs = [c for c in run.trace.calls if c.step is not None and not c.speculative]
+            for a in logs:
+                if a.step[0] != "index":
+                    continue
+                loop = a.step[1]
+                for b in logs:
+                    if b is a or loop not in b.loops:
+                        continue
+                    kind, counted_in, _text = b.step
+                    outer = b.loops[: b.loops.index(loop) + 1]  # the loop and those around it
+                    inner = b.loops[len(outer):]
+                    if (kind == "counter" and counted_in not in outer) or (kind == "auto" and inner):
+                        faster.setdefault((a.path, a.line, a.col), b)
+                        yield a
+                        break
+
+        for call, on in rm.grouped(backwards):
+            other = faster[(call.path, call.line, call.col)]
+            how = (f"step={other.step[2]}, which grows with every iteration of an inner loop" if other.step[0] == "counter"
+                   else "no step= inside an inner loop, so WandB's own step moves once per call")
+            yield self.hit(
+                call.path, call.line,
+                f"{call.name.rsplit('.', 1)[0].replace('wandb.Run', 'run')}.log(step={call.step[2]}) numbers rows by the loop's index, but "
+                f"{other.path}:{other.line} logs with {how}: from the second iteration on the index is below the step WandB has reached "
+                f"and WandB drops these rows with only a warning (on {_commands(rm, on)})",
+                column=call.col, on=on,
+                related=[Related(label=f"log with {'step=' + other.step[2] if other.step[2] else 'no step'}", path=other.path, line=other.line)])
+
+
+def _commands(rm, on: list[int]) -> str:
+    shown = f"`{rm.runs[on[0]].command.text}`"
+    return shown + (f" and {len(on) - 1} more" if len(on) > 1 else "")

@@ -87,6 +87,8 @@ class Interpreter(LibraryModels):
         self.maybe = 0
         #: loop bodies being run (in this frame or a caller)
         self.loops = 0
+        self.loop_stack: list[tuple[str, int]] = []  # their (path, line), outermost first
+        self._counters: dict[int, dict[str, int]] = {}  # id(function def) -> `loop_counters`
         #: operations applied to one option of an `Alt` value
         self.speculative = 0
         #: bundle callables being run as a library would run them (unknown arguments)
@@ -298,8 +300,14 @@ class Interpreter(LibraryModels):
                 if elements is None:
                     self._bind_target(frame, node.target, UNKNOWN)
 
+            loop_key = (frame.module, node.lineno)
+            targets = [t.id for t in ast.walk(node.target) if isinstance(t, ast.Name)] if isinstance(node, (ast.For, ast.AsyncFor)) else []
+
             def body(s: State) -> State:
                 self.loops += 1
+                self.loop_stack.append(loop_key)
+                shadowed = {t: frame.loop_targets.get(t) for t in targets}
+                frame.loop_targets.update({t: loop_key for t in targets})
                 try:
                     if elements is None:
                         out = self._block(frame, node.body, s)
@@ -313,6 +321,12 @@ class Interpreter(LibraryModels):
                             out.done = False
                 finally:
                     self.loops -= 1
+                    self.loop_stack.pop()
+                    for t, before in shadowed.items():
+                        if before is None:
+                            frame.loop_targets.pop(t, None)
+                        else:
+                            frame.loop_targets[t] = before
                 out.done = False  # break/continue/return inside a loop: the loop's path goes on
                 return out
 
@@ -367,7 +381,7 @@ class Interpreter(LibraryModels):
                         obj.set_struct(value.ref.path, False)
                     value = value.ref
                 if item.optional_vars is not None:
-                    self._bind_target(frame, item.optional_vars, value if isinstance(value, CfgRef) else UNKNOWN)
+                    self._bind_target(frame, item.optional_vars, value if isinstance(value, (CfgRef, Ext)) else UNKNOWN)
             state = self._block(frame, node.body, state)
             for oid, path, old in unlocked:
                 live = self.heap.get(oid)  # joins inside the block may have replaced the object
@@ -549,7 +563,7 @@ class Interpreter(LibraryModels):
             return self._expr(inner, node.body)
         env: dict = {}
         self._bind_params(node.args, ([self_] if self_ is not None else []) + list(args), kwargs, env, node)
-        inner = Frame(fn.module, fn.qualname, env, parent=fn.closure, cls=None)
+        inner = Frame(fn.module, fn.qualname, env, parent=fn.closure, cls=None, node=node)
         self.trace.entered.setdefault((fn.module, node.lineno), self.order + 1)
         self.stack.append(key)
         self.frames.append(inner)
@@ -632,6 +646,27 @@ class Interpreter(LibraryModels):
                 value = c.ns[name]
                 return value if isinstance(value, FuncRef) else None
         return None
+
+    def _step_kind(self, frame: Frame, node: ast.Call) -> tuple:
+        """What a metrics log call's `step=` counts (see `LibCall.step`)."""
+        step = next((k.value for k in node.keywords if k.arg == "step"), None)
+        if step is None:
+            return ("auto", None, "")
+        text = _call_text(step)
+        name = step
+        if isinstance(step, ast.BinOp) and isinstance(step.op, (ast.Add, ast.Sub)) and isinstance(step.right, ast.Constant):
+            name = step.left
+        if not isinstance(name, ast.Name):
+            return ("other", None, text)
+        if name.id in frame.loop_targets:
+            return ("index", frame.loop_targets[name.id], text)
+        if frame.node is not None:
+            counters = self._counters.get(id(frame.node))
+            if counters is None:
+                counters = self._counters[id(frame.node)] = loop_counters(frame.node)
+            if name.id in counters:
+                return ("counter", (frame.module, counters[name.id]), text)
+        return ("other", None, text)
 
     def _escape(self, frame: Frame, value: Any, site: ast.Call | None = None) -> None:
         """A bundle callable handed to library code (by the call `site`): the library calls it
@@ -1337,6 +1372,23 @@ _CMPOPS: dict[type, Callable] = {
     ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
     ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
 }
+
+
+def loop_counters(fn: ast.AST) -> dict[str, int]:
+    """Names a function increments inside a loop (`global_step += 1` in the batch loop) -> the
+    line of the innermost loop that increments them."""
+    out: dict[str, int] = {}
+
+    def visit(node: ast.AST, loop: int | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(child, ast.AugAssign) and isinstance(child.op, ast.Add) and isinstance(child.target, ast.Name) and loop is not None:
+                out.setdefault(child.target.id, loop)
+            visit(child, child.lineno if isinstance(child, (ast.For, ast.AsyncFor, ast.While)) else loop)
+
+    visit(fn, None)
+    return out
 
 
 def _call_text(func: ast.AST) -> str:

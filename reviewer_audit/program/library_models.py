@@ -20,7 +20,7 @@ from typing import Any
 
 from reviewer_audit.program.configstate import UNKNOWN, ConfigObj, Lookup, Node, to_node
 from reviewer_audit.program.values import (
-    REPO_ROOT, Alt, CfgMethod, CfgRef, Instance, ConfigLoad, ConfigMerge, ConfigRead, ConfigWrite, Const, EnvSet, Frame, Launch, LibCall,
+    REPO_ROOT, Alt, CfgMethod, CfgRef, Ext, Instance, ConfigLoad, ConfigMerge, ConfigRead, ConfigWrite, Const, EnvSet, Frame, Launch, LibCall,
     PathVal, Sampled, Template, Tup, _Unlock, const_of,
 )
 
@@ -79,7 +79,9 @@ class LibraryModels:
                     self._whole(frame, v, node)
         consts = tuple(const_of(a) if not isinstance(a, CfgRef) else UNKNOWN for a in args)
         kconsts = {k: (const_of(v) if not isinstance(v, CfgRef) else UNKNOWN) for k, v in kwargs.items()}
-        self._emit(self.trace.calls, LibCall(frame.module, line, col, self.order, self._caught("*"), name=name, args=consts, kwargs=kconsts, star=star))
+        step = self._step_kind(frame, node) if name.startswith("wandb.") and name.endswith(".log") else None
+        self._emit(self.trace.calls, LibCall(frame.module, line, col, self.order, self._caught("*"), name=name, args=consts, kwargs=kconsts, star=star,
+                                             loops=tuple(self.loop_stack), step=step))
         if name.startswith("omegaconf.") or name.startswith("hydra.") or tail2.startswith("OmegaConf."):
             handled = self._omegaconf(frame, tail2 if tail2.startswith("OmegaConf.") else name, args, kwargs, node, line, col)
             if handled is not _NOT_MODELLED:
@@ -122,6 +124,8 @@ class LibraryModels:
             return UNKNOWN
         for v in (*args, *kwargs.values()):
             self._escape(frame, v, node)
+        if name == "wandb.init":
+            return Ext("wandb.Run")  # so that `run.log(...)` is seen as WandB's
         return UNKNOWN
 
     def _argv(self, value: Any) -> tuple:

@@ -208,6 +208,12 @@ class LibCall(Event):
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     star: bool = False  # `*args` or `**kwargs` in the call: more arguments than listed
+    #: the loops running around the call, outermost first, across calling frames: (path, line)
+    loops: tuple = ()
+    #: a metrics log call's `step=`: ("index", loop, text) for a loop variable of a running loop,
+    #: ("counter", loop, text) for a name the function increments in a loop, ("auto", None, "")
+    #: without `step=`, ("other", None, text) for anything else; None for other calls
+    step: tuple | None = None
 
 
 @dataclass
@@ -289,6 +295,9 @@ class Frame:
     cls: ClassRef | None = None
     #: the rest of this frame runs only on some paths (an undecided early return came before)
     conditional: bool = False
+    node: Any = None  # the function's def (None for a module or lambda frame)
+    #: names bound by the `for` loops running in this frame -> that loop (path, line)
+    loop_targets: dict = field(default_factory=dict)
 
 
 @dataclass
