@@ -11,6 +11,8 @@ Measures
 - per-transcript time vs bundle bytes: least-squares slope and Pearson r, and the same per
   module for the part that depends on code size (pre-check, parse, positions, facts), to show
   the cost is linear in the size of the code under audit;
+- the library index's first use in a fresh process (open, manifest, the records one audit
+  reads), i.e. what the index adds to an audit;
 - two floors the audit cannot go under, for comparison: `libcst.parse_module` alone of every
   module (in-process, per transcript), and a process that only imports libcst and parses a
   seed's modules;
@@ -197,6 +199,36 @@ def history_timings(repos: list[Path], runs: int) -> list[tuple[str, str]]:
             rows.append((f"history {repo.name} (process, median of {runs})",
                          f"{statistics.median(walls):.2f} s wall, {statistics.median(cpus):.2f} s CPU  ({what})"))
     return rows
+_INDEX_FIRST_USE = r"""
+import time
+import reviewer_audit.pipeline.audit  # what an audit process has loaded before any rule asks
+t0 = time.perf_counter()
+from reviewer_audit.knowledge.api_index import api_index
+ix = api_index()
+names = ["omegaconf.OmegaConf.deepcopy", "omegaconf.OmegaConf.to_container", "transformers.TrainingArguments",
+         "transformers.AutoModelForSequenceClassification.from_pretrained", "transformers.get_linear_schedule_with_warmup",
+         "torch.nn.functional.cross_entropy", "torch.optim.AdamW", "torch.utils.data.DataLoader", "torch.amp.GradScaler",
+         "sklearn.metrics.f1_score", "scipy.stats.wilcoxon", "numpy.float", "peft.LoraConfig", "peft.get_peft_model",
+         "datasets.load_dataset", "wandb.init", "optuna.create_study", "hydra.main", "os.path.join", "json.dumps"]
+for n in names:
+    lib = ix.library_for_module(n)
+    res = lib.resolve(n)
+    for t, m in res.found:
+        lib.signatures(t, m)
+ix.library("timm").timm_registry(); ix.library("transformers").architectures()
+print((time.perf_counter() - t0) * 1000)
+"""
+
+
+def index_first_use(runs: int) -> float:
+    """Median ms an audit process (pipeline loaded, index not yet) spends importing the index's
+    modules, opening it and answering what one audit asks (20 names across 12 libraries, their
+    signatures, the timm and transformers registries)."""
+    out = []
+    for _ in range(runs):
+        res = subprocess.run([sys.executable, "-c", _INDEX_FIRST_USE], capture_output=True, text=True, cwd=REPO, check=True)
+        out.append(float(res.stdout.strip().splitlines()[-1]))
+    return statistics.median(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
                     table.append((f"corpus, --jobs {jobs}", f"{wall:.1f} s wall, {rate:.2f} transcripts/s"))
                 except Exception as exc:  # noqa: BLE001
                     table.append((f"corpus, --jobs {jobs}", f"failed: {type(exc).__name__}: {exc}"))
+    if not args.only_history:
+        try:
+            table.append((f"library index: first use in an audit process (median of {max(args.runs, 5)})", f"{index_first_use(max(args.runs, 5)):.1f} ms"))
+        except Exception as exc:  # noqa: BLE001
+            table.append(("library index: first use", f"failed: {type(exc).__name__}: {exc}"))
     for seed in [] if args.only_history else sorted((REPO / "fixtures").glob("seed_*.txt")):
         try:
             print(f"  {args.runs} x reviewer-audit audit-review {seed.name} ...", file=sys.stderr, flush=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from reviewer_audit.engine.findings import Severity
 from reviewer_audit.pipeline.audit import audit_transcript, check_bundle, load_bundle
 
-__all__ = ["audit_corpus", "audit_transcript", "check_bundle", "load_bundle"]
+__all__ = ["audit_corpus", "audit_transcript", "check_bundle", "library_manifest", "load_bundle"]
 
 
 def audit_corpus(paths, fail_on: Severity | str = Severity.major, jobs: int = 1, pattern: str = "*.txt", mp_context=None):
@@ -36,3 +36,12 @@ def audit_corpus(paths, fail_on: Severity | str = Severity.major, jobs: int = 1,
     fail_on = Severity(fail_on).value
     rows = corpus.audit_corpus(files, fail_on=fail_on, jobs=jobs, mp_context=mp_context)
     return corpus.build_report(rows, fail_on=fail_on, inputs=list(paths), jobs=jobs)
+
+
+def library_manifest() -> dict:
+    """The manifest of the shipped library index: for each library, the minor versions it
+    covers, the release that stands for each, its publication date and the file it was read
+    from (name and sha256)."""
+    from reviewer_audit.knowledge.api_index import api_index
+
+    return api_index().manifest

@@ -367,6 +367,47 @@ def rules_cmd(
         raise _fail(str(exc))
 
 
+LIBRARIES_FORMATS = ("text", "json")
+
+
+@app.command("libraries")
+def libraries_cmd(
+    output_format: Annotated[Optional[str], _format_option(LIBRARIES_FORMATS, "json: the manifest")] = None,
+    legacy_format: LegacyFormat = None,
+    output_file: OutputFile = None,
+    output: Outputs = [],  # noqa: B006
+) -> None:
+    """List the libraries the API index covers: versions, release dates, source files.
+
+    Example: reviewer-audit libraries -f json
+    """
+    from contextlib import redirect_stdout
+
+    from reviewer_audit.api import library_manifest
+
+    try:
+        targets = _targets(LIBRARIES_FORMATS, output, output_format or legacy_format, output_file)
+    except InputError as exc:
+        raise _fail(str(exc))
+    manifest = library_manifest()
+
+    def render(fmt: str, out) -> None:
+        if fmt == "json":
+            import json
+
+            out.write(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        else:
+            from reviewer_audit.output.text import render_libraries
+
+            with redirect_stdout(out):
+                render_libraries(manifest)
+
+    try:
+        _write(targets, render)
+    except InputError as exc:
+        raise _fail(str(exc))
+
+
 @app.command("rule")
 def rule_cmd(code: Annotated[str, typer.Argument(metavar="CODE", help="A rule code, e.g. RA801.")]) -> None:
     """Show one rule's documentation: what it does, why it matters, example, fix.

@@ -1,20 +1,18 @@
 """Execution blockers in code (RA904-RA907): calls, names and library APIs that fail at run time."""
 from __future__ import annotations
 
-import functools
-from importlib import resources
-
 from packaging.specifiers import SpecifierSet
-from ruamel.yaml import YAML
 
-from reviewer_audit.program.bundle_index import bundle_index, library_specifier
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.program.facts import dotted_name, literal_string
 from reviewer_audit.engine.findings import Related, Severity
+from reviewer_audit.knowledge.api_index import PYTHON
 from reviewer_audit.knowledge.library import load_knowledge
-from reviewer_audit.program.name_resolution import unresolved_reads
 from reviewer_audit.knowledge.releases import admitted, first_release_in
 from reviewer_audit.knowledge.versions import admits, admits_any_in
+from reviewer_audit.program.bundle_index import bundle_index, library_specifier
+from reviewer_audit.program.facts import literal_string
+from reviewer_audit.program.name_resolution import unresolved_reads
+from reviewer_audit.rules._library import admitted_versions, hedged, library_of, library_uses, verdict
 
 # --------------------------------------------------------------------------- RA904
 
@@ -198,20 +196,10 @@ class UndefinedName(Rule):
 # --------------------------------------------------------------------------- RA906
 
 
-@functools.lru_cache(maxsize=1)
-def _call_checks() -> dict[str, dict]:
-    text = resources.files("reviewer_audit.data").joinpath("api_call_checks.yaml").read_text(encoding="utf-8")
-    raw = YAML(typ="safe").load(text) or {}
-    return {c["knowledge"]: c for c in raw.get("checks") or []}
-
-
 def _severity_for(ctx, entry) -> tuple[Severity | None, str, str | None]:
-    """(severity, declared range text, dated note) for a knowledge entry in this bundle;
-    severity None = the range admits no affected release.
-
-    As of the audit's date (`ctx.exclude_newer`), only releases published before it count: when
-    every release the range admitted then is unaffected, the problem came later, so it is minor
-    and the note says from which release it breaks."""
+    """(severity, declared range text, dated note) for a reviewed knowledge entry, used where the
+    API index cannot judge the name (a library or an attribute it does not index);
+    severity None = the range admits no affected release."""
     spec = library_specifier(ctx, entry.library)
     declared = ctx.pyproject is not None and ctx.pyproject.dependency(entry.library) is not None
     shown = f"{entry.library}{spec}" if spec else f"{entry.library} ({'unpinned' if declared else 'not declared, so any version'})"
@@ -231,25 +219,45 @@ def _severity_for(ctx, entry) -> tuple[Severity | None, str, str | None]:
     return severity, shown, None
 
 
+def _hint(kb, dotted: str) -> str:
+    """The reviewed replacement for a removed or renamed name, where there is one."""
+    for entry in kb.by_symbol(dotted):
+        if entry.kind in ("removed", "renamed"):
+            return f"; use {entry.replacement}"
+    return ""
+
+
+_EXCEPTION = {"from-import": "ImportError", "import": "ModuleNotFoundError", "attribute": "AttributeError"}
+
+
 class RemovedLibraryApi(Rule):
-    """The code uses a library API that the declared dependency range removed or renamed.
+    """The code uses a library name that the library versions the bundle admits do not have.
 
-    **What it does.** Matches imports, attribute uses (`np.float`, `wandb.run.get_url()`) and calls
-    against the reviewed entries of `reviewer_audit/data/library_knowledge.yaml` of kind
-    `removed`/`renamed` (and `signature` entries with a call-site condition in
-    `data/api_call_checks.yaml`, e.g. `TrainingArguments(evaluation_strategy=...)`). A finding is
-    raised only when the pyproject's range for that library admits an affected release (an
-    unpinned or undeclared dependency admits the newest); its severity is the entry's, lowered to
-    minor when the range also admits newer releases outside an upper-bounded affected window.
-    Names reached through local variables (`run = wandb.init(); run.get_url()`) are not seen.
+    **What it does.** Looks up every library name the code reaches through its imports --
+    `from sklearn.metrics import wilcoxon`, `import torch.amp`, `OmegaConf.deepcopy(cfg)`,
+    `np.float` -- in the API index built from the published wheels (`reviewer-audit libraries`
+    lists what it covers; the standard library comes from typeshed, judged against the Pythons
+    `requires-python` admits, and only for names some indexed Python has: typeshed leaves out
+    modules' helper imports). The versions judged are the indexed minors that the pyproject's
+    range admits, counting only releases published before the audit date (`--exclude-newer`;
+    an unpinned or undeclared library admits every release). Missing in the newest admitted
+    release (the one a resolver installs) is a blocker; missing only in older admitted releases
+    is major and names them; missing only in releases after the audit date is minor. Names the
+    index cannot judge -- an open namespace, an attribute of a function or of a value,
+    a base class from another library -- are never reported; for those, the reviewed entries of
+    `data/library_knowledge.yaml` still apply (`wandb.run.get_url()`). Imports inside
+    `try: ... except ImportError`, uses behind `hasattr(...)` and attributes the bundle assigns
+    itself are skipped. The type of a local variable is never guessed.
 
-    **Why is this bad?** `from scipy.stats import binom_test` raises ImportError on SciPy >= 1.12,
-    which `scipy^1.11.3` admits (seed_002 D-13, evaluate.py:13); deprecated-but-working APIs such
-    as `torch.cuda.amp.autocast` are minor.
+    **Why is this bad?** The import raises ImportError, the attribute AttributeError, when that
+    line runs. `OmegaConf.deepcopy` has never existed (use `copy.deepcopy`); `binom_test` left
+    SciPy in 1.12, which `scipy^1.11.3` admits (seed_002 D-13).
 
-    **Example.** `from scipy.stats import binom_test` with `scipy>=1.11`.
+    **Example.** `cfg2 = OmegaConf.deepcopy(cfg)`; `from scipy.stats import binom_test` with
+    `scipy>=1.11`.
 
-    **Use instead.** The entry's replacement (`scipy.stats.binomtest(k, n).pvalue`).
+    **Use instead.** A name the admitted versions provide (`copy.deepcopy(cfg)`,
+    `scipy.stats.binomtest(k, n).pvalue`), or a range that excludes the versions without it.
     """
 
     code = "RA906"
@@ -260,96 +268,120 @@ class RemovedLibraryApi(Rule):
 
     VALID = [
         Case(files={
-            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["scipy>=1.9,<1.12", "datasets<3"]\n',
-            "src/evaluate.py": "from scipy.stats import binom_test\nfrom datasets import load_metric\nimport numpy as np\nx = np.float64(1)\n",
-        }, note="pinned below the removal"),
+            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["scipy>=1.9,<1.12", "omegaconf>=2.3"]\n',
+            "src/evaluate.py": (
+                "import copy\nfrom scipy.stats import binom_test, wilcoxon\nfrom omegaconf import OmegaConf, DictConfig\nimport numpy as np\nimport torch.nn.functional as F\n"
+                "x = np.float64(1)\ncfg = OmegaConf.create({})\nc2 = copy.deepcopy(cfg)\ny = F.relu\nz = OmegaConf.to_yaml(cfg)\n"
+            ),
+        }, note="pinned below the removal; names that exist"),
         Case(files={"src/train.py": "import torch\nclass A:\n    pass\nA.float = 1\nself_np = A()\nprint(self_np.float)\n"}),
+        Case(files={"src/train.py": "try:\n    from sklearn.metrics import wilcoxon\nexcept ImportError:\n    from scipy.stats import wilcoxon\nimport numpy as np\nif hasattr(np, 'float'):\n    print(np.float)\n"},
+             note="guarded by try/except ImportError and hasattr"),
         Case(files={
             "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["wandb>=0.15"]\n',
             "src/train.py": "import wandb\nwandb.init()\nprint(wandb.run.get_url())\n",
         }, exclude_newer="2025-10-17", allow="minor",
             note="Run.get_url was removed in wandb 0.29 (2026): code written in 2025 ran; only a minor 'breaks with later releases'"),
+        Case(files={"src/train.py": "import torch\nx = torch._C._get_tracing_state\ny = torch.ops.aten.add\n"}, note="private names and open namespaces are not judged"),
     ]
     INVALID = [
         Case(files={
             "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["scipy>=1.11.3"]\n',
             "src/evaluate.py": "import json\nfrom scipy.stats import binom_test\n",
-        }, path="src/evaluate.py", line=2),
+        }, path="src/evaluate.py", line=2, severity="blocker"),
         Case(files={"src/train.py": "import numpy as np\n\nx = np.zeros(3).astype(np.float)\n"}, path="src/train.py", line=3),
-        Case(files={"src/train.py": "from transformers import TrainingArguments\nargs = TrainingArguments(output_dir='o', evaluation_strategy='epoch')\n"},
-             path="src/train.py", line=2),
+        Case(files={"src/train.py": "from omegaconf import OmegaConf\n\ncfg = OmegaConf.create({})\nrun_cfg = OmegaConf.deepcopy(cfg)\n"},
+             path="src/train.py", line=4, severity="blocker", note="OmegaConf.deepcopy never existed"),
+        Case(files={"src/evaluate.py": "from sklearn.metrics import accuracy_score, wilcoxon\n"}, path="src/evaluate.py", line=1,
+             severity="blocker", note="a SciPy function imported from sklearn.metrics"),
+        Case(files={
+            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["scikit-learn>=1.3"]\n',
+            "src/evaluate.py": "from sklearn.metrics import root_mean_squared_error\n",
+        }, exclude_newer="2025-10-17", path="src/evaluate.py", line=1, severity="major",
+            note="added in scikit-learn 1.4: the range also admits 1.3, which lacks it"),
         Case(files={
             "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["wandb>=0.15"]\n',
             "src/train.py": "import wandb\nwandb.init()\nprint(wandb.run.get_url())\n",
         }, exclude_newer="2026-11-01", path="src/train.py", line=3, severity="blocker",
-            note="as of a date after wandb 0.29, the removal is a blocker"),
+            note="as of a date after wandb 0.29, the removal is a blocker (reviewed entry: the index does not follow `wandb.run`)"),
+        Case(files={
+            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.10"\n',
+            "src/train.py": "import os\nfrom datetime import UTC\nimport distutils.util\n",
+        }, exclude_newer="2025-10-17", path="src/train.py", line=2, severity="major",
+            note="datetime.UTC is 3.11+; requires-python also admits 3.10"),
+        Case(files={
+            "pyproject.toml": '[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.10"\n',
+            "src/train.py": "import os\nfrom datetime import UTC\nimport distutils.util\n",
+        }, exclude_newer="2025-10-17", path="src/train.py", line=3, severity="blocker",
+            note="distutils left the standard library in 3.12"),
     ]
 
     def check(self, ctx):
         kb = load_knowledge()
-        checks = _call_checks()
         idx = bundle_index(ctx)
-        plain = [e for e in kb if e.kind in ("removed", "renamed")]
-        by_name = {}
-        for e in plain:
-            for n in e.names:
-                by_name.setdefault(n, []).append(e)
+        by_name: dict[str, list] = {}
+        for e in kb:
+            if e.kind in ("removed", "renamed"):
+                for n in e.names:
+                    by_name.setdefault(n, []).append(e)
         for mi in idx.modules.values():
+            judged: set[tuple[str, int]] = set()
+            import_missing: set[str] = set()
             reported: set[tuple[str, int]] = set()
+            for use in library_uses(ctx, mi):
+                lib = library_of(use.dotted)
+                if lib is None:
+                    continue
+                adm = admitted_versions(ctx, lib)
+                mask = adm.now | adm.later
+                res = lib.module_exists(use.dotted, mask) if use.kind == "import" else lib.resolve(use.dotted, mask, use.module)
+                if res.found_mask | res.missing_mask:
+                    judged.add((use.dotted, use.line))
+                if not res.missing:
+                    continue
+                if lib.name == PYTHON and not self._in_some_python(lib, use):
+                    continue  # typeshed leaves out helper imports and internals: only version-dependent names
+                container, name, _ = res.missing[0]
+                where = f"{container}.{name}" if container != name else name
+                if use.kind == "attribute" and any(where == m or where.startswith(m + ".") for m in import_missing):
+                    continue  # the import that binds it is reported
+                found = verdict(ctx, adm, res.missing_mask, res.unknown)
+                if found is None or (where, use.line) in reported:
+                    continue
+                reported.add((where, use.line))
+                reported.add((use.dotted, use.line))
+                if use.kind == "from-import":
+                    import_missing.add(where)
+                severity, scope = found
+                severity, note = hedged(ctx, mi.path, use.line, severity)
+                what = f"module `{name}` does not exist" if container == name else f"`{container}` has no `{name}`"
+                yield self.hit(mi.path, use.line, f"`{use.shown}`: {what} {scope} ({_EXCEPTION[use.kind]}){_hint(kb, where)}{note}",
+                               column=use.column, severity=severity)
+            yield from self._reviewed(ctx, mi, by_name, judged, reported)
 
-            def emit(entry, line, column, what):  # noqa: ARG001 -- `what` names the use; the entry message already does
-                if (entry.id, line) in reported:
-                    return None
-                severity, shown, dated = _severity_for(ctx, entry)
-                if severity is None:
-                    return None
-                reported.add((entry.id, line))
-                msg = f"{entry.message.rstrip('.')} ({shown} admits {entry.library}{entry.affected_range}; use {entry.replacement})"
-                if dated:
-                    msg = f"{msg}; {dated}"
-                return self.hit(mi.path, line, msg, column=column, severity=severity)
+    @staticmethod
+    def _in_some_python(lib, use) -> bool:
+        res = lib.module_exists(use.dotted) if use.kind == "import" else lib.resolve(use.dotted, None, use.module)
+        return bool(res.found_mask)
 
-            # imports that name the symbol itself fail at import time
-            from_imported = set()
-            for imp in mi.facts.imports:
-                if not imp.name or imp.name == "*" or imp.level:
-                    continue
-                for entry in by_name.get(f"{imp.module}.{imp.name}", []):
-                    from_imported.add(imp.alias)
-                    h = emit(entry, imp.pos.line, imp.pos.column, f"`from {imp.module} import {imp.name}`")
-                    if h:
-                        yield h
-            # attribute uses through an imported name
-            for use in mi.attr_uses:
-                head = use.dotted.split(".")[0]
-                if head not in mi.facts.aliases or head in from_imported:
-                    continue
-                for name, entries in _prefixes(use.resolved, by_name):
-                    for entry in entries:
-                        h = emit(entry, use.pos.line, use.pos.column, f"`{use.dotted}`")
-                        if h:
-                            yield h
-            # call-site conditions of signature entries
-            for call in mi.facts.calls:
-                if not call.resolved:
-                    continue
-                for entry in kb.by_symbol(call.resolved):
-                    check = checks.get(entry.id)
-                    if check is None or entry.kind != "signature":
+    def _reviewed(self, ctx, mi, by_name, judged, reported):
+        """Reviewed entries: removals the index could not judge, and deprecations (a renamed
+        API still works, so the index alone says nothing about it)."""
+        for use in library_uses(ctx, mi):
+            for _name, entries in _prefixes(use.dotted, by_name):
+                for entry in entries:
+                    if (entry.full_name, use.line) in reported or (use.dotted, use.line) in reported:
                         continue
-                    kws = {a.keyword.value for a in call.node.args if a.keyword is not None}
-                    if any(a.star == "**" for a in call.node.args):
+                    if entry.kind == "removed" and (use.dotted, use.line) in judged:
+                        continue  # the index judged it
+                    severity, shown, dated = _severity_for(ctx, entry)
+                    if severity is None:
                         continue
-                    bad = [k for k in check.get("forbidden_keywords") or [] if k in kws]
-                    required = check.get("required_keywords") or []
-                    if bad:
-                        h = emit(entry, call.pos.line, call.pos.column, f"`{call.func}(..., {bad[0]}=...)`")
-                    elif required and not any(k in kws for k in required):
-                        h = emit(entry, call.pos.line, call.pos.column, f"`{call.func}(...)` without {'/'.join(required)}")
-                    else:
-                        h = None
-                    if h:
-                        yield h
+                    reported.add((entry.full_name, use.line))
+                    msg = f"{entry.message.rstrip('.')} ({shown} admits {entry.library}{entry.affected_range}; use {entry.replacement})"
+                    if dated:
+                        msg = f"{msg}; {dated}"
+                    yield self.hit(mi.path, use.line, msg, column=use.column, severity=severity)
 
 
 def _prefixes(resolved: str, by_name: dict) -> list[tuple[str, list]]:

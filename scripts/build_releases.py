@@ -17,6 +17,7 @@ and marked: uv and pip skip them unless pinned exactly.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import urllib.request
@@ -35,9 +36,19 @@ LIBRARIES = (
 OUT = Path(__file__).resolve().parents[1] / "reviewer_audit" / "data" / "releases.json"
 
 
+PYPI_JSON = "https://pypi.org/pypi/{name}/json"
+
+
+@functools.lru_cache(maxsize=None)
+def project_json(name: str) -> dict:
+    """PyPI's JSON for a project: every release with its files (URLs, sizes, sha256, upload times).
+    Shared with scripts/build_api_index.py, which downloads the files of the releases that matter."""
+    with urllib.request.urlopen(PYPI_JSON.format(name=name), timeout=60) as resp:  # noqa: S310 -- fixed https host
+        return json.load(resp)
+
+
 def fetch(name: str) -> dict[str, dict]:
-    with urllib.request.urlopen(f"https://pypi.org/pypi/{name}/json", timeout=60) as resp:  # noqa: S310 -- fixed https host
-        data = json.load(resp)
+    data = project_json(name)
     out: dict[str, dict] = {}
     for version, files in data["releases"].items():
         try:

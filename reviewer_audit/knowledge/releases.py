@@ -47,8 +47,11 @@ class Release:
     yanked: bool = False
 
 
+@functools.lru_cache(maxsize=None)
 def releases(library: str) -> list[Release] | None:
-    """Every known release of a distribution, oldest first; None when there is no data for it."""
+    """Every known release of a distribution, oldest first; None when there is no data for it.
+    Cached: parsing every version string again for each question was most of an audit's cost
+    of asking (the list is shared; callers do not change it)."""
     rows = _table().get(canonicalize_name(library))
     if rows is None:
         return None

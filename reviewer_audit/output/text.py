@@ -224,6 +224,22 @@ def _reach_text(f, r: "AuditReport") -> str:
     return "on " + ", ".join(f"`{cmd}`" for cmd in f.reach.commands[:2]) + (f" and {n - 2} more" if n > 2 else "")
 
 
+def render_libraries(manifest: dict) -> None:
+    c = _console()
+    libs = manifest.get("libraries", {})
+    table = Table(title=f"library index: {len(libs)} libraries, minor versions current since {manifest.get('window_start', '?')}")
+    for col in ("library", "modules", "versions", "from", "to", "source"):
+        table.add_column(col)
+    for name, entry in libs.items():
+        vs = entry.get("versions", [])
+        first = f"{vs[0]['version']} ({vs[0]['date']})" if vs else "-"
+        last = f"{vs[-1]['version']} ({vs[-1]['date']})" if vs else "-"
+        mods = entry.get("modules", [])
+        shown = ", ".join(mods[:3]) + (f" +{len(mods) - 3}" if len(mods) > 3 else "")
+        table.add_row(name, escape(shown), str(len(vs)), first, last, escape(entry.get("source", "")))
+    c.print(table)
+
+
 def render_rules(rules) -> None:
     """One row per rule; code, name and requirement are never cut or wrapped (the summary
     column gives way)."""

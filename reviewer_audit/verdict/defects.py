@@ -66,14 +66,21 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("bundle-import", "exec", ("RA902",),
                 r"importerror|modulenotfounderror|no module named|cannot (?:be )?import|import(?:s|ed)? .{0,60}(?:undefined|not defined|does not exist|doesn't exist|missing|not provided|is absent)|"
                 r"(?:is|are) not defined in|missing (?:module|file)s?\b|(?:module|file) .{0,40}(?:is )?not provided"),
-    DefectClass("undefined-name", "exec", ("RA905",),
+    DefectClass("undefined-name", "exec", ("RA905", "RA910"),
                 r"nameerror|(?:is )?not defined\b|undefined (?:name|variable|function)|never imports?|without (?:importing|an import)|not imported|missing import|misses `?from|is used .{0,40}but .{0,40}import"),
     DefectClass("dependency", "exec", ("RA903",),
                 r"dependenc|not (?:listed|declared) in (?:the )?pyproject|pyproject(?:\.toml)? does not (?:list|declare|include)|missing from (?:the )?(?:pyproject|requirements)|"
                 r"pip install|not installed|clean environment"),
     DefectClass("pyproject", "exec", ("RA901",),
                 r"pyproject(?:\.toml)? .{0,60}(?:invalid|poetry|pep ?621|malformed|cannot be parsed)|\[project\.dependencies\]|build-system|poetry-style"),
-    DefectClass("call-signature", "exec", ("RA904", "RA906"),
+    DefectClass("unpacking", "exec", ("RA912",), r"unpack|too many values|not enough values|returns? (?:only )?(?:\w+|\d+) values"),
+    DefectClass("annotation", "exec", ("RA911",),
+                r"annotations?\b.{0,80}(?:evaluat|raise|typeerror|union|\|)|from __future__ import annotations|unsupported operand type\(s\) for \|"),
+    DefectClass("timm-model-name", "model", ("RA909",),
+                r"timm.{0,60}(?:name|model).{0,40}(?:not (?:registered|exist|found|available)|unknown|invalid)|unknown model .{0,20}timm|create_model\(.{0,60}(?:not|unknown|invalid)"),
+    DefectClass("lora-targets", "model", ("RA405",),
+                r"target_modules|target modules|lora targets?|(?:modules?|layers?) .{0,40}(?:not found in the base model|do not exist in)"),
+    DefectClass("call-signature", "exec", ("RA904", "RA906", "RA908", "RA913"),
                 r"unexpected (?:keyword|kw)|takes \d+ positional|missing \d+ required|does not accept|doesn't accept|do not accept|not accept (?:a|an|the)|"
                 r"has no [`'\"]?\w+[`'\"]? (?:argument|parameter|kw)|no such (?:argument|parameter)|unexpected-kwarg|(?:its|the|their) (?:__init__ )?signature (?:does|do)|"
                 r"argument .{0,30}not supported|parameter not supported|wrong (?:number of )?arguments"),
@@ -115,6 +122,9 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"(?:defaults?|root|top[- ]level)\b.{0,80}(?:instead of|rather than) (?:the )?(?:run|`?cfg\.run)|"
                 r"run(?:'s)? (?:config|settings?|values?|overrides?) .{0,60}(?:ignored|never (?:used|read|applied|take effect)|not (?:used|applied|honou?red))",
                 "hydra_run_configs"),
+    DefectClass("objective-mutates-config", "config", ("RA212",),
+                r"objective .{0,80}(?:mutat|modif|overwrit|in[- ]place)|(?:mutat|modif)\w* .{0,40}(?:shared|global|original|outer) (?:cfg|config)|"
+                r"(?:never|not) (?:restor|reset)\w* .{0,40}(?:cfg|config)|last trial'?s"),
     DefectClass("optuna-missing", "config", (),
                 r"optuna.{0,120}(?:never|not) (?:used|consumed|instantiated|invoked|launch|launched|handled|implemented|integrated|honou?red)|"
                 r"(?:no|missing) optuna|optuna (?:integration|search|study) .{0,30}(?:missing|absent)|never (?:launches|instantiates|creates) an? optuna|optuna .{0,40}ignored"),
@@ -150,6 +160,9 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"(?:not|never) (?:request|log|save|write)\w*(?: or \w+)? (?:the )?keys?\b|mismatch .{0,40}(?:key|metric)|"
                 r"(?:keys?|columns?|fields?) .{0,40}(?:that are )?never logged|(?:are|is) never logged|(?:not|never) logged by train",
                 "wandb_keys_match", needs=r"evaluat|history|summary|looked[- ]up|\breads?\b"),
+    DefectClass("wandb-step", "wandb", ("RA609",),
+                r"\bsteps?\b.{0,60}(?:backwards?|decreas|less than (?:the )?current|non-?monoton|not monoton|out of order|dropp?ed)|"
+                r"(?:mix\w*|inconsistent) .{0,40}step|step=epoch"),
     DefectClass("metrics-not-logged", "wandb", (),
                 r"never logs?\b|(?:is|are) not logged|does not log|doesn't log|logs? only\b|logs nothing|no (?:per-\w+ )?logging|insufficien\w* logging"),
     DefectClass("optuna-trial-logging", "wandb", ("RA605",),
