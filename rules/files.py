@@ -71,14 +71,17 @@ class ExtraFile(Rule):
     severity = Severity.major
     requirement = "exact_file_set"
 
-    VALID = [Case(files=_SEVEN)]
+    VALID = [Case(files=_SEVEN),
+             Case(files={**_SEVEN, "config/run/r1.yaml": "run_id: r1\n"}, spec={"run_config_dir": None},
+                  note="a run config where the audit reads runs from (the prompt names no folder: config/run/)")]
     INVALID = [Case(files={**_SEVEN, "src/__init__.py": ""}, path="src/__init__.py"),
                Case(files={**_SEVEN, "unmapped/utils_txt": "x"}, path="unmapped/utils_txt", note="a generated key counts whatever its name")]
 
     def check(self, ctx):
         if not ctx.spec.forbid_extra_files or not ctx.spec.required_files:
             return
-        allowed = set(ctx.spec.required_files) | set(ctx.spec.run_config_files)
+        # the run configs the audit composes runs from are the pipeline's, wherever they sit
+        allowed = set(ctx.spec.required_files) | set(ctx.spec.run_config_files) | {r.path for r in ctx.run_files}
         run_dir = (ctx.spec.run_config_dir or "").rstrip("/") + "/"
         folders = {p.rsplit("/", 1)[0] + "/" for p in allowed if "/" in p}
         for path in ctx.bundle.paths():

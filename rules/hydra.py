@@ -14,6 +14,7 @@ from reviewer_audit.engine import Case, Rule
 from reviewer_audit.engine.findings import Related, Severity
 from reviewer_audit.program.hydra_model import hydra_model
 from reviewer_audit.program.runs import run_model
+from reviewer_audit.spec.prompt import RUN_CONFIG_GROUPS
 
 # --------------------------------------------------------------------------- case fixtures
 
@@ -269,7 +270,6 @@ class RunConfigDoesNotCompose(Rule):
 
 # --------------------------------------------------------------------------- RA204
 
-_RUN_DIR_NAMES = {"run", "runs", "experiments", "experiment"}
 
 
 class RunConfigDirMismatch(Rule):
@@ -312,7 +312,7 @@ class RunConfigDirMismatch(Rule):
         def wrong_folder(_i, run):
             for load in run.trace.loads:
                 m = re.fullmatch(r"(?:.*/)?config/([^/{}]+)/[^/]+\.ya?ml", load.file)
-                if m and m.group(1) != want and m.group(1) in _RUN_DIR_NAMES and load.exists is not True:
+                if m and m.group(1) != want and m.group(1) in RUN_CONFIG_GROUPS and load.exists is not True:
                     yield load
 
         for load, on in rm.grouped(wrong_folder):

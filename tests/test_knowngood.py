@@ -43,9 +43,12 @@ def _ran(report, run_id: str, mode: str) -> set[str]:
 
 
 def _spec(row):
-    """The prompt the code was written for, where the reviewer transcript of that commit exists
-    (`check DIR --from-transcript T`); else the newest prompt, as `check` uses."""
+    """The prompt the code was written for (`check DIR --from-transcript T`): the reviewer
+    transcript of that commit, else one of the same repository (one pipeline run, one prompt);
+    else the newest prompt, as `check` uses."""
     transcript = KNOWNGOOD / "spec_transcripts" / f"{row['dir']}.txt"
+    if not transcript.is_file():
+        transcript = next(iter(sorted((KNOWNGOOD / "spec_transcripts").glob(f"{row['repo']}__*.txt"))), transcript)
     return spec_for_transcript(load_transcript(transcript)) if transcript.is_file() else None
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from reviewer_audit.ingest.bundle import Bundle
 from reviewer_audit.program.facts import ModuleFacts, SyntaxProblem
-from reviewer_audit.spec.prompt import AuditSpec
+from reviewer_audit.spec.prompt import RUN_CONFIG_GROUPS, AuditSpec
 from reviewer_audit.ingest.yamlio import YamlDoc, YamlError, load_yaml
 
 if TYPE_CHECKING:
@@ -127,9 +127,25 @@ class AuditContext:
         return {p: e for p, e in self._yaml_loaded.items() if isinstance(e, YamlError)}
 
     @cached_property
-    def run_files(self) -> list[RunFile]:
-        """Run configs where Hydra would look for them (`{spec.run_config_dir}/{run_id}.yaml`)."""
+    def run_config_folder(self) -> str:
+        """Where the run configs are: the prompt's folder; in a repository checked without a
+        transcript whose prompt folder holds none, the config group the pipeline did put them in
+        (an older prompt's `config/run/` when the newest prompt says `config/runs/`)."""
         folder = self.spec.run_config_dir or "config/run"
+        if self._run_configs or self.bundle.origin != "directory":
+            return folder
+
+        def holds_yaml(f: str) -> bool:
+            return any(p.startswith(f + "/") and p.endswith((".yaml", ".yml")) for p in self.bundle.files)
+
+        if holds_yaml(folder):
+            return folder
+        return next((f for f in (f"config/{d}" for d in RUN_CONFIG_GROUPS) if holds_yaml(f)), folder)
+
+    @cached_property
+    def run_files(self) -> list[RunFile]:
+        """Run configs where Hydra would look for them (`{run_config_folder}/{run_id}.yaml`)."""
+        folder = self.run_config_folder
         out: list[RunFile] = []
         for run in self._run_configs:
             doc = None

@@ -18,6 +18,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+#: Config groups the prompt versions put run configs in (`config/<group>/<run_id>.yaml`).
+RUN_CONFIG_GROUPS = ("run", "runs", "experiment", "experiments")
+
 #: Criterion topics, and the title words that identify each one across prompt versions.
 TOPIC_TITLES: dict[str, tuple[str, ...]] = {
     "completeness": ("Complete Implementation", "Placeholder", "Code Completeness"),
