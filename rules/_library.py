@@ -6,9 +6,11 @@ Severity, for a fact that fails in some indexed versions the declared range admi
 
 * it fails in the newest release the range admitted on the audit date -> **blocker** (the
   resolver installs that one; "missing in every admitted version" is the plain case);
-* it fails only in older admitted releases -> **major**, naming them (a lower bound would fix
-  the range) -- when the pyproject states a range at all: for an undeclared library (RA903's
-  finding) only the newest release counts;
+* it fails only in older admitted releases -> **minor**, naming them (a lower bound would fix
+  the range): a fresh install resolves to the newest, so only an older pin (a lock file, another
+  package's upper bound) breaks the run -- **major** for Python itself, since the interpreter is
+  whatever the machine has; and only when the pyproject states a range at all: for an undeclared
+  library (RA903's finding) only the newest release counts;
 * it fails only in releases published after the audit date -> **minor** (the code ran then;
   it breaks with a later release).
 
@@ -144,7 +146,13 @@ def verdict(ctx, adm: Admitted, bad: int, unknown: int = 0) -> tuple[Severity, s
         return None  # no stated range: only the release a resolver picks counts
     good = adm.now & ~bad & ~unknown
     present = f" (present in {lib.describe(good)})" if good else ""
-    return Severity.major, f"in {label} {lib.describe(bad_now)}, which {adm.shown} also admits{present}"
+    if lib.name == PYTHON:
+        # the interpreter is whatever the machine has: any admitted Python may run the code
+        return Severity.major, f"in {label} {lib.describe(bad_now)}, which {adm.shown} also admits{present}"
+    # a fresh install resolves to the newest admitted release, which has it: only an older pin
+    # (a lock file, another package's upper bound) breaks the run
+    return Severity.minor, (f"in {label} {lib.describe(bad_now)}, which {adm.shown} also admits{present}; a fresh install gets "
+                            f"{newest.version if newest else 'the newest'}, which has it, so only an older pin breaks the run")
 
 
 def _as_of(ctx) -> str:

@@ -242,7 +242,9 @@ class RemovedLibraryApi(Rule):
     range admits, counting only releases published before the audit date (`--exclude-newer`;
     an unpinned or undeclared library admits every release). Missing in the newest admitted
     release (the one a resolver installs) is a blocker; missing only in older admitted releases
-    is major and names them; missing only in releases after the audit date is minor. Names the
+    is minor and names them (only an older pin would install one; for Python itself, which is
+    whatever the machine has, it is major); missing only in releases after the audit date is
+    minor. Names the
     index cannot judge -- an open namespace, an attribute of a function or of a value,
     a base class from another library -- are never reported; for those, the reviewed entries of
     `data/library_knowledge.yaml` still apply (`wandb.run.get_url()`). Imports inside
@@ -297,8 +299,8 @@ class RemovedLibraryApi(Rule):
         Case(files={
             "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["scikit-learn>=1.3"]\n',
             "src/evaluate.py": "from sklearn.metrics import root_mean_squared_error\n",
-        }, exclude_newer="2025-10-17", path="src/evaluate.py", line=1, severity="major",
-            note="added in scikit-learn 1.4: the range also admits 1.3, which lacks it"),
+        }, exclude_newer="2025-10-17", path="src/evaluate.py", line=1, severity="minor",
+            note="added in scikit-learn 1.4: the range also admits 1.3, which lacks it, but a fresh install gets the newest"),
         Case(files={
             "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["wandb>=0.15"]\n',
             "src/train.py": "import wandb\nwandb.init()\nprint(wandb.run.get_url())\n",

@@ -31,7 +31,7 @@ class LibraryCallSignature(Rule):
     call's keyword names and positional count to the signature the library index holds for each
     admitted version (from the `def`, a dataclass's fields, a class's `__init__` through its
     bases, a stub's overloads). Severity follows the versions where it fails, as for RA906:
-    the newest admitted release (blocker), only older ones (major), only releases after the audit
+    the newest admitted release (blocker), only older ones (minor; major for Python itself), only releases after the audit
     date (minor). Signatures behind decorators that may change what a call accepts, `**kwargs`
     and `*args` in the signature or at the call site, and methods reached through an instance
     are not judged. Missing required arguments are not judged either.
