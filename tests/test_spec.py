@@ -55,3 +55,31 @@ def test_every_prompt_version_in_the_corpus():
             # 10-criterion prompts require stdout JSON from train.py; later ones forbid it
             assert spec.has("train_json_print") != spec.has("no_train_json_dump") or not (spec.has("train_json_print") or spec.has("no_train_json_dump"))
     assert set(versions) == {5, 9, 10}
+
+
+def test_a_bundle_written_for_the_trial_mode_generation_is_checked_with_its_command_line(tmp_path):
+    """`check DIR` without a transcript: a config that declares `trial_mode` and no `mode` was
+    written for the prompt whose run command has no `mode=`; composing it with `mode=full` would
+    only say which prompt it was written for."""
+    from reviewer_audit.ingest.bundle import Bundle
+    from reviewer_audit.pipeline.audit import bundle_spec, check_bundle, load_bundle
+
+    files = {"config/config.yaml": "defaults:\n  - _self_\n  - run: ???\ntrial_mode: false\nresults_dir: results\n",
+             "config/run/r1.yaml": "run_id: r1\n",
+             "src/main.py": "import hydra\n\n@hydra.main(config_path='../config', config_name='config', version_base=None)\n"
+                            "def main(cfg):\n    print(cfg.trial_mode)\n\nif __name__ == '__main__':\n    main()\n"}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    spec = bundle_spec(load_bundle(tmp_path))
+    assert spec.has("trial_mode_flag") and not spec.has("mode_flag")
+    assert spec.version.endswith("+trial_mode")
+    assert all("mode=" not in f.command.replace("trial_mode=", "") for f in spec.cli_for("src.main"))
+    report = check_bundle(tmp_path, select=["RA203"])
+    assert report.run_ids == ["r1"], "the run configs are found in config/run/, where this generation puts them"
+    assert not [f for f in report.findings if f.rule == "RA203"], [f.message for f in report.findings]
+    assert sorted(c.command for c in report.commands if c.kind == "main") == [
+        "python -m src.main run=r1 results_dir=results", "python -m src.main run=r1 results_dir=results trial_mode=true"]
+
+    new = Bundle.from_mapping({"config/config.yaml": "mode: ???\nresults_dir: results\n"}, source="<new>")
+    assert bundle_spec(new) == default_spec()

@@ -125,7 +125,7 @@ def run_check(
     `exclude_paths`, the files this run writes. With `find_bundles`, each path is mapped to
     the bundle folder(s) holding it or below it (`gate.discover`)."""
     from reviewer_audit.ingest.repo_files import RepoFilter
-    from reviewer_audit.pipeline.audit import check_bundle
+    from reviewer_audit.pipeline.audit import bundle_spec, check_bundle
     from reviewer_audit.rules import select_rules
     from reviewer_audit.ingest.transcript import load_transcript
 
@@ -165,7 +165,7 @@ def run_check(
         if config_report.findings:
             reports.append(CheckedPath(path=str(cfg.path), input="config", report=config_report))
     for item in inputs:
-        spec = forced or item.spec or default_spec()
+        spec = forced or item.spec or bundle_spec(item.bundle)
         report = check_bundle(item.bundle, spec=spec, fail_on=eff.fail_on, select=eff.select, ignore=eff.ignore, runs=item.runs,
                               exclude_newer=exclude_newer)
         report.source = str(item.path)

@@ -19,7 +19,7 @@ from reviewer_audit.rules import select_rules
 from reviewer_audit.engine.findings import Finding, Severity
 from reviewer_audit.pipeline.gc_policy import fewer_collections
 from reviewer_audit.verdict.report import AuditReport
-from reviewer_audit.spec.prompt import AuditSpec, default_spec, spec_for_transcript
+from reviewer_audit.spec.prompt import AuditSpec, default_spec, spec_for_transcript, with_trial_mode_flag
 from reviewer_audit.verdict.adjudicate import adjudicate
 from reviewer_audit.verdict.diff import ReviewerVerdict, agreement, criterion_table, tool_verdict
 
@@ -120,7 +120,7 @@ def check_bundle(
 def _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer) -> AuditReport:
     started = time.perf_counter()
     bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
-    spec = spec or default_spec()
+    spec = spec or bundle_spec(bundle)
     ctx = AuditContext(bundle, spec, runs, exclude_newer=_as_date(exclude_newer))
     fail_on = Severity(fail_on)
     report = _audit(ctx, fail_on, select, ignore, kind="bundle", source=bundle.source)
@@ -128,6 +128,25 @@ def _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer) -> A
     report.run_ids = [r.run_id for r in ctx.run_files]
     report.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
     return report
+
+
+def bundle_spec(bundle: Bundle) -> AuditSpec:
+    """The prompt a bundle checked without a transcript is judged against: the newest, in the
+    generation its config was written for (`with_trial_mode_flag` when config.yaml declares
+    `trial_mode` and no `mode`)."""
+    from reviewer_audit.ingest.yamlio import YamlError, load_yaml
+
+    spec = default_spec()
+    text = bundle.text("config/config.yaml")
+    if not text:
+        return spec
+    try:
+        data = load_yaml(text).data
+    except YamlError:
+        return spec
+    if isinstance(data, dict) and "trial_mode" in data and "mode" not in data:
+        return with_trial_mode_flag(spec)
+    return spec
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:

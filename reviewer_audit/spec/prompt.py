@@ -199,3 +199,26 @@ def default_spec() -> AuditSpec:
     text = (Path(__file__).parents[1] / "data" / "default_prompt.md").read_text(encoding="utf-8")
     transcript = parse_transcript(f"\nInput:\n{text}\nOutput:\n{{}}\n", source="<default prompt>")
     return spec_for_transcript(transcript)
+
+
+def with_trial_mode_flag(spec: AuditSpec) -> AuditSpec:
+    """The same prompt in its `trial_mode=true` generation (October 2025): the run command has no
+    `mode=` parameter, full mode is the plain command and trial mode adds `trial_mode=true`.
+
+    `check` uses it for a bundle written for that generation (its config declares `trial_mode`
+    and no `mode`): judged against the newest prompt's `mode=full`, every such bundle would
+    "fail to compose", which says which prompt it was written for, not whether it runs."""
+    cli: list[CliForm] = []
+    seen: set[str] = set()
+    for form in spec.cli:
+        if form.module == "src.main":
+            command = " ".join(re.sub(r"(?<![\w.])mode=\w+", "", form.command).split())
+            if command in seen:
+                continue
+            seen.add(command)
+            form = form.model_copy(update={"command": command, "args": [a for a in form.args if a.name != "mode"]})
+        cli.append(form)
+    requirements = dict(spec.requirements)
+    if "mode_flag" in requirements:
+        requirements["trial_mode_flag"] = requirements.pop("mode_flag")
+    return spec.model_copy(update={"cli": cli, "requirements": requirements, "version": f"{spec.version}+trial_mode"})
