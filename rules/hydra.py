@@ -775,8 +775,16 @@ def _override_keys(overrides) -> set[tuple]:
 
 
 def _same_setting(a, b) -> bool:
-    """`'Fashion-MNIST'` and `'fashion-mnist'` name the same thing to code that lower-cases it."""
-    return a == b or (isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold())
+    """`'Fashion-MNIST'` and `'fashion-mnist'` name the same thing to code that lower-cases it;
+    `0.0002` and `'2e-4'` (YAML 1.1 reads a float without a dot as text) the same number."""
+    if a == b or (isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold()):
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
 
 
 class RunSettingShadowed(Rule):
