@@ -652,7 +652,7 @@ class Interpreter(LibraryModels):
         step = next((k.value for k in node.keywords if k.arg == "step"), None)
         if step is None:
             return ("auto", None, "")
-        text = _call_text(step)
+        text = _source(step)
         name = step
         if isinstance(step, ast.BinOp) and isinstance(step.op, (ast.Add, ast.Sub)) and isinstance(step.right, ast.Constant):
             name = step.left
@@ -684,7 +684,7 @@ class Interpreter(LibraryModels):
             span = None
             if site is not None:
                 line, col = self._event_pos(frame, site)
-                span = Callback(frame.module, line, col, self.order, via=_call_text(site.func), func=getattr(fn.node, "name", "<lambda>"))
+                span = Callback(frame.module, line, col, self.order, via=_source(site.func), func=getattr(fn.node, "name", "<lambda>"))
                 self._emit(self.trace.callbacks, span)
                 span.start = span.seq
             try:
@@ -1391,10 +1391,10 @@ def loop_counters(fn: ast.AST) -> dict[str, int]:
     return out
 
 
-def _call_text(func: ast.AST) -> str:
-    """`study.optimize` for the call `study.optimize(objective, ...)`."""
+def _source(node: ast.AST) -> str:
+    """An expression as written, short: `study.optimize`, `epoch + 1`."""
     try:
-        return ast.unparse(func)[:80]
+        return ast.unparse(node)[:80]
     except Exception:  # noqa: BLE001 -- an odd node: no name to show
         return ""
 
