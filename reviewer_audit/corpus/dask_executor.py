@@ -51,7 +51,7 @@ def start(fn: Callable[[T], R], items: Sequence[T], jobs: int, on_dead: Callable
     cluster = None
     try:
         if scheduler:
-            client = Client(scheduler, timeout="30s")
+            client = Client(scheduler)  # waits `distributed.comm.timeouts.connect` (30 s; DASK_ env vars set it)
         else:
             cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None, silence_logs=50)
