@@ -191,6 +191,11 @@ def _cache(cache_dir: Path | None, no_cache: bool):
     return open_cache(cache_dir, enabled=not no_cache)
 
 
+def _cache_info(cache) -> None:
+    if cache is not None:
+        _info(f"cache {cache.root}: {cache.hits} result(s) read back, {cache.misses} audited")
+
+
 def _executor(executor: str, scheduler: str | None) -> None:
     if executor not in ("process", "dask"):
         raise InputError("--executor", f"unknown executor {executor!r} (choose from process, dask)")
@@ -462,10 +467,12 @@ def report_cmd(
         if fail_on is not None and fail_on not in ("blocker", "major", "minor"):
             raise InputError("--fail-on", f"unknown severity {fail_on!r} (choose from blocker, major, minor)")
         _executor(executor, scheduler)
+        cache = _cache(cache_dir, no_cache)
         report = collect(paths, jobs=jobs, pattern=glob, jsonl=jsonl, merge=merge, fail_on=fail_on,
-                         progress=None if merge or _Verbosity.quiet else progress, cache=_cache(cache_dir, no_cache),
+                         progress=None if merge or _Verbosity.quiet else progress, cache=cache,
                          executor=executor, scheduler=scheduler)
         _info(f"{len(report.rows)} transcript(s), {report.aggregates.audited} audited" + (f" with {report.jobs} job(s)" if report.jobs else ""))
+        _cache_info(cache)
         _write(targets, lambda fmt, out: write(report, fmt, out))
     except (InputError, WorkerStartError) as exc:
         raise _fail(str(exc))
@@ -517,9 +524,11 @@ def history_cmd(
         if fail_on is not None and fail_on not in ("blocker", "major", "minor"):
             raise InputError("--fail-on", f"unknown severity {fail_on!r} (choose from blocker, major, minor)")
         _executor(executor, scheduler)
+        cache = _cache(cache_dir, no_cache)
         report = collect_history(repos, jobs=jobs, fail_on=fail_on or "major",
                                  warn=lambda line: sys.stderr.write(f"reviewer-audit: {line}\n"),
-                                 cache=_cache(cache_dir, no_cache), executor=executor, scheduler=scheduler)
+                                 cache=cache, executor=executor, scheduler=scheduler)
+        _cache_info(cache)
         if report.repos:
             _write(targets, lambda fmt, out: write(report, fmt, out))
     except (InputError, WorkerStartError) as exc:

@@ -241,3 +241,24 @@ def test_no_cache_writes_nothing_and_an_unwritable_cache_costs_only_speed(tmp_pa
     blocker.write_text("not a folder")
     proc = cli(blocker / "cache", "audit-review", str(SEED_002), "-f", "json")
     assert proc.returncode == 1 and proc.stderr == "", proc.stderr
+
+
+def test_a_cached_run_loads_no_audit_machinery(tmp_path):
+    """Start-up: a command whose result is cached imports neither libcst, Hydra nor the rules."""
+    import textwrap
+
+    cache = tmp_path / "cache"
+    assert cli(cache, "audit-review", str(SEED_002), "-f", "json").returncode == 1
+    script = textwrap.dedent(f"""
+        import sys
+        from reviewer_audit.cli import main
+        sys.argv = ["reviewer-audit", "audit-review", {str(SEED_002)!r}, "-f", "json", "--cache-dir", {str(cache)!r}, "-o", {str(tmp_path / "o.json")!r}]
+        try:
+            main()
+        except SystemExit:
+            pass
+        print(sorted(m for m in ("libcst", "hydra", "omegaconf", "reviewer_audit.rules", "reviewer_audit.program.runs") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+    assert json.loads((tmp_path / "o.json").read_text())["timings_ms"].get("cached") == 1.0
