@@ -568,11 +568,11 @@ def _row_base(path: str, fail_on: str) -> dict:
 def _cached_row(cache: "AuditCache", path: str, fail_on: str) -> tuple[CorpusRow | None, str | None]:
     """(the cached row or None, the file's key; None when the file cannot be read)."""
     from reviewer_audit.ingest.dates import transcript_date
+    from reviewer_audit.pipeline.cache import input_bytes
 
     started = time.perf_counter()
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
+    data = input_bytes(path)
+    if data is None:  # audited (and its problem reported) as without a cache
         return None, None
     key = rowcache.row_key(cache, "row", data, transcript_date(path), fail_on)
     value = rowcache.get(cache, "row", key)

@@ -44,11 +44,11 @@ def audit_transcript(
         if cache is None or str(path) == "-":
             return _audit_transcript(path, fail_on, select, ignore, exclude_newer)
         from reviewer_audit.ingest.dates import transcript_date
+        from reviewer_audit.pipeline.cache import input_bytes
 
         started = time.perf_counter()
-        try:
-            data = Path(path).read_bytes()
-        except OSError:  # load_transcript says why, in one line
+        data = input_bytes(path)
+        if data is None:  # not a regular, readable file within limits: load_transcript says why
             return _audit_transcript(path, fail_on, select, ignore, exclude_newer)
         date = _as_date(exclude_newer if exclude_newer is not None else transcript_date(path))
         key = cache.key("audit", [data, settings_key(fail_on, select, ignore, date)])

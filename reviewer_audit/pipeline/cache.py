@@ -63,6 +63,25 @@ def tool_fingerprint() -> str:
     return _FINGERPRINT[0]
 
 
+def input_bytes(path: str | Path) -> bytes | None:
+    """A regular file's bytes for a key, or None when the cache should stand aside: a FIFO or
+    device (never waited on), an unreadable or oversized file (the uncached path reads it and
+    reports the problem in its own words)."""
+    import stat
+
+    from reviewer_audit.ingest.limits import MAX_INPUT_BYTES
+
+    try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_INPUT_BYTES:
+                return None
+            data = fh.read(MAX_INPUT_BYTES + 1)
+    except OSError:
+        return None
+    return data if len(data) <= MAX_INPUT_BYTES else None
+
+
 def default_dir() -> Path:
     env = os.environ.get(ENV_DIR)
     if env:
