@@ -252,9 +252,10 @@ def report_targets(files: list[Path], runs: int, cache: bool) -> list[tuple[str,
     with tempfile.TemporaryDirectory() as folder:
         for f in files:  # the report's input: exactly these transcripts (and the dates index)
             os.symlink(f, Path(folder) / f.name)
-        index = files[0].parent / "index.tsv"
-        if index.exists():
-            os.symlink(index, Path(folder) / "index.tsv")
+        for index in (files[0].parent / "index.tsv", files[0].parent.parent / "index.tsv"):
+            if index.exists():  # the transcripts' dates, as `index_dates` finds them
+                os.symlink(index, Path(folder) / "index.tsv")
+                break
         cmd = [*cli_command(), "report", folder, "--jobs", "2", "-f", "json", "-q"]
         for _ in range(runs):
             floors.append(timed([sys.executable, "-c", _PARSE_ONLY_ALL], stdin=modules))
