@@ -1,25 +1,27 @@
 """Benchmark reviewer-audit (not a test; CI does not run it, and it never fails).
 
     python benchmarks/bench.py                      # everything, on ../shared/corpus/transcripts
-    python benchmarks/bench.py --limit 30 --runs 3  # quicker
+    python benchmarks/bench.py --limit 40 --runs 3  # quicker: the targets on the first 40
     python benchmarks/bench.py --corpus DIR --skip-throughput
 
-Measures
-- per-transcript audit time in-process (`audit_transcript`): median and p95;
-- corpus throughput (transcripts/s) of the report machinery with --jobs 1 and --jobs 2;
-- one `reviewer-audit audit-review SEED` as a whole process (start-up included), median of N;
-- per-transcript time vs bundle bytes: least-squares slope and Pearson r, and the same per
-  module for the part that depends on code size (pre-check, parse, positions, facts), to show
-  the cost is linear in the size of the code under audit;
-- the library index's first use in a fresh process (open, manifest, the records one audit
-  reads), i.e. what the index adds to an audit;
-- two floors the audit cannot go under, for comparison: `libcst.parse_module` alone of every
-  module (in-process, per transcript), and a process that only imports libcst and parses a
-  seed's modules;
-- `reviewer-audit history REPO` on each AIRAS mirror in ../shared/repos (whole process, median
-  of N, with its CPU seconds, which move less with machine load than wall time, and the time it
-  spent reading git); `--only-history` runs just that part.
-Prints a small table. Timings are wall-clock and move with machine load.
+Every target is printed as a ratio to a parse floor measured in the same run, on the same
+machine, under the same load (wall-clock figures move with load; ratios move much less):
+
+- **process / parse floor** (target <= 2): one `reviewer-audit check SEED` and one
+  `audit-review SEED` as whole processes (start-up included; a fresh, empty cache folder each
+  run), against a process that only imports libcst and parses the seed's modules;
+- **cold report / parse floor** (target <= 1): `reviewer-audit report --jobs 2` on the first
+  `--limit` transcripts with an empty cache folder, against one process that imports libcst and
+  parses every module of those transcripts;
+- **warm / cold** (target <= 0.25): the same `report --jobs 2` again over the cache it filled;
+- **slope**: per-transcript time vs bundle bytes (least squares and Pearson r), and the same per
+  module for the part that grows with code size (pre-check, parse, positions, facts): the cost
+  stays linear in the size of the code under audit.
+
+Also: per-transcript audit time in-process (median, p95), corpus throughput with --jobs 1 and
+2 in-process API calls, and `reviewer-audit history REPO` on each mirror in ../shared/repos
+(`--only-history`), and the library index's first use in a fresh
+process (open, manifest, the records one audit reads). Against an older build without a cache (`--cache-dir`), warm = cold.
 """
 from __future__ import annotations
 
@@ -152,15 +154,6 @@ def cli_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "reviewer_audit.cli"]
 
 
-def process_median(cmd: list[str], runs: int, stdin: str | None = None) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(cmd, input=stdin, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO, check=False)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 #: a process that only imports libcst and parses the modules it is handed (as a JSON list)
 _PARSE_ONLY = "import json, sys, libcst\nfor text in json.load(sys.stdin):\n    libcst.parse_module(text)\n"
 
@@ -169,6 +162,11 @@ def seed_modules(seed: Path) -> str:
     from reviewer_audit.ingest.transcript import load_transcript
 
     return json.dumps([f.text for p, f in load_transcript(seed).bundle.files.items() if p.endswith(".py")])
+
+
+def no_cache() -> list[str]:
+    """`history` timings audit every transcript (as a first run does)."""
+    return ["--no-cache"] if cli_supports_cache() else []
 
 
 def history_timings(repos: list[Path], runs: int) -> list[tuple[str, str]]:
@@ -185,7 +183,7 @@ def history_timings(repos: list[Path], runs: int) -> list[tuple[str, str]]:
             for _ in range(runs):
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
-                subprocess.run([*cli_command(), "history", str(repo), "--format", "json", "--output", str(out)],
+                subprocess.run([*cli_command(), "history", str(repo), "--format", "json", "--output", str(out), *no_cache()],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO, check=False)
                 walls.append(time.perf_counter() - started)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -199,6 +197,8 @@ def history_timings(repos: list[Path], runs: int) -> list[tuple[str, str]]:
             rows.append((f"history {repo.name} (process, median of {runs})",
                          f"{statistics.median(walls):.2f} s wall, {statistics.median(cpus):.2f} s CPU  ({what})"))
     return rows
+
+
 _INDEX_FIRST_USE = r"""
 import time
 import reviewer_audit.pipeline.audit  # what an audit process has loaded before any rule asks
@@ -231,6 +231,85 @@ def index_first_use(runs: int) -> float:
     return statistics.median(out)
 
 
+def cli_supports_cache() -> bool:
+    out = subprocess.run([*cli_command(), "report", "--help"], capture_output=True, text=True, check=False)
+    return "--cache-dir" in out.stdout
+
+
+def timed(cmd: list[str], stdin: str | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, input=stdin, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO, check=False)
+    return time.perf_counter() - started
+
+
+def process_targets(seeds: list[Path], runs: int, cache: bool) -> list[tuple[str, str]]:
+    """Whole `check` and `audit-review` processes on each seed, cold (an empty cache folder per
+    run), over the libcst import-and-parse process of the same modules; runs interleaved so
+    load drifts hit both alike."""
+    import tempfile
+
+    rows = []
+    for seed in seeds:
+        modules = seed_modules(seed)
+        cmds = {name: [*cli_command(), name, str(seed), "-f", "json"] for name in ("check", "audit-review")}
+        times: dict[str, list[float]] = {"floor": [], "check": [], "audit-review": []}
+        for _ in range(runs):
+            times["floor"].append(timed([sys.executable, "-c", _PARSE_ONLY], stdin=modules))
+            for name, cmd in cmds.items():
+                with tempfile.TemporaryDirectory() as tmp:
+                    times[name].append(timed(cmd + (["--cache-dir", tmp] if cache else [])))
+        floor = statistics.median(times["floor"])
+        rows.append((f"{seed.name}: floor, a process importing libcst and parsing its modules", f"{floor:.2f} s (median of {runs})"))
+        for name in cmds:
+            t = statistics.median(times[name])
+            rows.append((f"  {name} process, cold / floor (target <= 2)", f"{t / floor:.2f}x  ({t:.2f} s)"))
+    return rows
+
+
+def report_targets(files: list[Path], runs: int, cache: bool) -> list[tuple[str, str]]:
+    """Cold and warm `report --jobs 2` on `files` as processes, over one process parsing all
+    their modules with libcst (import included)."""
+    import tempfile
+
+    from reviewer_audit.ingest.errors import InputError
+    from reviewer_audit.ingest.transcript import load_transcript
+
+    texts = []
+    for f in files:
+        try:
+            texts += [b.text for p, b in load_transcript(f).bundle.files.items() if p.endswith(".py")]
+        except InputError:
+            pass
+    modules = json.dumps(texts)
+    floors, colds, warms = [], [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for f in files:  # the report's input: exactly these transcripts (and the dates index)
+            os.symlink(f, Path(folder) / f.name)
+        for index in (files[0].parent / "index.tsv", files[0].parent.parent / "index.tsv"):
+            if index.exists():  # the transcripts' dates, as `index_dates` finds them
+                os.symlink(index, Path(folder) / "index.tsv")
+                break
+        cmd = [*cli_command(), "report", folder, "--jobs", "2", "-f", "json", "-q"]
+        for _ in range(runs):
+            floors.append(timed([sys.executable, "-c", _PARSE_ONLY_ALL], stdin=modules))
+            with tempfile.TemporaryDirectory() as tmp:
+                extra = ["--cache-dir", tmp] if cache else []
+                colds.append(timed(cmd + extra))
+                warms.append(timed(cmd + extra))
+    floor, cold, warm = statistics.median(floors), statistics.median(colds), statistics.median(warms)
+    return [
+        (f"floor: one process importing libcst, parsing the {len(texts)} modules of {len(files)} transcripts", f"{floor:.2f} s (median of {runs})"),
+        ("  report --jobs 2, cold / floor (target <= 1)", f"{cold / floor:.2f}x  ({cold:.2f} s, {len(files) / cold:.1f} transcripts/s)"),
+        ("  report --jobs 2, warm / cold (target <= 0.25)", (f"{warm / cold:.2f}  ({warm:.2f} s)" if cache else "n/a: this build has no cache (warm = cold)")),
+    ]
+
+
+#: one process importing libcst and parsing every module it is handed; a module libcst
+#: rejects costs what it costs
+_PARSE_ONLY_ALL = ("import json, sys, libcst\nfor text in json.load(sys.stdin):\n    try:\n        libcst.parse_module(text)\n"
+                   "    except Exception:\n        pass\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of transcripts (default: ../shared/corpus/transcripts)")
@@ -240,13 +319,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repos", type=Path, default=DEFAULT_REPOS, help="folder of git repositories for `history` (default: ../shared/repos)")
     ap.add_argument("--history-runs", type=int, default=3, help="`history` runs per repository (median)")
     ap.add_argument("--only-history", action="store_true", help="only time `history` on the repositories")
+    ap.add_argument("--only-targets", action="store_true", help="only the ratio targets (no in-process, slope or history figures)")
     args = ap.parse_args(argv)
 
     table: list[tuple[str, str]] = []
     files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() and not args.only_history else []
     if args.limit:
         files = files[: args.limit]
-    if args.only_history:
+    cache = cli_supports_cache()
+    if files and not args.only_history:
+        print(f"  targets: report --jobs 2 on {len(files)} transcripts, cold and warm, x{args.runs} ...", file=sys.stderr, flush=True)
+        try:
+            table += report_targets(files, args.runs, cache)
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not fail
+            table.append(("report targets", f"failed: {type(exc).__name__}: {exc}"))
+    if not args.only_history:
+        print(f"  targets: check and audit-review processes on the seeds, x{args.runs} ...", file=sys.stderr, flush=True)
+        try:
+            table += process_targets(sorted((REPO / "fixtures").glob("seed_*.txt")), args.runs, cache)
+        except Exception as exc:  # noqa: BLE001
+            table.append(("process targets", f"failed: {type(exc).__name__}: {exc}"))
+    if args.only_history or args.only_targets:
         pass
     elif not files:
         table.append(("corpus", f"skipped: no transcripts in {args.corpus}"))
@@ -276,23 +369,15 @@ def main(argv: list[str] | None = None) -> int:
                     table.append((f"corpus, --jobs {jobs}", f"{wall:.1f} s wall, {rate:.2f} transcripts/s"))
                 except Exception as exc:  # noqa: BLE001
                     table.append((f"corpus, --jobs {jobs}", f"failed: {type(exc).__name__}: {exc}"))
-    if not args.only_history:
+    if not args.only_history and not args.only_targets:
         try:
             table.append((f"library index: first use in an audit process (median of {max(args.runs, 5)})", f"{index_first_use(max(args.runs, 5)):.1f} ms"))
         except Exception as exc:  # noqa: BLE001
             table.append(("library index: first use", f"failed: {type(exc).__name__}: {exc}"))
-    for seed in [] if args.only_history else sorted((REPO / "fixtures").glob("seed_*.txt")):
-        try:
-            print(f"  {args.runs} x reviewer-audit audit-review {seed.name} ...", file=sys.stderr, flush=True)
-            median = process_median([*cli_command(), "audit-review", str(seed)], args.runs)
-            table.append((f"audit-review {seed.name} (process, median of {args.runs})", f"{median:.2f} s"))
-            floor = process_median([sys.executable, "-c", _PARSE_ONLY], args.runs, stdin=seed_modules(seed))
-            table.append(("  floor: a process importing libcst and parsing its modules", f"{floor:.2f} s"))
-        except Exception as exc:  # noqa: BLE001
-            table.append((f"audit-review {seed.name}", f"failed: {type(exc).__name__}: {exc}"))
-
-    repos = sorted(p for p in args.repos.iterdir() if p.is_dir()) if args.repos.is_dir() else []
-    if not repos:
+    repos = sorted(p for p in args.repos.iterdir() if p.is_dir()) if args.repos.is_dir() and not args.only_targets else []
+    if args.only_targets:
+        pass
+    elif not repos:
         table.append(("history", f"skipped: no repositories in {args.repos}"))
     else:
         try:

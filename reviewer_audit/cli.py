@@ -173,6 +173,36 @@ def parse_cmd(
 
 FailOnOpt = Annotated[Optional[str], typer.Option(
     "--fail-on", metavar="blocker|major|minor", help="Lowest severity that makes the tool say 'not ready' / fails the run (default: major).")]
+CacheDir = Annotated[Optional[Path], typer.Option(
+    "--cache-dir", metavar="DIR", envvar="REVIEWER_AUDIT_CACHE_DIR", show_envvar=False,
+    help="Where results are cached (default: the user cache folder, e.g. ~/.cache/reviewer-audit; or $REVIEWER_AUDIT_CACHE_DIR).")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write cached results: audit everything afresh.")]
+Executor = Annotated[str, typer.Option(
+    "--executor", metavar="process|dask",
+    help="Where audits run: 'process' (worker processes on this machine, --jobs of them) or 'dask' (a Dask cluster: "
+         "--scheduler's, else a local one of --jobs workers; needs the 'dask' extra).")]
+Scheduler = Annotated[Optional[str], typer.Option(
+    "--scheduler", metavar="ADDRESS", help="With --executor dask: the scheduler's address, e.g. tcp://10.0.0.5:8786.")]
+
+
+def _cache(cache_dir: Path | None, no_cache: bool):
+    from reviewer_audit.pipeline.cache import open_cache
+
+    return open_cache(cache_dir, enabled=not no_cache)
+
+
+def _cache_info(cache) -> None:
+    if cache is not None:
+        _info(f"cache {cache.root}: {cache.hits} result(s) read back, {cache.misses} audited")
+
+
+def _executor(executor: str, scheduler: str | None) -> None:
+    if executor not in ("process", "dask"):
+        raise InputError("--executor", f"unknown executor {executor!r} (choose from process, dask)")
+    if scheduler is not None and executor != "dask":
+        raise InputError("--scheduler", "only applies with --executor dask")
+
+
 ExcludeNewer = Annotated[Optional[str], typer.Option(
     "--exclude-newer", metavar="DATE",
     help="Judge libraries as of DATE (YYYY-MM-DD or RFC 3339): releases published on or after it do not count, as in uv.")]
@@ -189,6 +219,8 @@ def audit_review_cmd(
     select: Select = [],  # noqa: B006
     ignore: Annotated[List[str], typer.Option("--ignore", metavar="CODES", help="Skip rules with these codes or prefixes: repeatable or comma-separated.")] = [],  # noqa: B006
     exclude_newer: ExcludeNewer = None,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
@@ -213,7 +245,8 @@ def audit_review_cmd(
     try:
         targets = _targets(PARSE_FORMATS, output, output_format or legacy_format, output_file)
         eff = resolve(None, select, ignore, fail_on)
-        report = audit_transcript(file, fail_on=eff.fail_on.value, select=eff.select, ignore=eff.ignore, exclude_newer=exclude_newer)
+        report = audit_transcript(file, fail_on=eff.fail_on.value, select=eff.select, ignore=eff.ignore, exclude_newer=exclude_newer,
+                                  cache=_cache(cache_dir, no_cache))
         _info(f"{file}: prompt {report.prompt_version}, {len(report.rules_run)} rules run, libraries as of {report.exclude_newer or 'today'}")
 
         def render(fmt: str, out) -> None:
@@ -253,6 +286,8 @@ def check_cmd(
     from_transcript: Annotated[Optional[Path], typer.Option("--from-transcript", metavar="TRANSCRIPT", help="Take the spec from this transcript's prompt.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", metavar="FILE", help="Configuration file: a pyproject.toml with \\[tool.reviewer-audit], or a TOML file holding that table's keys.")] = None,
     exclude_newer: ExcludeNewer = None,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
@@ -283,7 +318,7 @@ def check_cmd(
         result = run_check(paths or [], spec_file=spec, from_transcript=from_transcript, config=config,
                            select=select, ignore=ignore, fail_on=fail_on, exclude_newer=exclude_newer,
                            extend_exclude=_split(extend_exclude), find_bundles=find_bundles,
-                           exclude_paths=[t.path for t in targets if t.path is not None])
+                           exclude_paths=[t.path for t in targets if t.path is not None], cache=_cache(cache_dir, no_cache))
         for note in result.notes:
             _note(note)
         _info(f"configuration: {result.config or 'none found (defaults)'}; fail-on {result.fail_on.value}; {len(result.rules_enabled)} rules enabled")
@@ -438,6 +473,10 @@ def report_cmd(
     jsonl: Annotated[Optional[Path], typer.Option("--jsonl", metavar="PATH", help="Also append one JSON row per transcript to this file as each audit finishes.")] = None,
     merge: Annotated[bool, typer.Option("--merge", help="PATH... are --jsonl shards: aggregate their rows without re-auditing.")] = False,
     fail_on: FailOnOpt = None,
+    executor: Executor = "process",
+    scheduler: Scheduler = None,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
@@ -468,9 +507,13 @@ def report_cmd(
         targets = _targets(REPORT_FORMATS, output, output_format or legacy_format, output_file)
         if fail_on is not None and fail_on not in ("blocker", "major", "minor"):
             raise InputError("--fail-on", f"unknown severity {fail_on!r} (choose from blocker, major, minor)")
+        _executor(executor, scheduler)
+        cache = _cache(cache_dir, no_cache)
         report = collect(paths, jobs=jobs, pattern=glob, jsonl=jsonl, merge=merge, fail_on=fail_on,
-                         progress=None if merge or _Verbosity.quiet else progress)
+                         progress=None if merge or _Verbosity.quiet else progress, cache=cache,
+                         executor=executor, scheduler=scheduler)
         _info(f"{len(report.rows)} transcript(s), {report.aggregates.audited} audited" + (f" with {report.jobs} job(s)" if report.jobs else ""))
+        _cache_info(cache)
         _write(targets, lambda fmt, out: write(report, fmt, out))
     except (InputError, WorkerStartError) as exc:
         raise _fail(str(exc))
@@ -488,6 +531,10 @@ def history_cmd(
     output: Outputs = [],  # noqa: B006
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Processes auditing transcripts in parallel (default: CPU count; 1 audits in-process).")] = None,
     fail_on: FailOnOpt = None,
+    executor: Executor = "process",
+    scheduler: Scheduler = None,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
@@ -517,8 +564,12 @@ def history_cmd(
         targets = _targets(HISTORY_FORMATS, output, output_format or legacy_format, output_file)
         if fail_on is not None and fail_on not in ("blocker", "major", "minor"):
             raise InputError("--fail-on", f"unknown severity {fail_on!r} (choose from blocker, major, minor)")
+        _executor(executor, scheduler)
+        cache = _cache(cache_dir, no_cache)
         report = collect_history(repos, jobs=jobs, fail_on=fail_on or "major",
-                                 warn=lambda line: sys.stderr.write(f"reviewer-audit: {line}\n"))
+                                 warn=lambda line: sys.stderr.write(f"reviewer-audit: {line}\n"),
+                                 cache=cache, executor=executor, scheduler=scheduler)
+        _cache_info(cache)
         if report.repos:
             _write(targets, lambda fmt, out: write(report, fmt, out))
     except (InputError, WorkerStartError) as exc:

@@ -16,6 +16,18 @@ SEED_000 = FIXTURES / "seed_000_glora_o3_not_ready.txt"
 SEED_002 = FIXTURES / "seed_002_fwlora_o3_ready.txt"
 
 
+def pytest_configure(config) -> None:
+    """The results cache of every command a test runs goes to a folder of this test session
+    (each xdist worker its own), never to the user's cache folder."""
+    import shutil
+    import tempfile
+
+    if not os.environ.get("REVIEWER_AUDIT_TEST_CACHE"):
+        folder = tempfile.mkdtemp(prefix="reviewer-audit-test-cache-")
+        os.environ["REVIEWER_AUDIT_CACHE_DIR"] = os.environ["REVIEWER_AUDIT_TEST_CACHE"] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
 def corpus_files() -> list[Path]:
     return sorted((CORPUS / "transcripts").glob("*.txt"))
 

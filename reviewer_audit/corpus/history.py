@@ -21,25 +21,31 @@ import datetime as dt
 import os
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from reviewer_audit.corpus.history_models import (HistoryReport, RepoCounts, RepoError, RepoHistory, Timeline,
                                                   TimelineEvent, TranscriptVersion)
 from reviewer_audit.corpus.history_runs import RunScan, scan_runs
 from reviewer_audit.corpus.history_scan import RepoScan
 from reviewer_audit.corpus.history_scores import score
-from reviewer_audit.corpus.history_transcripts import (BlobAudit, BlobTask, CodeIndex, Version, audit_blob, blob_task,
+from reviewer_audit.corpus import rowcache
+from reviewer_audit.corpus.history_transcripts import (BlobAudit, BlobTask, CodeIndex, Version, _utc, audit_blob, blob_task,
                                                        crash_match, dead_blob, find_versions, next_run, ref, run_time)
 from reviewer_audit.corpus.report import build_report
 from reviewer_audit.engine.findings import Severity
 from reviewer_audit.ingest.errors import InputError
 
+if TYPE_CHECKING:
+    from reviewer_audit.pipeline.cache import AuditCache
+
 NO_RUN_ID = "(no run id)"
 
 
 def collect_history(paths: Sequence[str | Path], *, jobs: int | None = None, fail_on: str = "major",
-                    warn: Callable[[str], None] | None = None) -> HistoryReport:
-    """Read every repository in `paths`; `warn(line)` hears about each one that cannot be read."""
+                    warn: Callable[[str], None] | None = None, cache: "AuditCache | None" = None,
+                    executor: str = "process", scheduler: str | None = None) -> HistoryReport:
+    """Read every repository in `paths`; `warn(line)` hears about each one that cannot be read.
+    Transcript texts in `cache` are read back, the others audited (`executor` as in `report`)."""
     Severity(fail_on)
     started = time.perf_counter()
     errors: list[RepoError] = []
@@ -66,7 +72,7 @@ def collect_history(paths: Sequence[str | Path], *, jobs: int | None = None, fai
             if (i, v.blob) not in tasks:
                 tasks[(i, v.blob)] = blob_task(scan, v, fail_on)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
-    pending = _start_audits(list(tasks.values()), jobs)
+    pending = _start_audits(list(tasks.values()), jobs, cache, executor, scheduler)
 
     run_scans: dict[int, RunScan] = {}
     read_ms: dict[int, float] = {}
@@ -98,17 +104,67 @@ def collect_history(paths: Sequence[str | Path], *, jobs: int | None = None, fai
                          scores=score(v for r in repos for v in r.transcripts), corpus=corpus)
 
 
-def _start_audits(tasks: list[BlobTask], jobs: int) -> Callable[[], list[BlobAudit]]:
-    """Start the audits now (in worker processes when jobs > 1); call the result to collect."""
+def _start_audits(tasks: list[BlobTask], jobs: int, cache: "AuditCache | None" = None, executor: str = "process",
+                  scheduler: str | None = None) -> Callable[[], list[BlobAudit]]:
+    """Start the audits now (in worker processes when jobs > 1, on Dask with `executor="dask"`);
+    call the result to collect. Texts in `cache` are read back here; new audits are stored."""
+    done: list[BlobAudit] = []
+    keys: dict[str, str] = {}
+    if cache is not None:
+        todo = []
+        for t in tasks:
+            hit, key = _cached_blob(cache, t)
+            if hit is not None:
+                done.append(hit)
+            else:
+                todo.append(t)
+                if key is not None:
+                    keys[t.source] = key
+        tasks = todo
+
+    def store(audits) -> list[BlobAudit]:
+        out = list(done)
+        for a in audits:
+            key = keys.get(a.source)
+            if key is not None and rowcache.storable(a.row):
+                rowcache.put(cache, "blob", key, {"row": rowcache.dump_row(a.row), "bundle_ids": a.bundle_ids,
+                                                  "first_crash": a.first_crash.model_dump(mode="json") if a.first_crash else None})
+            out.append(a)
+        return out
+
+    if not tasks:
+        return lambda: list(done)
+    largest_first = sorted(tasks, key=lambda t: -len(t.text or ""))  # the long audits do not end up last
+    if executor == "dask":
+        from reviewer_audit.corpus import dask_executor
+
+        results = dask_executor.start(audit_blob, largest_first, jobs, dead_blob, scheduler)
+        return lambda: store(results)
     if jobs == 1 or len(tasks) < 2:
-        return lambda: [audit_blob(t) for t in tasks]
+        return lambda: store(audit_blob(t) for t in tasks)
     from reviewer_audit.corpus import pool
     from reviewer_audit.corpus.report import _warm
 
     _warm()
-    largest_first = sorted(tasks, key=lambda t: -len(t.text or ""))  # the long audits do not end up last
     results = pool.start(audit_blob, largest_first, jobs, dead_blob)
-    return lambda: list(results)
+    return lambda: store(results)
+
+
+def _cached_blob(cache: "AuditCache", task: BlobTask) -> tuple[BlobAudit | None, str | None]:
+    """(the cached audit of this text or None, its key; None for a text that could not be read)."""
+    if task.text is None:
+        return None, None
+    started = time.perf_counter()
+    key = rowcache.row_key(cache, "blob", task.text, task.date, task.fail_on)
+    value = rowcache.get(cache, "blob", key)
+    if value is None:
+        return None, key
+    base = dict(file=task.source, file_date=task.date, commit_date=_utc(task.date), fail_on=task.fail_on)
+    decoded = rowcache.decode("blob", value, base, round((time.perf_counter() - started) * 1000, 2))
+    if decoded is None:
+        return None, key
+    row, crash, ids = decoded
+    return BlobAudit(task.source, row, crash, ids), key
 
 
 def _repo_history(path: str, scan: RepoScan, versions: list[Version], runs: RunScan, audits: dict[str, BlobAudit]) -> RepoHistory:

@@ -30,14 +30,18 @@ import time
 import traceback
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
+from reviewer_audit.corpus import rowcache
 from reviewer_audit.corpus.pool import WorkerStartError  # noqa: F401 -- re-exported for callers of iter_audit
 from reviewer_audit.ingest.dates import file_name_date, index_dates
 from reviewer_audit.ingest.errors import InputError
 from reviewer_audit.engine.findings import Severity
+
+if TYPE_CHECKING:
+    from reviewer_audit.pipeline.cache import AuditCache
 
 CORPUS_SCHEMA_VERSION = "2.0"
 SCHEMA_PATH = Path(__file__).parents[1] / "data" / "corpus.schema.json"
@@ -399,19 +403,22 @@ def hypothesis_fingerprint(transcript) -> str | None:
 
 
 def _audit_path(path: str, fail_on: str):
-    """Parse once for the row's grouping fields, then audit (the API parses again)."""
-    from reviewer_audit.pipeline.audit import audit_transcript
+    """Parse once, for the row's grouping fields and the audit, as of the transcript's date."""
+    from reviewer_audit.ingest.dates import transcript_date
+    from reviewer_audit.pipeline.audit import audit_parsed_transcript
     from reviewer_audit.ingest.transcript import load_transcript
 
     transcript = load_transcript(path)
-    return transcript, audit_transcript(path, fail_on=fail_on)
+    report = audit_parsed_transcript(transcript, fail_on=fail_on, exclude_newer=transcript_date(path))
+    report.source = path
+    return transcript, report
 
 
 def audit_one(path: str | Path, fail_on: str = "major") -> CorpusRow:
     """Audit one transcript into a row; never raises for a bad transcript or a crashing rule."""
     path = str(path)
     started = time.perf_counter()
-    base = dict(file=path, file_date=file_name_date(path), commit_date=index_dates(str(Path(path).parent)).get(Path(path).name), fail_on=fail_on)
+    base = _row_base(path, fail_on)
     transcript = None
     try:
         transcript, report = _audit_path(path, fail_on)
@@ -522,24 +529,76 @@ def _blocker(f) -> Blocker:
 
 
 def iter_audit(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None,
-               mp_context=None) -> Iterator[CorpusRow]:
-    """Yield one row per file as audits finish (in completion order). `jobs=1` runs
-    in-process; more runs a process pool (`corpus.pool`, started with `mp_context`, default the
-    platform's start method), a chunk of files per task. `WorkerStartError` when the workers
-    cannot start at all."""
-    from functools import partial
-
-    from reviewer_audit.corpus import pool
+               mp_context=None, cache: "AuditCache | None" = None, executor: str = "process",
+               scheduler: str | None = None) -> Iterator[CorpusRow]:
+    """Yield one row per file as audits finish (in completion order). Rows in `cache` come
+    first, read in this process; the rest are audited: `jobs=1` in-process; more in a process
+    pool (`corpus.pool`, started with `mp_context`, default the platform's start method), or
+    with `executor="dask"` on a Dask cluster (`corpus.dask_executor`: `scheduler`'s address,
+    else a local cluster of `jobs` worker processes), a chunk of files per task; new rows are
+    stored in `cache`. `WorkerStartError` when the workers cannot start at all."""
 
     files = [str(f) for f in files]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
     Severity(fail_on)  # fail early on a bad threshold
+    keys: dict[str, str] = {}
+    if cache is not None:
+        todo = []
+        for f in files:
+            row, key = _cached_row(cache, f, fail_on)
+            if row is not None:
+                yield row
+            else:
+                todo.append(f)
+                if key is not None:
+                    keys[f] = key
+        files = todo
+    if not files:
+        return
+    for row in _audit_rows(files, fail_on, jobs, mp_context, executor, scheduler):
+        key = keys.get(row.file)
+        if key is not None and rowcache.storable(row):
+            rowcache.put(cache, "row", key, rowcache.dump_row(row))
+        yield row
+
+
+def _audit_rows(files: list[str], fail_on: str, jobs: int | None, mp_context, executor: str, scheduler: str | None) -> Iterator[CorpusRow]:
+    from functools import partial
+
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
+    if executor == "dask":
+        from reviewer_audit.corpus import dask_executor
+
+        yield from dask_executor.start(partial(audit_one, fail_on=fail_on), files, jobs, partial(_dead_row, fail_on=fail_on), scheduler)
+        return
     if jobs == 1:
         for f in files:
             yield audit_one(f, fail_on)
         return
+    from reviewer_audit.corpus import pool
+
     _warm()  # import rules once in the parent; forked workers inherit them
     yield from pool.start(partial(audit_one, fail_on=fail_on), files, jobs, partial(_dead_row, fail_on=fail_on), mp_context)
+
+
+def _row_base(path: str, fail_on: str) -> dict:
+    return dict(file=path, file_date=file_name_date(path), commit_date=index_dates(str(Path(path).parent)).get(Path(path).name), fail_on=fail_on)
+
+
+def _cached_row(cache: "AuditCache", path: str, fail_on: str) -> tuple[CorpusRow | None, str | None]:
+    """(the cached row or None, the file's key; None when the file cannot be read)."""
+    from reviewer_audit.ingest.dates import transcript_date
+    from reviewer_audit.pipeline.cache import input_bytes
+
+    started = time.perf_counter()
+    data = input_bytes(path)
+    if data is None:  # audited (and its problem reported) as without a cache
+        return None, None
+    key = rowcache.row_key(cache, "row", data, transcript_date(path), fail_on)
+    value = rowcache.get(cache, "row", key)
+    row = rowcache.decode("row", value, _row_base(path, fail_on), 0.0) if value is not None else None
+    if row is not None:
+        row.duration_ms = _ms(started)
+    return row, key
 
 
 def _dead_row(path: str, fail_on: str) -> CorpusRow:
@@ -555,9 +614,10 @@ def _warm() -> None:
 
 
 def audit_corpus(files: Iterable[str | Path], fail_on: str = "major", jobs: int | None = None,
-                 on_row: Callable[[CorpusRow], None] | None = None, mp_context=None) -> list[CorpusRow]:
+                 on_row: Callable[[CorpusRow], None] | None = None, mp_context=None,
+                 cache: "AuditCache | None" = None, executor: str = "process", scheduler: str | None = None) -> list[CorpusRow]:
     rows = []
-    for row in iter_audit(files, fail_on, jobs, mp_context):
+    for row in iter_audit(files, fail_on, jobs, mp_context, cache, executor, scheduler):
         if on_row is not None:
             on_row(row)
         rows.append(row)
@@ -938,10 +998,12 @@ def build_report(rows: Sequence[CorpusRow], fail_on: str | None = None, inputs: 
 
 def collect(paths: Sequence[str | Path], *, jobs: int | None = None, pattern: str = "*.txt",
             jsonl: str | Path | None = None, merge: bool = False, fail_on: str | None = None,
-            progress: Callable[[int], "contextlib.AbstractContextManager[Callable[[CorpusRow], None]]"] | None = None) -> CorpusReport:
+            progress: Callable[[int], "contextlib.AbstractContextManager[Callable[[CorpusRow], None]]"] | None = None,
+            cache: "AuditCache | None" = None, executor: str = "process", scheduler: str | None = None) -> CorpusReport:
     """What `reviewer-audit report` reports: the transcripts under `paths` audited (rows written
-    to `jsonl` as they arrive), or shards merged. `progress(total)` is entered around the run and
-    yields a per-row callback. Usage problems raise `InputError` before anything is written."""
+    to `jsonl` as they arrive; rows in `cache` read back), or shards merged. `progress(total)` is
+    entered around the run and yields a per-row callback. Usage problems raise `InputError`
+    before anything is written."""
     if merge and jsonl is not None:
         raise InputError("--jsonl", "cannot be combined with --merge (merge reads shards, it does not audit)")
     if merge:
@@ -962,7 +1024,7 @@ def collect(paths: Sequence[str | Path], *, jobs: int | None = None, pattern: st
                     writer.write(row)
                 tick(row)
 
-            rows = audit_corpus(files, fail_on=fail_on, jobs=jobs, on_row=on_row)
+            rows = audit_corpus(files, fail_on=fail_on, jobs=jobs, on_row=on_row, cache=cache, executor=executor, scheduler=scheduler)
     finally:
         if writer is not None:
             writer.close()

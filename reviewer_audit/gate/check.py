@@ -27,6 +27,7 @@ from reviewer_audit.spec.prompt import AuditSpec, default_spec, spec_for_transcr
 
 if TYPE_CHECKING:
     from reviewer_audit.ingest.repo_files import RepoFilter
+    from reviewer_audit.pipeline.cache import AuditCache
 
 InputKind = Literal["directory", "json-bundle", "transcript", "config"]
 
@@ -114,11 +115,13 @@ def run_check(
     extend_exclude: Iterable[str] = (),
     exclude_paths: Iterable[str | Path] = (),
     find_bundles: bool = False,
+    cache: "AuditCache | None" = None,
 ) -> CheckReport:
     """Check every path. The spec is, in order: `spec_file` (YAML of AuditSpec fields),
     `from_transcript` (that transcript's prompt), a transcript input's own prompt, the default.
     Configuration is `config` or the nearest pyproject.toml with `[tool.reviewer-audit]` above
-    `cwd` that is not inside a checked bundle.
+    `cwd` that is not inside a checked bundle. With a `cache` (`pipeline.cache`), a bundle audited
+before with the same files, spec and settings is read back.
 
     A bundle directory's walk skips what `ingest.repo_files` says (dot-entries, run outputs,
     .gitignore), the `extend-exclude` patterns (configured and `extend_exclude`), and
@@ -167,7 +170,7 @@ def run_check(
     for item in inputs:
         spec = forced or item.spec or bundle_spec(item.bundle)
         report = check_bundle(item.bundle, spec=spec, fail_on=eff.fail_on, select=eff.select, ignore=eff.ignore, runs=item.runs,
-                              exclude_newer=exclude_newer)
+                              exclude_newer=exclude_newer, cache=cache)
         report.source = str(item.path)
         reports.append(CheckedPath(path=str(item.path), input=item.kind, report=apply(report, spec, eff)))
     enabled = {r.code for r in select_rules(eff.select, eff.ignore)}

@@ -181,7 +181,7 @@ def resolve(
     select, ignore = split_commas(select), split_commas(ignore)
     if fail_on is not None and fail_on not in tuple(Severity) + tuple(x.value for x in Severity):
         raise InputError("--fail-on", f"unknown severity {fail_on!r} (choose from blocker, major, minor)")
-    codes = known_codes()
+    codes = known_codes() if select or ignore else []  # loading the rules costs start-up: only to check selectors
     for flag, values in (("--select", select), ("--ignore", ignore)):
         for sel in values:
             if not is_known_selector(sel, codes):

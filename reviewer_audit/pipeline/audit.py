@@ -10,18 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from reviewer_audit.ingest.bundle import Bundle
-from reviewer_audit.engine.context import AuditContext
-from reviewer_audit.engine.runner import run_rules
-from reviewer_audit.rules import select_rules
 from reviewer_audit.engine.findings import Finding, Severity
 from reviewer_audit.pipeline.gc_policy import fewer_collections
 from reviewer_audit.verdict.report import AuditReport
-from reviewer_audit.spec.prompt import AuditSpec, default_spec, spec_for_transcript, with_trial_mode_flag
-from reviewer_audit.verdict.adjudicate import adjudicate
-from reviewer_audit.verdict.diff import ReviewerVerdict, agreement, criterion_table, tool_verdict
+
+# The audit machinery (rules, program model, libcst, Hydra) is imported by the functions that
+# audit, so a command whose results are all cached never loads it.
+
+if TYPE_CHECKING:
+    from reviewer_audit.engine.context import AuditContext
+    from reviewer_audit.pipeline.cache import AuditCache
+    from reviewer_audit.spec.prompt import AuditSpec
 
 
 def audit_transcript(
@@ -30,14 +32,55 @@ def audit_transcript(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     exclude_newer: dt.date | str | None = None,
+    cache: "AuditCache | None" = None,
 ) -> AuditReport:
     """Parse a reviewer transcript, re-check its prompt's criteria, diff against its verdict.
 
     Libraries are judged as of `exclude_newer` (default: the transcript's own date, from an
     index.tsv beside it or its file name; today when neither is known): the reviewer is not
-    blamed for a release that came out after the review."""
+    blamed for a release that came out after the review. With a `cache` (`pipeline.cache`), the
+    same bytes audited the same way are read back instead of audited."""
     with fewer_collections():
-        return _audit_transcript(path, fail_on, select, ignore, exclude_newer)
+        if cache is None or str(path) == "-":
+            return _audit_transcript(path, fail_on, select, ignore, exclude_newer)
+        from reviewer_audit.ingest.dates import transcript_date
+        from reviewer_audit.pipeline.cache import input_bytes
+
+        started = time.perf_counter()
+        data = input_bytes(path)
+        if data is None:  # not a regular, readable file within limits: load_transcript says why
+            return _audit_transcript(path, fail_on, select, ignore, exclude_newer)
+        date = _as_date(exclude_newer if exclude_newer is not None else transcript_date(path))
+        key = cache.key("audit", [data, settings_key(fail_on, select, ignore, date)])
+        return _cached(cache, "audit", key, str(path), started,
+                       lambda: _audit_transcript(path, fail_on, select, ignore, date))
+
+
+def settings_key(fail_on, select, ignore, date: dt.date | None) -> str:
+    """The settings that change an audit's result, as one key part. No library date means today
+    (the date is then part of the key: tomorrow's releases may change the result)."""
+    import json
+
+    return json.dumps([Severity(fail_on).value, list(select), list(ignore), (date or dt.date.today()).isoformat(),
+                       date is None])
+
+
+def _cached(cache: "AuditCache", kind: str, key: str, source: str, started: float, audit) -> AuditReport:
+    """The cached report for `key` with its `source` set, or `audit()`'s, stored without its
+    source and timings (an entry never holds a path)."""
+    data = cache.get(kind, key)
+    if data is not None:
+        try:
+            report = AuditReport.model_validate_json(data)
+        except ValueError:  # a damaged entry is a miss
+            report = None
+        if report is not None:
+            report.source = source
+            report.timings_ms = {"total": round((time.perf_counter() - started) * 1000, 2), "cached": 1.0}
+            return report
+    report = audit()
+    cache.put(kind, key, report.model_copy(update={"source": "", "timings_ms": {}}).model_dump_json().encode())
+    return report
 
 
 def audit_transcript_text(
@@ -83,6 +126,11 @@ def _audit_transcript(path, fail_on, select, ignore, exclude_newer) -> AuditRepo
 
 
 def _audit_parsed(transcript, source: str, fail_on, select, ignore, exclude_newer, started: float, parsed: float) -> AuditReport:
+    from reviewer_audit.engine.context import AuditContext
+    from reviewer_audit.spec.prompt import spec_for_transcript
+    from reviewer_audit.verdict.adjudicate import adjudicate
+    from reviewer_audit.verdict.diff import ReviewerVerdict, agreement, criterion_table
+
     spec = spec_for_transcript(transcript)
     ctx = AuditContext(transcript.bundle, spec, transcript.runs, transcript, exclude_newer=exclude_newer)
     fail_on = Severity(fail_on)
@@ -103,21 +151,38 @@ def _audit_parsed(transcript, source: str, fail_on, select, ignore, exclude_newe
 
 def check_bundle(
     path: str | Path | Bundle,
-    spec: AuditSpec | None = None,
+    spec: "AuditSpec | None" = None,
     fail_on: Severity | str = Severity.major,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     runs=None,
     exclude_newer: dt.date | str | None = None,
+    cache: "AuditCache | None" = None,
 ) -> AuditReport:
     """Check a generated-code bundle (directory, JSON file, or `Bundle`) against a spec
     (default: the newest known prompt version). Libraries are judged as of today unless
-    `exclude_newer` names an earlier date (a CI gate protects tomorrow's run)."""
+    `exclude_newer` names an earlier date (a CI gate protects tomorrow's run). With a `cache`,
+    the same files, run configs, spec and settings are read back instead of audited."""
     with fewer_collections():
-        return _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer)
+        if cache is None:
+            return _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer)
+        import json
+
+        started = time.perf_counter()
+        bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
+        spec = spec or bundle_spec(bundle)
+        date = _as_date(exclude_newer)
+        parts = [bundle.model_dump_json(exclude={"source"}), spec.model_dump_json(),
+                 json.dumps([r.model_dump(mode="json") for r in runs] if runs is not None else None),
+                 settings_key(fail_on, select, ignore, date)]
+        return _cached(cache, "check", cache.key("check", parts), bundle.source, started,
+                       lambda: _check_bundle(bundle, spec, fail_on, select, ignore, runs, date))
 
 
 def _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer) -> AuditReport:
+    from reviewer_audit.engine.context import AuditContext
+    from reviewer_audit.verdict.diff import criterion_table
+
     started = time.perf_counter()
     bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
     spec = spec or bundle_spec(bundle)
@@ -135,6 +200,7 @@ def bundle_spec(bundle: Bundle) -> AuditSpec:
     generation its config was written for (`with_trial_mode_flag` when config.yaml declares
     `trial_mode` and no `mode`)."""
     from reviewer_audit.ingest.yamlio import YamlError, load_yaml
+    from reviewer_audit.spec.prompt import default_spec, with_trial_mode_flag
 
     spec = default_spec()
     text = bundle.text("config/config.yaml")
@@ -172,7 +238,10 @@ def load_bundle(path: Path) -> Bundle:
     return Bundle.from_json_file(path)
 
 
-def _audit(ctx: AuditContext, fail_on: Severity, select, ignore, kind: str, source: str) -> AuditReport:
+def _audit(ctx: "AuditContext", fail_on: Severity, select, ignore, kind: str, source: str) -> AuditReport:
+    from reviewer_audit.engine.runner import run_rules
+    from reviewer_audit.rules import select_rules
+    from reviewer_audit.verdict.diff import tool_verdict
     from reviewer_audit.ingest.errors import InputError
     from reviewer_audit.ingest.limits import MAX_RUN_CONFIGS
 

@@ -18,9 +18,18 @@ would read the auditor's disk or import packages.
 
 Hydra is imported lazily, on the first call, so `import reviewer_audit.program.hydra_compose` is free
 for command-line runs that never compose.
+
+Speed, with Hydra's semantics intact (the corpus test in tests/test_hydra_reuse.py compares every
+command line both ways, key for key): about nine tenths of a composition is Hydra building its own
+`hydra` node (hydra/config and its groups merged over the `HydraConf` schema), which the task never
+sees. That node is composed once per process and version base; a bundle that leaves it alone (no
+YAML file or override names `hydra`, checked again on what really composed) is composed without
+re-building it, in Hydra's own steps. A bundle that touches it takes the full path. Each distinct
+YAML text is parsed once per process (Hydra re-loads every file for each command line).
 """
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import io
@@ -200,6 +209,36 @@ def _check_yaml_expansion(text: str, where: str) -> None:
     size(root, 0)
 
 
+#: YAML text -> what omegaconf's loader made of it (plain data), for the life of the process:
+#: a bundle's files are loaded again by every composition (each run, mode and child command).
+_YAML_MEMO: "collections.OrderedDict[str, Any]" = collections.OrderedDict()
+_YAML_MEMO_SIZE = 512
+
+
+def _load_yaml(text: str, key: str) -> Any:
+    """`OmegaConf.load` of a bundle file's text (as `FileConfigSource` loads it), parsing each
+    distinct text once. Only successes are kept: a failure is raised afresh, naming `key`."""
+    from omegaconf import OmegaConf
+
+    try:
+        data = _YAML_MEMO[text]
+        _YAML_MEMO.move_to_end(text)
+    except KeyError:
+        import yaml
+        from omegaconf._utils import get_yaml_loader
+
+        _check_yaml_expansion(text, key)
+        stream = io.StringIO(text)
+        stream.name = key  # YAML errors then name the bundle file, not "<file>"
+        data = yaml.load(stream, Loader=get_yaml_loader())
+        if data is not None and not isinstance(data, (list, dict, str)):
+            raise IOError(f"Invalid loaded object type: {type(data).__name__}")  # as OmegaConf.load
+        _YAML_MEMO[text] = data
+        if len(_YAML_MEMO) > _YAML_MEMO_SIZE:
+            _YAML_MEMO.popitem(last=False)
+    return OmegaConf.create() if data is None else OmegaConf.create(copy.deepcopy(data))
+
+
 def _hydra() -> dict[str, Any]:
     """Import Hydra, define and register the in-memory source and loader, once per process."""
     if _HYDRA:
@@ -217,6 +256,7 @@ def _hydra() -> dict[str, Any]:
         import hydra._internal.core_plugins.basic_sweeper  # noqa: F401
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
         from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
+        from hydra._internal.defaults_list import create_defaults_list
         from hydra._internal.core_plugins.importlib_resources_config_source import (
             ImportlibResourcesConfigSource,
         )
@@ -256,10 +296,7 @@ def _hydra() -> dict[str, Any]:
                 # the first 512 characters, then loads the whole file with omegaconf.
                 text = text.replace("\r\n", "\n").replace("\r", "\n")
                 header = ConfigSource._get_header_dict(text[:512])
-                _check_yaml_expansion(text, key)
-                stream = io.StringIO(text)
-                stream.name = key  # YAML errors then name the bundle file, not "<file>"
-                cfg = OmegaConf.load(stream)
+                cfg = _load_yaml(text, key)
                 return ConfigResult(
                     config=cfg,
                     path=f"{self.scheme()}://{self.path}",
@@ -349,6 +386,36 @@ def _hydra() -> dict[str, Any]:
                             )
                 return super()._process_config_searchpath(config_name, parsed_overrides, repo)
 
+            def load_user_configuration(self, config_name, overrides, run_mode):  # type: ignore[no-untyped-def]
+                """`load_configuration` without Hydra's own `hydra` node, or None when the bundle
+                turns out to touch that node (see `_node_left_alone`).
+
+                The steps of Hydra 1.3's `_load_configuration_impl` that shape the task's config,
+                in its order: parse the overrides, check sweeps, build the defaults list (here
+                without prepending `hydra/config`), merge, struct mode, apply the overrides. What
+                it does after that only fills the `hydra` node, which `compose` deletes.
+                """
+                self.ensure_main_config_source_available()
+                parsed, repo = self._parse_overrides_and_create_caching_repo(config_name, overrides)
+                if any(_names_hydra(o.key_or_group) for o in parsed):
+                    return None
+                self.validate_sweep_overrides_legal(overrides=parsed, run_mode=run_mode, from_shell=True)
+                defaults = create_defaults_list(
+                    repo=repo,
+                    config_name=config_name,
+                    overrides_list=parsed,
+                    prepend_hydra=False,
+                    skip_missing=run_mode == RunMode.MULTIRUN,
+                )
+                if any(_names_hydra(d.config_path) or _names_hydra(d.package) for d in defaults.defaults):
+                    return None
+                cfg = self._compose_config_from_defaults_list(defaults=defaults.defaults, repo=repo)
+                if "hydra" in cfg:
+                    return None
+                OmegaConf.set_struct(cfg, True)
+                ConfigLoaderImpl._apply_overrides_to_config(defaults.config_overrides, cfg)
+                return None if "hydra" in cfg else cfg
+
         # Register through the sources registry that `ConfigRepository` resolves schemes with.
         # `Plugins.instance().register()` ends in the same call, but creating the `Plugins`
         # singleton first imports every installed `hydra_plugins` package (launchers,
@@ -432,6 +499,7 @@ def compose(
     overrides: Sequence[str] = (),
     *,
     version_base: str | None = None,
+    reuse_hydra_node: bool = True,
 ) -> ComposeResult:
     """Compose `files` as `@hydra.main(config_path=config_dir, config_name=..., version_base=...)`
     run with command-line `overrides` would; never raises.
@@ -440,6 +508,13 @@ def compose(
     means no primary config folder, as `config_path=None`. `version_base` follows the
     decorator's argument (None = this Hydra's defaults; "1.1" = legacy behaviour such as
     `.yml` files). Failures come back as `ComposeResult(None, error, error_kind)`.
+
+    `reuse_hydra_node`: when the bundle leaves Hydra's own `hydra` node alone (no YAML file or
+    override names it), that node -- about nine tenths of a composition's cost, and deleted
+    from what the task receives -- is not composed again: it was composed once per process and
+    version base (`_hydra_node_composes`). The task's config is Hydra's, key for key
+    (tests/test_hydra_reuse.py compares both ways on every corpus command line). Anything
+    unusual (an error, a `hydra` key or group found while composing) takes the full path.
     """
     try:
         h = _hydra()
@@ -451,6 +526,52 @@ def compose(
         return ComposeResult(None, "files must map paths to text and config_dir must be a string", "other")
 
     view = _BundleView(files, config_dir or ".")
+    if reuse_hydra_node and _node_left_alone(view, overrides) and _hydra_node_composes(version_base):
+        cfg = _compose(h, view, config_dir, config_name, overrides, version_base, with_hydra_node=False)
+        if isinstance(cfg, ComposeResult) or cfg is not None:
+            return cfg if isinstance(cfg, ComposeResult) else ComposeResult(cfg)
+    cfg = _compose(h, view, config_dir, config_name, overrides, version_base, with_hydra_node=True)
+    return cfg if isinstance(cfg, ComposeResult) else ComposeResult(cfg)
+
+
+def _names_hydra(name: str | None) -> bool:
+    """A config path, package or override key inside Hydra's own node (`hydra/...`, `hydra.x`)."""
+    return bool(name) and name.lstrip("+~").replace("/", ".").split(".")[0].split("@")[0] == "hydra"
+
+
+def _node_left_alone(view: _BundleView, overrides: Sequence[str]) -> bool:
+    """Cheap pre-check: no override and no YAML file Hydra could load mentions `hydra`, in its
+    path or text, and none has a backslash (a YAML escape could spell the name). Composing
+    without the node re-checks the overrides, defaults and keys that really composed."""
+    if any("hydra" in o for o in overrides):
+        return False
+    return not any(
+        "hydra" in key or "hydra" in text or "\\" in text
+        for key, text in view.files.items()
+        if key.endswith((".yaml", ".yml"))
+    )
+
+
+_NODE_COMPOSES: dict[str | None, bool] = {}
+
+
+def _hydra_node_composes(version_base: str | None) -> bool:
+    """Compose Hydra's own node with Hydra, alone (no primary config, no overrides), once per
+    process and version base. Left alone by a bundle, it is the same node in every composition:
+    if it composes here, it composes there; if not (a broken Hydra install), every composition
+    takes the full path and reports the error as before."""
+    try:
+        return _NODE_COMPOSES[version_base]
+    except KeyError:
+        pass
+    result = _compose(_hydra(), _BundleView({}, "."), None, None, (), version_base, with_hydra_node=True)
+    ok = _NODE_COMPOSES[version_base] = not isinstance(result, ComposeResult)
+    return ok
+
+
+def _compose(h, view: _BundleView, config_dir, config_name, overrides, version_base, *, with_hydra_node: bool):
+    """The composed DictConfig (without its `hydra` node) or a failed `ComposeResult`; None when
+    composing `with_hydra_node=False` meets a `hydra` key, group or override after all."""
     call_id = f"{os.getpid()}.{next(_CALL_IDS)}"
     source = h["source"]
     version = h["version"]
@@ -468,6 +589,10 @@ def compose(
                     search_path.append("main", f"{SCHEME}://{call_id}/{view.root}")
                 search_path.append("schema", "structured://")
                 loader = h["loader"](config_search_path=search_path)
+                if not with_hydra_node:
+                    # An error here is the bundle's own (the pre-check saw no `hydra` anywhere):
+                    # Hydra raises and words it the same with or without its node.
+                    return loader.load_user_configuration(config_name, list(overrides), h["run_mode"])
                 cfg = loader.load_configuration(
                     config_name=config_name,
                     overrides=list(overrides),
@@ -482,7 +607,7 @@ def compose(
         finally:
             base.version_base = saved_base
             source.bundles.pop(call_id, None)
-    return ComposeResult(cfg)
+    return cfg
 
 
 def parse_override(text: str) -> str | None:
