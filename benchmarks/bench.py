@@ -144,9 +144,16 @@ def libcst_parse_only(files: list[Path]) -> list[float]:
     return times
 
 
+#: `--cli`: the console script of another build to time (e.g. an older commit installed in
+#: its own virtualenv), for before/after figures against floors measured in the same run
+CLI_OVERRIDE: list[str] = []
+
+
 def cli_command() -> list[str]:
     """The installed console script itself (next to this interpreter), not a version-manager
     shim in front of it: pyenv's shim alone adds about 0.1 s to every call."""
+    if CLI_OVERRIDE:
+        return list(CLI_OVERRIDE)
     exe = Path(sys.executable).with_name("reviewer-audit")
     if exe.exists():
         return [str(exe)]
@@ -320,7 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--history-runs", type=int, default=3, help="`history` runs per repository (median)")
     ap.add_argument("--only-history", action="store_true", help="only time `history` on the repositories")
     ap.add_argument("--only-targets", action="store_true", help="only the ratio targets (no in-process, slope or history figures)")
+    ap.add_argument("--cli", type=Path, help="time this reviewer-audit console script (another build, for before/after) instead of the one installed here")
     args = ap.parse_args(argv)
+    if args.cli:
+        CLI_OVERRIDE[:] = [str(args.cli)]
 
     table: list[tuple[str, str]] = []
     files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() and not args.only_history else []
