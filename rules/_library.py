@@ -360,16 +360,28 @@ def literal_value(expr: cst.BaseExpression | None) -> object:
     return None
 
 
-def expression_values(ctx, facts, function: str | None, line: int, expr: cst.BaseExpression | None) -> list[tuple[object, str | None]]:
+#: timm's model factory under the names a call resolves to
+TIMM_CREATE = frozenset({"timm.create_model", "timm.models.create_model", "timm.models._factory.create_model", "timm.models.factory.create_model"})
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, (str, list, tuple)) and (not isinstance(value, (list, tuple)) or all(isinstance(v, str) for v in value))
+
+
+def expression_values(ctx, facts, function: str | None, line: int, expr: cst.BaseExpression | None,
+                      accept=_names) -> list[tuple[object, str | None]]:
     """The values an argument takes: [(literal, None)], or per run [(value, run_id)] for a read of
     the run's config (`cfg.model.name`, `p.target_modules` with `p = cfg.model.peft`), as the
-    program model's run of each command reads it; [] when unknown."""
+    program model's run of each command reads it; [] when unknown. `accept` says which values
+    a run's read may give (names, a string or a list of them, unless told otherwise)."""
     if expr is None:
         return []
     lit = literal_value(expr)
-    if lit is not None:
-        return [(lit, None)]
     inner = _unwrap(expr)
+    if lit is None and isinstance(inner, cst.Name) and inner.value in ("True", "False"):
+        lit = inner.value == "True"
+    if lit is not None:
+        return [(lit, None)] if accept(lit) else []
     parts = _chain_parts(inner)
     if not parts or len(parts) < 2:
         return []
@@ -381,7 +393,7 @@ def expression_values(ctx, facts, function: str | None, line: int, expr: cst.Bas
                      and r.status == "ok" and r.key and r.key[-1] == parts[-1] and not r.speculative]
             if reads:
                 value = max(reads, key=lambda r: len(r.key)).value
-                if isinstance(value, (str, list, tuple)) and (not isinstance(value, (list, tuple)) or all(isinstance(v, str) for v in value)):
+                if accept(value):
                     out.append((list(value) if isinstance(value, tuple) else value, run.command.run_id))
     return out or _run_config_values(ctx, parts)
 

@@ -6,6 +6,7 @@ import libcst as cst
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.program.facts import dotted_name, literal_string, string_values
 from reviewer_audit.engine.findings import Severity
+from reviewer_audit.rules._library import TIMM_CREATE, expression_values
 
 LABEL_NAMES = ("label", "labels")
 
@@ -139,13 +140,27 @@ CACHE_KEYWORDS = {
 CACHE_ENV = ("HF_HOME", "HF_DATASETS_CACHE", "TRANSFORMERS_CACHE", "HF_HUB_CACHE", "TORCH_HOME")
 
 
+_TIMM_CONFIG = "defaults:\n  - _self_\n  - run: ???\nresults_dir: results\nmode: full\n"
+_TIMM_RUN = "run_id: r1\nmodel:\n  name: resnet18\n  pretrained: {pretrained}\n"
+_TIMM_MAIN = (
+    "import hydra\nimport timm\n"
+    '@hydra.main(config_path="../config", config_name="config", version_base=None)\n'
+    "def main(cfg):\n"
+    "    m = cfg.run.model\n"
+    "    net = timm.create_model(m.name, pretrained=m.pretrained, num_classes=10)\n"
+    '\n\nif __name__ == "__main__":\n    main()\n'
+)
+
+
 class CacheDirNotDotCache(Rule):
     """Datasets or models are cached outside `.cache/`.
 
     **What it does.** Checks `load_dataset(...)` and `*.from_pretrained(...)` calls for a
     `cache_dir` under `.cache/`, unless the bundle points the Hugging Face cache there through
     `HF_HOME`/`HF_DATASETS_CACHE`/`TRANSFORMERS_CACHE`. A literal `cache_dir` elsewhere, or
-    none at all, is reported once per file.
+    none at all, is reported once per file. `timm.create_model(...)` downloads only when
+    `pretrained` is true, so it is reported only where it is: a literal, or the value a run's
+    config really gives it (`pretrained=cfg.model.pretrained`), with that run named.
 
     **Why is this bad?** The prompt requires `.cache/` as the cache directory for all datasets
     and models; pipelines mount and reuse that folder, so anything else is re-downloaded every
@@ -165,15 +180,25 @@ class CacheDirNotDotCache(Rule):
     VALID = [
         Case(files={"src/preprocess.py": "from datasets import load_dataset\nCACHE = '.cache/'\nds = load_dataset('glue', 'sst2', cache_dir=CACHE)\n"}),
         Case(files={"src/preprocess.py": "import os\nos.environ['HF_HOME'] = '.cache/'\nfrom datasets import load_dataset\nds = load_dataset('glue', 'sst2')\n"}),
+        Case(files={"src/model.py": "import timm\nm = timm.create_model('resnet18', pretrained=True, cache_dir='.cache/')\n"}),
+        Case(files={"src/model.py": "import timm\nm = timm.create_model('resnet18', pretrained=False, num_classes=10)\n"},
+             note="random initialisation downloads nothing"),
+        Case(files={"src/main.py": _TIMM_MAIN, "config/config.yaml": _TIMM_CONFIG}, runs={"r1": _TIMM_RUN.format(pretrained="false")},
+             spec={"run_config_dir": "config/run"}, note="the one run trains from scratch: its config says pretrained: false"),
     ]
     INVALID = [
         Case(files={"src/preprocess.py": "from datasets import load_dataset\nds = load_dataset('glue', 'sst2')\n"}, path="src/preprocess.py", line=2),
         Case(files={"src/model.py": "from transformers import AutoModel\nm = AutoModel.from_pretrained('bert', cache_dir='/tmp/hf')\n"}, path="src/model.py", line=2),
+        Case(files={"src/model.py": "import timm\nm = timm.create_model('resnet18', pretrained=True, num_classes=10)\n"}, path="src/model.py", line=2,
+             note="timm downloads pretrained weights into ~/.cache/huggingface"),
+        Case(files={"src/main.py": _TIMM_MAIN, "config/config.yaml": _TIMM_CONFIG}, runs={"r1": _TIMM_RUN.format(pretrained="true")},
+             spec={"run_config_dir": "config/run"}, path="src/main.py", line=6, note="the run's config asks for pretrained weights"),
     ]
 
     def check(self, ctx):
         if self._env_redirected(ctx):
             return
+        yield from self._pretrained_downloads(ctx)
         for path, mod in sorted(ctx.modules.items()):
             for call in mod.calls:
                 keyword = CACHE_KEYWORDS.get(call.method or "")
@@ -190,6 +215,26 @@ class CacheDirNotDotCache(Rule):
                 literal = literal_string(value)
                 if literal is not None and ".cache" not in literal:
                     yield self.hit(path, call.pos, f"{call.func}(..., {keyword}={literal!r}) caches outside .cache/")
+                    break
+
+    def _pretrained_downloads(self, ctx):
+        """`timm.create_model` calls that download weights on some run, once per file."""
+        for path, mod in sorted(ctx.modules.items()):
+            for call in mod.calls:
+                if call.resolved not in TIMM_CREATE or call.has_star_args:
+                    continue
+                cache = call.keyword("cache_dir")
+                if cache is not None and ".cache" in (literal_string(cache) or ".cache"):
+                    continue
+                expr = call.keyword("pretrained")
+                if expr is None and len(call.positional()) > 1:
+                    expr = call.positional()[1]
+                runs = [run for value, run in expression_values(ctx, mod, call.function, call.pos.line, expr, accept=lambda v: isinstance(v, bool))
+                        if value is True]
+                if runs:
+                    where = f" (pretrained is true on run {', '.join(sorted({r for r in runs if r}))})" if any(runs) else ""
+                    yield self.hit(path, call.pos, f"{call.func}(...) downloads pretrained weights into ~/.cache/huggingface{where}; "
+                                                   "pass cache_dir='.cache/' or set HF_HOME")
                     break
 
     @staticmethod

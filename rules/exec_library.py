@@ -9,6 +9,7 @@ from reviewer_audit.engine.findings import Severity
 from reviewer_audit.knowledge.library import load_knowledge
 from reviewer_audit.program.bundle_index import bundle_index
 from reviewer_audit.rules._library import (
+    TIMM_CREATE,
     admitted_versions,
     expression_values,
     guarded_lines,
@@ -136,9 +137,6 @@ def _hint(kb, dotted: str, keywords: list[str]) -> str:
 
 # --------------------------------------------------------------------------- RA909
 
-_CREATE = {"timm.create_model", "timm.models.create_model", "timm.models._factory.create_model", "timm.models.factory.create_model"}
-
-
 class TimmUnknownModel(Rule):
     """`timm.create_model(name)` with a name timm does not register in the admitted versions.
 
@@ -177,7 +175,7 @@ class TimmUnknownModel(Rule):
         idx = bundle_index(ctx)
         for mi in idx.modules.values():
             for call in mi.facts.calls:
-                if call.resolved not in _CREATE:
+                if call.resolved not in TIMM_CREATE:
                     continue
                 expr = call.keyword("model_name")
                 if expr is None and call.positional():
