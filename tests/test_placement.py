@@ -72,7 +72,35 @@ def test_first_blocker_per_command_follows_execution_order_not_file_order():
     read = next(i for i, f in enumerate(report.findings) if f.rule == "RA205")
     assert report.findings[read].line < report.findings[write].line  # the read comes first in the file...
     mains = [c for c in report.commands if c.kind == "main"]
-    assert mains and all(c.first_blocker == write and read in c.blockers[1:] for c in mains)  # ...but runs later
+    assert mains and all(c.first_blocker == write and read in c.consequences for c in mains)  # ...but runs later,
+    # so every command that reaches it has crashed first: a consequence, not a second blocker
+    assert report.findings[read].consequence_of == write and report.findings[read].after_crash
+    assert report.tool_verdict.counts["blocker"] == 1
+
+
+def test_a_blocker_some_command_reaches_before_any_crash_stays_a_blocker():
+    """Only a blocker that every command reaching it meets after a crash is a consequence: here
+    the evaluate-free child reads the missing key first, so it is its own first crash."""
+    files = {"src/main.py": HEADER + "    if cfg.mode == 'trial':\n        cfg.brand_new = 1\n    print(cfg.model.absent)\n" + FOOTER}
+    report = _check(files)
+    read = next(i for i, f in enumerate(report.findings) if f.rule == "RA205")
+    assert report.findings[read].consequence_of is None and not report.findings[read].after_crash
+    firsts = {c.mode: c.first_blocker for c in report.commands if c.kind == "main"}
+    assert firsts.get("full") == read and firsts.get("trial") != read
+
+
+def test_suppressing_the_first_crash_frees_what_followed_it():
+    from reviewer_audit.engine.placement import link_after_first_crash
+
+    files = {"src/main.py": "import hydra\n\n\ndef late(cfg):\n    return cfg.model.absent\n\n\n" + HEADER.replace("import hydra\n", "")
+             + "    cfg.brand_new = 1\n    late(cfg)\n" + FOOTER}
+    findings = _check(files).findings
+    write = next(i for i, f in enumerate(findings) if f.rule == "RA206")
+    read = next(i for i, f in enumerate(findings) if f.rule == "RA205")
+    assert findings[read].after_crash
+    findings[write].suppressed = True
+    link_after_first_crash(findings)
+    assert findings[read].consequence_of is None and not findings[read].after_crash
 
 
 def test_json_and_sarif_carry_reach_consequences_and_commands(tmp_path):

@@ -73,6 +73,7 @@ class Finding(BaseModel):
     related: list[Related] = Field(default_factory=list)
     reach: Reach | None = Field(default=None, description="The commands on which this code runs; null when the finding is not about code a command runs (a file, the install, a config file).")
     consequence_of: int | None = Field(default=None, description="Index of the earlier blocker this finding can only follow from; a consequence does not decide the verdict.")
+    after_crash: bool = Field(default=False, description="True when `consequence_of` comes from execution order: every command that reaches this blocker has crashed at that one first.")
     demoted_from: Severity | None = Field(default=None, description="The severity the finding would have if its code ran (latent findings are at most minor).")
     suppressed: bool = False
     suppression_reason: str | None = None

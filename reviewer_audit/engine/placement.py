@@ -11,6 +11,11 @@ run of every command (`program.runs`):
 * **Consequences.** A finding that `needs` what an earlier blocker `provides` (an import of a
   module whose file is missing, the compositions of a config folder that does not exist) can only
   follow that blocker. It points at it (`consequence_of`) and does not decide the verdict.
+* **After the first crash.** A blocker that every command reaching it reaches only after that
+  command's first crash in its code can only follow that crash: it is a consequence of it too
+  (`after_crash`), listed but not a second blocker. Findings with no reach (the install, the
+  file set, a YAML file) stop every command alike and are not such causes, so the code's own
+  first crash still shows behind them.
 * **First crash per command.** For each command, the reached blockers in execution order; the
   first is what the run actually dies of (`settle`, re-run after suppressions are applied).
 
@@ -75,6 +80,32 @@ def link_consequences(findings: list[Finding], provides: dict[int, tuple[str, ..
             findings[i].consequence_of = cause
 
 
+def link_after_first_crash(findings: list[Finding]) -> None:
+    """`consequence_of` (and `after_crash`) for blockers that run, on every command reaching them,
+    only after that command's first crash in code. Recomputed from scratch on each call, so a
+    suppressed first crash frees what followed it."""
+    for f in findings:
+        if f.after_crash:
+            f.consequence_of, f.after_crash = None, False
+
+    def cause_candidate(f: Finding) -> bool:
+        return (f.severity is Severity.blocker and not f.suppressed and f.consequence_of is None
+                and f.reach is not None and bool(f.reach.commands))
+
+    first: dict[str, tuple[int, int]] = {}
+    for j, f in enumerate(findings):
+        if cause_candidate(f):
+            for cmd, order in zip(f.reach.commands, f.reach.order):
+                if cmd not in first or order < first[cmd][0]:
+                    first[cmd] = (order, j)
+    for j, f in enumerate(findings):
+        if not cause_candidate(f) or any(first[cmd][1] == j for cmd in f.reach.commands):
+            continue
+        causes = [first[cmd] for cmd, order in zip(f.reach.commands, f.reach.order) if first[cmd][0] < order]
+        if len(causes) == len(f.reach.commands):
+            f.consequence_of, f.after_crash = min(causes)[1], True
+
+
 def settle(findings: list[Finding], commands: list[Command]) -> list[Command]:
     """Each command's reached blockers in execution order, its first blocker and the findings
     that are consequences of it. Suppressed findings and consequences do not count."""
@@ -91,7 +122,8 @@ def settle(findings: list[Finding], commands: list[Command]) -> list[Command]:
         ranked.sort()
         blockers = [j for _, j in ranked]
         first = blockers[0] if blockers else None
-        consequences = [j for j, f in enumerate(findings) if first is not None and f.consequence_of == first]
+        causes = {first, next((j for j in blockers if findings[j].reach is not None), None)} - {None}
+        consequences = [j for j, f in enumerate(findings) if f.consequence_of in causes]
         out.append(cmd.model_copy(update={"first_blocker": first, "consequences": consequences, "blockers": blockers}))
     return out
 

@@ -13,7 +13,7 @@ from typing import Iterable
 
 from reviewer_audit.engine.context import STANDARD_MODULES, AuditContext
 from reviewer_audit.engine.findings import Command, Finding, Severity
-from reviewer_audit.engine.placement import link_consequences, place, settle
+from reviewer_audit.engine.placement import link_after_first_crash, link_consequences, place, settle
 from reviewer_audit.engine.rule import Case, Hit, Rule
 
 
@@ -65,6 +65,7 @@ def run_rules(ctx: AuditContext, rules: Iterable[type[Rule]]) -> EngineResult:
     findings = [f for f, _h in kept]
     link_consequences(findings, {i: h.provides for i, (_f, h) in enumerate(kept) if h is not None and h.provides},
                       {i: h.needs for i, (_f, h) in enumerate(kept) if h is not None and h.needs})
+    link_after_first_crash(findings)
     return EngineResult(findings=findings, timings=timings, skipped=skipped, commands=settle(findings, commands))
 
 

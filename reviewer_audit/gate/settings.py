@@ -222,7 +222,7 @@ def path_matches(path: str | None, glob: str | None) -> bool:
 def apply(report: "AuditReport", spec: "AuditSpec", eff: Effective) -> "AuditReport":
     """Drop per-file-ignored findings, mark suppressed ones, and recompute the verdict and
     criterion table so suppressed findings do not count."""
-    from reviewer_audit.engine.placement import reindex, settle
+    from reviewer_audit.engine.placement import link_after_first_crash, reindex, settle
     from reviewer_audit.verdict.diff import criterion_table, tool_verdict
 
     kept: list[tuple[int, Finding]] = []
@@ -234,6 +234,7 @@ def apply(report: "AuditReport", spec: "AuditSpec", eff: Effective) -> "AuditRep
             f = f.model_copy(update={"suppressed": True, "suppression_reason": rule.reason})
         kept.append((i, f))
     kept_findings = reindex(kept)
+    link_after_first_crash(kept_findings)
     report.findings = kept_findings
     report.commands = settle(kept_findings, report.commands)
     report.tool_verdict = tool_verdict(kept_findings, eff.fail_on)
