@@ -738,16 +738,22 @@ class Interpreter(LibraryModels):
                 self._whole(frame, v, k.value)
         return self._apply(frame, fn, args, kwargs, node, star)
 
+    def _each_option(self, alt: Alt, one: Callable[[Any], Any]) -> Any:
+        """`one` applied to every option of `alt`, the results joined. Where there is a real
+        choice, what happens meanwhile is speculative: no run is known to take that option."""
+        out = None
+        self.speculative += len(alt.options) > 1
+        try:
+            for option in alt.options:
+                result = one(option)
+                out = result if out is None else _join_value(out, result)
+        finally:
+            self.speculative -= len(alt.options) > 1
+        return out
+
     def _apply(self, frame: Frame, fn: Any, args: list, kwargs: dict, node: ast.Call, star: bool = False) -> Any:
         if isinstance(fn, Alt):
-            out = None
-            self.speculative += len(fn.options) > 1
-            try:
-                for option in fn.options:
-                    result = self._apply(frame, option, args, kwargs, node, star)
-                    out = result if out is None else _join_value(out, result)
-            finally:
-                self.speculative -= len(fn.options) > 1
+            out = self._each_option(fn, lambda option: self._apply(frame, option, args, kwargs, node, star))
             return out if out is not None else UNKNOWN
         if isinstance(fn, FuncRef):
             if fn.hydra and not args:
@@ -1052,15 +1058,7 @@ class Interpreter(LibraryModels):
 
     def _attr(self, frame: Frame, base: Any, attr: str, node: ast.AST) -> Any:
         if isinstance(base, Alt):
-            out = None
-            self.speculative += len(base.options) > 1
-            try:
-                for option in base.options:
-                    result = self._attr(frame, option, attr, node)
-                    out = result if out is None else _join_value(out, result)
-            finally:
-                self.speculative -= len(base.options) > 1
-            return out
+            return self._each_option(base, lambda option: self._attr(frame, option, attr, node))
         if isinstance(base, CfgRef):
             obj = self._cfg(base)
             if obj is None:
@@ -1133,15 +1131,7 @@ class Interpreter(LibraryModels):
 
     def _item(self, frame: Frame, base: Any, key: Any, node: ast.AST) -> Any:
         if isinstance(base, Alt):
-            out = None
-            self.speculative += len(base.options) > 1
-            try:
-                for option in base.options:
-                    result = self._item(frame, option, key, node)
-                    out = result if out is None else _join_value(out, result)
-            finally:
-                self.speculative -= len(base.options) > 1
-            return out
+            return self._each_option(base, lambda option: self._item(frame, option, key, node))
         k = const_of(key)
         if isinstance(base, CfgRef) and isinstance(k, (str, int)) and k is not UNKNOWN and not isinstance(k, bool):
             return self._read(frame, base, (k,), node, access="item")
