@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reviewer_audit.output.report_html import _card, _e, _heat, _pct, _table, corpus_sections, page
+from reviewer_audit.output.report_html import _card, _e, _pct, _table, corpus_sections, matrix_svg, page
 
 from reviewer_audit.output.history_report import utc_minutes
 if TYPE_CHECKING:
@@ -43,24 +43,8 @@ def _short(text: str | None, limit: int) -> str:
 def _matrix(title: str, prefix: str, c: "Confusion") -> str:
     cells = [(f"{prefix}-rp", 0, 0, c.ready_passed, "ready, ran"), (f"{prefix}-rf", 0, 1, c.ready_failed, "approved, then crashed"),
              (f"{prefix}-np", 1, 0, c.not_ready_passed, "rejected, yet ran"), (f"{prefix}-nf", 1, 1, c.not_ready_failed, "rejected, crashed")]
-    top = max((x[3] for x in cells), default=0)
-    x0, y0, w, h = 110, 52, 150, 80
-    out = [f'<svg role="img" aria-label="{_e(title)}" width="{x0 + 2 * w + 10}" height="{y0 + 2 * h + 10}" '
-           f'viewBox="0 0 {x0 + 2 * w + 10} {y0 + 2 * h + 10}" xmlns="http://www.w3.org/2000/svg">',
-           f'<text x="{x0 + w}" y="16" text-anchor="middle" font-size="13" font-weight="600">{_e(title)}</text>',
-           f'<text x="{x0 + w / 2}" y="{y0 - 10}" text-anchor="middle" font-size="12">next run passed</text>',
-           f'<text x="{x0 + 1.5 * w}" y="{y0 - 10}" text-anchor="middle" font-size="12">next run failed</text>',
-           f'<text x="8" y="{y0 + h / 2 + 4}" font-size="12">ready</text>',
-           f'<text x="8" y="{y0 + 1.5 * h + 4}" font-size="12">not ready</text>']
-    for cid, row, col, count, label in cells:
-        fill, ink = _heat(count, top)
-        x, y = x0 + col * w, y0 + row * h
-        stroke = ' stroke="#c62828" stroke-width="3"' if cid.endswith("-rf") and count else ' stroke="#d8dee4" stroke-width="1"'
-        out.append(f'<g><title>{_e(label)}: {count}</title><rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}"{stroke}/>'
-                   f'<text id="{cid}" x="{x + w / 2}" y="{y + h / 2 + 2}" text-anchor="middle" font-size="24" font-weight="700" fill="{ink}">{count}</text>'
-                   f'<text x="{x + w / 2}" y="{y + h / 2 + 22}" text-anchor="middle" font-size="11" fill="{ink}">{_e(label)}</text></g>')
-    out.append("</svg>")
-    return "".join(out)
+    return matrix_svg(title, title, ("next run passed", "next run failed"), ("ready", "not ready"), cells,
+                      flagged=f"{prefix}-rf", box=(110, 52, 150, 80), label_x=8)
 
 
 def _chips(tl: "Timeline") -> str:

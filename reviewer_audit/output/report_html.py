@@ -94,24 +94,37 @@ def _matrix_svg(report: "CorpusReport") -> str:
              ("cm-rr-tn", 0, 1, t.reviewer_ready_tool_not_ready, "reviewer false positive"),
              ("cm-rn-tr", 1, 0, t.reviewer_not_ready_tool_ready, "reviewer false negative?"),
              ("cm-rn-tn", 1, 1, t.reviewer_not_ready_tool_not_ready, "agree: not ready")]
+    return matrix_svg("reviewer by tool confusion matrix", "reviewer-audit (tool)", ("ready", "not ready"),
+                      ("reviewer: ready", "reviewer: not ready"), cells, flagged="cm-rr-tn", box=(150, 56, 210, 100), label_x=10,
+                      count_attrs=' class="count"', count_size=26,
+                      share=lambda count: f"{100 * count / t.n:.0f}% of {t.n}" if t.n else "")
+
+
+def matrix_svg(aria: str, title: str, columns: tuple[str, str], rows: tuple[str, str], cells: list[tuple[str, int, int, int, str]], *,
+               flagged: str, box: tuple[int, int, int, int], label_x: int, count_attrs: str = "", count_size: int = 24,
+               share=None) -> str:
+    """A 2x2 matrix as inline SVG, shared by the corpus and history pages: `cells` are (id, row,
+    column, count, label); fill deepens with the count, and the `flagged` cell (the costly
+    disagreement) is outlined red when it is not empty. `share(count)` adds a third line."""
     top = max((c[3] for c in cells), default=0)
-    x0, y0, w, h = 150, 56, 210, 100
-    parts = [f'<svg role="img" aria-label="reviewer by tool confusion matrix" width="{x0 + 2 * w + 10}" height="{y0 + 2 * h + 10}" '
+    x0, y0, w, h = box
+    parts = [f'<svg role="img" aria-label="{_e(aria)}" width="{x0 + 2 * w + 10}" height="{y0 + 2 * h + 10}" '
              f'viewBox="0 0 {x0 + 2 * w + 10} {y0 + 2 * h + 10}" xmlns="http://www.w3.org/2000/svg">',
-             f'<text x="{x0 + w}" y="16" text-anchor="middle" font-size="13" font-weight="600">reviewer-audit (tool)</text>',
-             f'<text x="{x0 + w / 2}" y="{y0 - 10}" text-anchor="middle" font-size="12">ready</text>',
-             f'<text x="{x0 + 1.5 * w}" y="{y0 - 10}" text-anchor="middle" font-size="12">not ready</text>',
-             f'<text x="10" y="{y0 + h / 2 + 4}" font-size="12">reviewer: ready</text>',
-             f'<text x="10" y="{y0 + 1.5 * h + 4}" font-size="12">reviewer: not ready</text>']
+             f'<text x="{x0 + w}" y="16" text-anchor="middle" font-size="13" font-weight="600">{_e(title)}</text>',
+             f'<text x="{x0 + w / 2}" y="{y0 - 10}" text-anchor="middle" font-size="12">{_e(columns[0])}</text>',
+             f'<text x="{x0 + 1.5 * w}" y="{y0 - 10}" text-anchor="middle" font-size="12">{_e(columns[1])}</text>',
+             f'<text x="{label_x}" y="{y0 + h / 2 + 4}" font-size="12">{_e(rows[0])}</text>',
+             f'<text x="{label_x}" y="{y0 + 1.5 * h + 4}" font-size="12">{_e(rows[1])}</text>']
     for cid, row, col, count, label in cells:
         fill, ink = _heat(count, top)
         x, y = x0 + col * w, y0 + row * h
-        stroke = ' stroke="#c62828" stroke-width="3"' if cid == "cm-rr-tn" and count else ' stroke="#d8dee4" stroke-width="1"'
-        share = f"{100 * count / t.n:.0f}% of {t.n}" if t.n else ""
+        stroke = ' stroke="#c62828" stroke-width="3"' if cid == flagged and count else ' stroke="#d8dee4" stroke-width="1"'
+        third = (f'<text x="{x + w / 2}" y="{y + h / 2 + 36}" text-anchor="middle" font-size="11" fill="{ink}">{_e(share(count))}</text>'
+                 if share is not None else "")
         parts.append(f'<g><title>{_e(label)}: {count}</title><rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}"{stroke}/>'
-                     f'<text id="{cid}" class="count" x="{x + w / 2}" y="{y + h / 2 + 2}" text-anchor="middle" font-size="26" font-weight="700" fill="{ink}">{count}</text>'
+                     f'<text id="{cid}"{count_attrs} x="{x + w / 2}" y="{y + h / 2 + 2}" text-anchor="middle" font-size="{count_size}" font-weight="700" fill="{ink}">{count}</text>'
                      f'<text x="{x + w / 2}" y="{y + h / 2 + 22}" text-anchor="middle" font-size="11" fill="{ink}">{_e(label)}</text>'
-                     f'<text x="{x + w / 2}" y="{y + h / 2 + 36}" text-anchor="middle" font-size="11" fill="{ink}">{_e(share)}</text></g>')
+                     f'{third}</g>')
     parts.append("</svg>")
     return "".join(parts)
 
