@@ -335,11 +335,6 @@ def _origin(origin: str) -> str:
     return "the config"
 
 
-def _commands_text(rm, on: list[int]) -> str:
-    shown = f"`{rm.runs[on[0]].command.text}`"
-    return shown + (f" and {len(on) - 1} more command{'s' if len(on) > 2 else ''}" if len(on) > 1 else "")
-
-
 #: said of a failure that happens only under a branch the run's config does not decide
 SOME_PATHS = "only on some paths: it sits under a branch whose test the runs' configs do not decide, so it is not counted as a blocker"
 
@@ -427,7 +422,7 @@ class ConfigKeyMissing(Rule):
         for read, on, more, prefix in groups:
             shown = _key_text(prefix)
             also = f" ({more} more read{'s' if more > 1 else ''} of {shown} in this file)" if more else ""
-            where = f"{_origin(read.origin)} for {_commands_text(rm, on)}"
+            where = f"{_origin(read.origin)} for {rm.commands_text(on)}"
             if read.status == "mandatory":
                 msg = f"{shown} is ??? (mandatory, never set) in {where}: MissingMandatoryValue at run time{also}"
             elif read.status == "attr-on-dict":
@@ -498,7 +493,7 @@ class StructConfigNewKey(Rule):
             shown = _key_text(write.key)
             yield self.hit(
                 write.path, write.line,
-                f"assigns new key {shown} on a struct config ({_origin(write.origin)}) on {_commands_text(rm, on)}: "
+                f"assigns new key {shown} on a struct config ({_origin(write.origin)}) on {rm.commands_text(on)}: "
                 f"ConfigAttributeError '{write.problem}'; wrap it in `with open_dict(cfg):`" + (f" ({SOME_PATHS})" if write.maybe else ""),
                 column=write.col, on=on, severity=_severity(write),
             )
@@ -551,7 +546,7 @@ class MergeIntoStructConfig(Rule):
             keys = [".".join(map(str, k)) for k in merge.new_keys]
             yield self.hit(
                 merge.path, merge.line,
-                f"merges keys the struct config lacks ({_short(keys)}) into {_origin(merge.origin)} on {_commands_text(rm, on)}: "
+                f"merges keys the struct config lacks ({_short(keys)}) into {_origin(merge.origin)} on {rm.commands_text(on)}: "
                 f"ConfigKeyError: Key '{keys[0]}' is not in struct" + (f" ({SOME_PATHS})" if merge.maybe else ""),
                 column=merge.col, on=on, severity=_severity(merge),
             )
@@ -608,7 +603,7 @@ class ConfigNodeInOverride(Rule):
             yield self.hit(
                 ev.path, ev.line,
                 f"f\"{ev.before}{{{text}}}\" formats the whole config node {text} (a mapping with keys {_short(keys)}) into the override "
-                f"passed to a child process on {_commands_text(rm, on)}; Hydra rejects it: {err}",
+                f"passed to a child process on {rm.commands_text(on)}; Hydra rejects it: {err}",
                 column=ev.col, on=on,
             )
 
@@ -763,7 +758,7 @@ class OptunaSearchSpaceUnused(Rule):
             shown = ", ".join(f"{w.sampled} -> {_key_text(w.key)}" for w, _on in writes[:6]) + (" ..." if len(writes) > 6 else "")
             on = sorted({i for _w, o in writes for i in o})
             yield self.hit(path, line, f"Optuna writes sampled values where no command reads them ({shown}): these search-space "
-                           f"parameters have no effect on training (on {_commands_text(rm, on)})", column=writes[0][0].col, on=on)
+                           f"parameters have no effect on training (on {rm.commands_text(on)})", column=writes[0][0].col, on=on)
 
 
 
@@ -862,7 +857,7 @@ class RunSettingShadowed(Rule):
             also = f" ({more} more read{'s' if more > 1 else ''} in this file)" if more else ""
             msg = (f"{_key_text(key)} reads config.yaml's default {read.value!r}, but the run's config sets {_key_text(run_key)} = {run_value!r} "
                    f"(Hydra mounts the run file at {_key_text(run_key[: len(run_key) - len(key)])}): the run gets the default, not its own setting, "
-                   f"on {_commands_text(rm, on)}{also}")
+                   f"on {rm.commands_text(on)}{also}")
             if read.maybe:
                 msg = f"{msg} ({SOME_PATHS})"
             yield self.hit(read.path, read.line, msg, column=read.col, on=on, severity=_severity(read))
@@ -964,7 +959,7 @@ class ObjectiveMutatesSharedConfig(Rule):
                 write.path, write.line,
                 f"the Optuna objective `{cb.func}` ({cb.via} at {cb.path}:{cb.line}) sets {_key_text(write.key)} on the run's own config and "
                 f"nothing restores it: after the study, {read.path}:{read.line} reads {_shown_value(write)} instead of the run's setting "
-                f"(on {_commands_text(rm, on)})",
+                f"(on {rm.commands_text(on)})",
                 column=write.col, on=on,
                 related=[Related(label=f"reads {_key_text(read.key)} after the study", path=read.path, line=read.line)])
 

@@ -320,9 +320,8 @@ class InitIgnoresDisabledModeRule(Rule):
 
         for call, on in rm.grouped(lambda i, run: unguarded_inits(i, run) if i in trial else ()):
             how = f"mode={call.kwargs['mode']!r}" if "mode" in call.kwargs else "no mode="
-            shown = rm.runs[on[0]].command.text
-            yield self.hit(call.path, call.line, f"wandb.init() runs in trial mode with {how} and nothing disables WandB first (on `{shown}`"
-                           + (f" and {len(on) - 1} more" if len(on) > 1 else "") + "), so trial mode's wandb.mode=disabled is ignored and an online run starts",
+            yield self.hit(call.path, call.line, f"wandb.init() runs in trial mode with {how} and nothing disables WandB first "
+                           f"(on {rm.commands_text(on)}), so trial mode's wandb.mode=disabled is ignored and an online run starts",
                            column=call.col, on=on)
 
 
@@ -643,11 +642,6 @@ class StepGoesBackwardsRule(Rule):
                 call.path, call.line,
                 f"{call.name.rsplit('.', 1)[0].replace('wandb.Run', 'run')}.log(step={call.step[2]}) numbers rows by the loop's index, but "
                 f"{other.path}:{other.line} logs with {how}: from the second iteration on the index is below the step WandB has reached "
-                f"and WandB drops these rows with only a warning (on {_commands(rm, on)})",
+                f"and WandB drops these rows with only a warning (on {rm.commands_text(on)})",
                 column=call.col, on=on,
                 related=[Related(label=f"log with {'step=' + other.step[2] if other.step[2] else 'no step'}", path=other.path, line=other.line)])
-
-
-def _commands(rm, on: list[int]) -> str:
-    shown = f"`{rm.runs[on[0]].command.text}`"
-    return shown + (f" and {len(on) - 1} more" if len(on) > 1 else "")

@@ -316,6 +316,11 @@ class RunModel:
                     places[key][1].append(i)
         return [places[k] for k in sorted(places)]
 
+    def commands_text(self, on: list[int]) -> str:
+        """The commands `on` (indexes into `runs`) as a finding says them: the first in full."""
+        shown = f"`{self.runs[on[0]].command.text}`"
+        return shown + (f" and {len(on) - 1} more command{'s' if len(on) > 2 else ''}" if len(on) > 1 else "")
+
     def order(self, index: int, path: str, line: int) -> int | None:
         """The first execution order of `path:line` on command `index`, or None if it never runs."""
         run = self.runs[index]
