@@ -160,33 +160,35 @@ def check_bundle(
     cache: "AuditCache | None" = None,
 ) -> AuditReport:
     """Check a generated-code bundle (directory, JSON file, or `Bundle`) against a spec
-    (default: the newest known prompt version). Libraries are judged as of today unless
-    `exclude_newer` names an earlier date (a CI gate protects tomorrow's run). With a `cache`,
-    the same files, run configs, spec and settings are read back instead of audited."""
+    (default: `bundle_spec`, the newest prompt of the generation its config was written for).
+    Libraries are judged as of today unless `exclude_newer` names an earlier date (a CI gate
+    protects tomorrow's run). With a `cache`, the same files, run configs, spec and settings are
+    read back instead of audited."""
     with fewer_collections():
-        if cache is None:
-            return _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer)
-        import json
-
         started = time.perf_counter()
         bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
         spec = spec or bundle_spec(bundle)
         date = _as_date(exclude_newer)
+
+        def audit() -> AuditReport:
+            return _check_bundle(bundle, spec, fail_on, select, ignore, runs, date, started)
+
+        if cache is None:
+            return audit()
+        import json
+
         parts = [bundle.model_dump_json(exclude={"source"}), spec.model_dump_json(),
                  json.dumps([r.model_dump(mode="json") for r in runs] if runs is not None else None),
                  settings_key(fail_on, select, ignore, date)]
-        return _cached(cache, "check", cache.key("check", parts), bundle.source, started,
-                       lambda: _check_bundle(bundle, spec, fail_on, select, ignore, runs, date))
+        return _cached(cache, "check", cache.key("check", parts), bundle.source, started, audit)
 
 
-def _check_bundle(path, spec, fail_on, select, ignore, runs, exclude_newer) -> AuditReport:
+def _check_bundle(bundle: Bundle, spec: "AuditSpec", fail_on, select, ignore, runs, exclude_newer: dt.date | None,
+                  started: float) -> AuditReport:
     from reviewer_audit.engine.context import AuditContext
     from reviewer_audit.verdict.diff import criterion_table
 
-    started = time.perf_counter()
-    bundle = path if isinstance(path, Bundle) else load_bundle(Path(path))
-    spec = spec or bundle_spec(bundle)
-    ctx = AuditContext(bundle, spec, runs, exclude_newer=_as_date(exclude_newer))
+    ctx = AuditContext(bundle, spec, runs, exclude_newer=exclude_newer)
     fail_on = Severity(fail_on)
     report = _audit(ctx, fail_on, select, ignore, kind="bundle", source=bundle.source)
     report.criteria = criterion_table(spec, report.findings, None, [], fail_on)

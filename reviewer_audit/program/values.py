@@ -357,8 +357,6 @@ def _join_heaps(a: dict, b: dict) -> dict:
     return out
 
 
-
-
 @dataclass(frozen=True)
 class _Unlock:
     ref: CfgRef
