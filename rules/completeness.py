@@ -13,6 +13,19 @@ PLACEHOLDER_TEXT = re.compile(
 )
 #: Case-sensitive forms: the prompt's own tokens are upper-case; "todo" in prose is not a marker.
 _MARKER_CASE = re.compile(r"TODO|FIXME|PLACEHOLDER|\[UNCHANGED\]")
+#: What the author says of its own code in a comment or docstring when the code stands in for
+#: the real thing: "placeholder for merge", "simplified but functional", "for demonstration
+#: purposes", "we do not implement head-level gating here". Only comments and docstrings are read
+#: for these: in a data string "placeholder" is data. A placeholder *value* that the code fills
+#: later ("placeholder updated later") is not one. "Unchanged from the previous version" is no
+#: admission when the code follows it; a module that is only such a header is RA503's.
+STAND_IN = re.compile(
+    r"\bplaceholder\b(?!\s+(?:value\s+)?(?:is\s+)?(?:updated|filled|set|replaced|overwritten|computed)\b)"
+    r"|\bfor (?:demonstration|illustration)(?: purposes)?\b|\bsimplified\b|\bfor brevity\b"
+    r"|\bwe (?:do not|don't|did not|didn't) implement\b|\bnot implemented here\b"
+    r"|\bin practice,? (?:one|you|we) (?:should|would)\b",
+    re.IGNORECASE,
+)
 
 
 def _is_marker(text: str) -> re.Match | None:
@@ -25,11 +38,21 @@ def _is_marker(text: str) -> re.Match | None:
     return m
 
 
+def _excerpt(text: str, m: re.Match, width: int = 60) -> str:
+    """The words around a match, on one line."""
+    start = max(0, m.start() - width // 2)
+    s = " ".join(text[start:m.end() + width // 2].lstrip("#").split())
+    return s if len(s) <= width + 10 else s[: width + 9] + "…"
+
+
 class PlaceholderText(Rule):
     """Placeholder or truncation markers left in the code or configs.
 
     **What it does.** Finds TODO/FIXME comments, `*_PLACEHOLDER` tokens, "omitted for brevity",
-    "simplified version" and "[UNCHANGED]" in comments, strings and YAML.
+    "simplified version" and "[UNCHANGED]" in comments, strings and YAML; and comments or
+    docstrings in which the code calls itself a stand-in ("placeholder for the Fisher
+    projection", "simplified but functional", "for demonstration purposes", "we do not implement
+    head-level gating here").
 
     **Why is this bad?** The prompt requires complete, publication-ready code with no
     placeholders; a marker means a part was never written (in the Base/Derived family,
@@ -47,10 +70,19 @@ class PlaceholderText(Rule):
     requirement = "no_placeholders"
     about_execution = False  # the criterion is what the code says: a placeholder is one, run or not
 
-    VALID = [Case(files={"src/model.py": "# Build the model.\ndef build(cfg):\n    return cfg.model\n"})]
+    VALID = [
+        Case(files={"src/model.py": "# Build the model.\ndef build(cfg):\n    return cfg.model\n"}),
+        # a placeholder value the code fills later, and "placeholder" as data, are not stand-ins
+        Case(files={"src/train.py": "def f(n):\n    total = 0  # placeholder updated later\n    total = n * 2\n    return total\n"}),
+        Case(files={"src/preprocess.py": "def prompt():\n    return 'Fill the placeholder: {x}'\n"}),
+        Case(files={"src/evaluate.py": '"""Aggregation (unchanged from the previous submission, included for completeness)."""\ndef main():\n    return 0\n'}),
+    ]
     INVALID = [
         Case(files={"src/model.py": "def build(cfg):\n    # TODO: add the baseline\n    return cfg\n"}, path="src/model.py", line=2),
         Case(files={"config/config.yaml": "dataset:\n  name: DATASET_PLACEHOLDER\n"}, path="config/config.yaml", line=2),
+        Case(files={"src/train.py": "def labels(ds):\n    # This is a placeholder label creation for demonstration purposes.\n    return [len(x) % 2 for x in ds]\n"},
+             path="src/train.py", line=2),
+        Case(files={"src/model.py": "# Adapter implementation (simplified but functional)\nclass Adapter:\n    pass\n"}, path="src/model.py", line=1),
     ]
 
     def check(self, ctx):
@@ -59,8 +91,10 @@ class PlaceholderText(Rule):
                 mod = ctx.module(path)
                 if mod is None:
                     continue
+                prose = [(c.text, c.pos.line) for c in mod.comments] + [(s.value, s.pos.line) for s in mod.strings if s.is_docstring]
                 texts = [(c.text, c.pos.line) for c in mod.comments] + [(s.value, s.pos.line) for s in mod.strings]
             else:
+                prose = []
                 texts = [(line, i) for i, line in enumerate(f.text.splitlines(), 1)]
             seen = set()
             for text, line in texts:
@@ -68,6 +102,11 @@ class PlaceholderText(Rule):
                 if m and line not in seen:
                     seen.add(line)
                     yield self.hit(path, line, f"placeholder marker '{m.group(0)}' left in {path}")
+            for text, line in sorted(prose, key=lambda t: t[1]):
+                m = STAND_IN.search(text)
+                if m and line not in seen:
+                    seen.add(line)
+                    yield self.hit(path, line, f"the code calls itself a stand-in ('{_excerpt(text, m)}'); the prompt requires the complete implementation")
 
 
 class StubBody(Rule):

@@ -17,7 +17,7 @@ import symtable
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import libcst as cst
 
@@ -336,6 +336,7 @@ class _FactCollector(Walker):
         self.chain_parents: set[int] = set()  # ids of Attribute/Subscript nodes inside a recorded chain
         self.call_funcs: dict[int, str] = {}  # id(Attribute node used as call func) -> method name
         self.store_targets: set[int] = set()  # ids of assignment targets (libcst has no ctx)
+        self.docstrings: set[int] = set()  # ids of the string nodes that are docstrings
 
     # ---- positions
     def _pos(self, node: cst.CSTNode) -> Pos:
@@ -350,7 +351,23 @@ class _FactCollector(Walker):
         return tuple(w for ws in self.with_stack for w in ws)
 
     # ---- definitions
+    def _docstring_of(self, body: cst.BaseSuite | Sequence[cst.BaseStatement]) -> None:
+        """Mark the string that opens a module, class or function body as its docstring
+        (rules read what a docstring says about the code differently from data strings)."""
+        stmts = body if isinstance(body, Sequence) else getattr(body, "body", ())
+        first = stmts[0] if stmts else None
+        if isinstance(first, cst.SimpleStatementLine) and first.body and isinstance(first.body[0], cst.Expr):
+            value = first.body[0].value
+            if isinstance(value, cst.SimpleString):
+                self.docstrings.add(id(value))
+            elif isinstance(value, cst.ConcatenatedString):
+                self.docstrings.update(id(n) for n in (value.left, value.right))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._docstring_of(node.body)
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._docstring_of(node.body)
         self.facts.classes[".".join([*self.scope, node.name.value])] = self._pos(node)
         if not self.scope:
             self.facts.top_level_names.add(node.name.value)
@@ -360,6 +377,7 @@ class _FactCollector(Walker):
         self.scope.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._docstring_of(node.body)
         qual = ".".join([*self.scope, node.name.value])
         is_method = bool(self.scope) and self.scope[-1] in {q.rsplit(".", 1)[-1] for q in self.facts.classes} and not self.func_stack
         params: list[ParamFact] = []
@@ -540,7 +558,7 @@ class _FactCollector(Walker):
             return
         value = literal_string(node)
         if value is not None:
-            self.facts.strings.append(StringFact(value, self._pos(node), self._function))
+            self.facts.strings.append(StringFact(value, self._pos(node), self._function, is_docstring=id(node) in self.docstrings))
 
     def visit_Comment(self, node: cst.Comment) -> None:
         self.facts.comments.append(CommentFact(node.value, self._pos(node)))
