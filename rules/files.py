@@ -101,14 +101,18 @@ def _bundle_content(path: str, folders: set[str]) -> bool:
 
 
 class EmptyRequiredFile(Rule):
-    """A required file is present but empty.
+    """A required file is present but empty, or a required module has no code.
 
-    **What it does.** Reports required files whose text is empty or whitespace only.
+    **What it does.** Reports required files whose text is empty or whitespace only, and required
+    Python modules whose only statements are a docstring, comments, `pass` or `...` (a header
+    that says "unchanged - see previous version" stands where the code should be).
 
     **Why is this bad?** An empty `src/model.py` makes every `from src.model import ...` fail; an
-    empty config or pyproject stops Hydra or the installer.
+    empty config or pyproject stops Hydra or the installer; a `src/main.py` with no code makes
+    `python -m src.main run=...` exit doing nothing, so no run is trained or logged.
 
-    **Example.** `"model_py": ""` in the bundle JSON.
+    **Example.** `"model_py": ""` in the bundle JSON, or a `src/train.py` that is only
+    a docstring, `'Training script (unchanged).'`.
 
     **Use instead.** The complete file.
     """
@@ -118,12 +122,40 @@ class EmptyRequiredFile(Rule):
     topic = "files"
     severity = Severity.blocker
     requirement = "exact_file_set"
+    about_execution = False  # the file set is the criterion: a required module with no code is missing code, run or not
 
-    VALID = [Case(files=_SEVEN)]
-    INVALID = [Case(files={**_SEVEN, "src/model.py": "\n  \n"}, path="src/model.py")]
+    VALID = [Case(files=_SEVEN),
+             Case(files={**_SEVEN, "src/main.py": '"""Entry point."""\nfrom src.train import train\n\ntrain(None)\n'})]
+    INVALID = [Case(files={**_SEVEN, "src/model.py": "\n  \n"}, path="src/model.py"),
+               Case(files={**_SEVEN, "src/train.py": '# src/train.py\n"""Training script.\nThis file is unchanged - see previous validated version."""\n'},
+                    path="src/train.py", line=2)]
 
     def check(self, ctx):
         for path in ctx.spec.required_files:
             text = ctx.bundle.text(path)
-            if text is not None and not text.strip():
+            if text is None:
+                continue
+            if not text.strip():
                 yield self.hit(path, None, f"required file {path} is empty", provides=(f"file:{path}",))
+                continue
+            mod = ctx.module(path) if path.endswith(".py") else None
+            if mod is not None and not any(_is_code(stmt) for stmt in mod.tree.body):
+                doc = next((s.value for s in mod.strings if s.is_docstring), "")
+                said = f" (only a docstring: '{_one_line(doc)}')" if doc else " (only comments)"
+                yield self.hit(path, mod.pos_of(mod.tree.body[0]).line if mod.tree.body else None,
+                               f"required module {path} has no code{said}", provides=(f"file:{path}",))
+
+
+def _is_code(stmt) -> bool:
+    """A module-level statement that does something: not a docstring or other bare string, `pass` or `...`."""
+    import libcst as cst
+
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return not all(isinstance(s, cst.Pass) or (isinstance(s, cst.Expr) and isinstance(s.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)))
+                       for s in stmt.body)
+    return True
+
+
+def _one_line(text: str, limit: int = 70) -> str:
+    s = " ".join(text.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
