@@ -652,6 +652,112 @@ class SignificanceTestMissingRule(Rule):
         yield self.hit(ev.path, agg.pos if agg else None, "evaluate.py runs no statistical significance test (no scipy.stats/statsmodels test, permutation or bootstrap, no p-value)")
 
 
+#: what the training side calls a metric that only a classifier has
+_CLASSIFICATION_METRIC = re.compile(r"(?:^|[_./-])(?:acc|accuracy|f1|mcc|top1|top5)$", re.I)
+#: read of a run's per-step history (what a learning curve is drawn from)
+_HISTORY_CALLS = frozenset({"history", "scan_history"})
+
+
+def _words(facts, ix) -> list[str]:
+    """Identifiers, function names, called names and short strings of a module: what it talks about."""
+    return (list(ix.identifiers) + [f.name for f in facts.functions.values()] + [c.func or "" for c in facts.calls]
+            + [s.value for s in facts.strings if len(s.value) < 120])
+
+
+class LearningCurveMissingRule(Rule):
+    """evaluate.py draws no per-run learning curve.
+
+    **What it does.** Reports evaluate.py when it never reads a run's per-step history
+    (`run.history()`, `run.scan_history()`) and no name, string or function in it speaks of a
+    curve or of learning: without the history there is nothing to draw a learning curve from.
+
+    **Why is this bad?** The prompt asks evaluate.py for run-specific figures, learning curves
+    first, saved under `{results_dir}/{run_id}/`; a summary-only evaluation cannot show how
+    training went.
+
+    **Example.** An evaluate.py that reads only `run.summary` and draws one bar chart.
+
+    **Use instead.** `history = run.history(keys=["val_acc"])`, plotted and saved as
+    `{run_id}_learning_curve.pdf`.
+    """
+
+    code = "RA812"
+    name = "evaluate-no-learning-curve"
+    topic = "evaluate"
+    severity = Severity.major
+    requirement = "evaluate_run_figures"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
+    needs = ("evaluate",)
+
+    _SUMMARY_ONLY = ("import matplotlib.pyplot as plt\nimport wandb\n\ndef main(rids, d):\n    api = wandb.Api()\n"
+                     "    accs = [api.run(r).summary['acc'] for r in rids]\n    plt.bar(rids, accs)\n    plt.savefig(d / 'comparison_acc_bar.pdf')\n")
+    VALID = [Case(files={"src/evaluate.py": _EVAL_GOOD})]
+    INVALID = [Case(files={"src/evaluate.py": _SUMMARY_ONLY}, path="src/evaluate.py", line=8)]
+
+    def check(self, ctx):
+        ev = ctx.module("evaluate")
+        if _is_stub(ev):
+            return
+        if any(c.method in _HISTORY_CALLS for c in ev.calls):
+            return
+        ix = wandb_model(ctx).index(ev)
+        if any(re.search(r"curve|learning", w, re.I) for w in _words(ev, ix)):
+            return
+        fig = next((c for c in ev.calls if c.method == "savefig"), None)
+        yield self.hit(ev.path, fig.pos if fig else None,
+                       "evaluate.py draws no learning curve: it never reads a run's history (run.history()/scan_history()) and names no curve")
+
+
+class ConfusionMatrixMissingRule(Rule):
+    """evaluate.py draws no confusion matrix although the runs are classifiers.
+
+    **What it does.** When the training side logs a classification metric (accuracy, F1, MCC,
+    top-1), reports evaluate.py if nothing in it (no call, name, string or function) speaks of a
+    confusion matrix.
+
+    **Why is this bad?** The prompt lists confusion matrices among the run-specific figures
+    evaluate.py must produce; for a classifier they show which classes the method confuses, which
+    accuracy alone hides. Runs that are not classifiers (no such metric) are not asked for one.
+
+    **Example.** A classification experiment whose evaluate.py draws only learning curves.
+
+    **Use instead.** `sklearn.metrics.ConfusionMatrixDisplay.from_predictions(y, y_hat)` saved as
+    `{run_id}_confusion_matrix.pdf`.
+    """
+
+    code = "RA813"
+    name = "evaluate-no-confusion-matrix"
+    topic = "evaluate"
+    severity = Severity.major
+    requirement = "evaluate_run_figures"
+    about_execution = False  # an absence in the whole program: its line is only an anchor
+    needs = ("evaluate",)
+
+    _TRAIN = "import wandb\n\ndef fit(acc):\n    wandb.log({'val_acc': acc})\n"
+    _TRAIN_LM = "import wandb\n\ndef fit(ppl):\n    wandb.log({'val_perplexity': ppl})\n"
+    VALID = [
+        Case(files={"src/evaluate.py": _EVAL_GOOD + "\ndef cm(y, p, out):\n    from sklearn.metrics import ConfusionMatrixDisplay\n    ConfusionMatrixDisplay.from_predictions(y, p)\n    plt.savefig(out)\n",
+                    "src/train.py": _TRAIN}),
+        Case(files={"src/evaluate.py": _EVAL_GOOD, "src/train.py": _TRAIN_LM}),
+    ]
+    INVALID = [Case(files={"src/evaluate.py": _EVAL_GOOD, "src/train.py": _TRAIN}, path="src/evaluate.py", line=27)]
+
+    def check(self, ctx):
+        ev = ctx.module("evaluate")
+        if _is_stub(ev):
+            return
+        wm = wandb_model(ctx)
+        metrics = sorted(k for k in wm.summary_keys.exact if _CLASSIFICATION_METRIC.search(k))
+        if not metrics:
+            return
+        if any(re.search(r"confusion", w, re.I) for w in _words(ev, wm.index(ev))):
+            return
+        fig = next((c for c in ev.calls if c.method == "savefig"), None)
+        shown = ", ".join(metrics[:3]) + (" …" if len(metrics) > 3 else "")
+        yield self.hit(ev.path, fig.pos if fig else None,
+                       f"evaluate.py draws no confusion matrix, though the runs are classifiers (the training side logs {shown})")
+
+
 class FiguresOutsideEvaluateRule(Rule):
     """train.py or main.py generates figures.
 

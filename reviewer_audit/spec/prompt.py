@@ -65,6 +65,7 @@ REQUIREMENT_PATTERNS: dict[str, tuple[str, str]] = {
     "evaluate_aggregated_json": (r"comparison/aggregated_metrics\.json", "comparison/aggregated_metrics.json"),
     "evaluate_derived_metric": (r"derived metrics", "a derived metric such as the improvement rate"),
     "evaluate_significance": (r"[Ss]tatistical significance", "a statistical significance test"),
+    "evaluate_run_figures": (r"run-specific figures \(learning curves", "per-run figures: learning curves and confusion matrices"),
     "figure_names_run": (r"\{run_id\}_\{figure_topic\}", "per-run figures named {run_id}_..."),
     "figure_names_comparison": (r"comparison_\{figure_topic\}", "comparison figures named comparison_..."),
     "no_figures_in_train": (r"train\.py and main\.py generate NO figures", "no figures from train.py/main.py"),
