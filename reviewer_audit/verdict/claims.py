@@ -297,6 +297,12 @@ _FIX = re.compile(
     r"suggest\w*|you (?:must|should)|a (?:proper|safe) |safer to|otherwise,? the fix)(?![a-z])",
     re.I,
 )
+#: "X should instead define `--results_dir` (or strip the prefix)": a prescription that states
+#: nothing about the code as it is (the assertion, if any, is in the sentence before it).
+_PRESCRIPTION = re.compile(
+    r"\b(?:should|must|needs? to|ought to)\s+(?:instead|rather)\b|\bshould (?:be|get) (?:preserved|replaced|changed|moved|renamed|invoked|wrapped|inserted|kept)\b|"
+    r"\b(?:should|must)\b.{0,80}?\bor (?:strip|omit|use|add|remove|wrap|set|define|inline|pass|rename|move)\b", re.I)
+_ASSERTS = re.compile(r"\bnot\b|n't\b|\bnever\b|\bno\b|\bmissing\b|\babsent\b|crash|error|\bfails?\b|violat|\bbroken\b|\bwrong\b|\bincorrect", re.I)
 _ENUM_PREFIX = re.compile(r"^\s*(?:\(\d{1,2}\)|\d{1,2}\))\s*")
 _RESTATED = re.compile(
     r"^(?:requirement|specified interface|spec(?:ification)?|expected|mandated|required)\b(?:(?!violat|not |unmet|broken|fail)[^:]){0,40}:|"
@@ -329,7 +335,7 @@ def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool) -
     if _RESTATED.match(body):
         return RESTATED_REASON
     specific = bool(targets.files or targets.identifiers or targets.config_keys or targets.dotted or targets.lines)
-    if _FIX.match(body):
+    if _FIX.match(body) or (_PRESCRIPTION.search(body) and not _ASSERTS.search(body)):
         return "fix instruction"
     if _GENERIC.search(body) and not specific and not classify(body):
         return "lead-in" if first else "summary"

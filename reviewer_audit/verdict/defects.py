@@ -47,6 +47,13 @@ class DefectClass:
         return bool(self.regex.search(text)) and (self.needs is None or bool(_compiled(self.needs).search(text)))
 
 
+def _absent_figure(figure: str) -> str:
+    """A claim that a figure is not produced: a negation shortly before its name, or "missing"
+    shortly after it (not a claim that merely mentions the figure)."""
+    return (rf"(?:\bno|missing|absent|without|lacks?|never \w+|not \w+|nor|omits?)\b[^.;:,]{{0,40}}?(?<!\w){figure}|"
+            rf"(?<!\w){figure}[^.;:]{{0,40}}?(?:(?:are|is) (?:missing|absent)|not (?:generated|produced|saved|drawn|created|implemented))")
+
+
 @lru_cache(maxsize=None)
 def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.I | re.S)
@@ -64,7 +71,7 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("namespace-package", "exec", (),
                 r"__init__\.py|namespace package|not (?:be )?(?:treated as )?an? (?:python )?package|relative imports?.{0,80}(?:package|fail|break|importerror)"),
     DefectClass("bundle-import", "exec", ("RA902",),
-                r"importerror|modulenotfounderror|no module named|cannot (?:be )?import|import(?:s|ed)? .{0,60}(?:undefined|not defined|does not exist|doesn't exist|missing|not provided|is absent)|"
+                r"importerror|modulenotfounderror|no module named|cannot (?:be )?import|import(?:s|ed)? [^,;.]{0,60}(?:undefined|not defined|does not exist|doesn't exist|missing|not provided|is absent)|"
                 r"(?:is|are) not defined in|missing (?:module|file)s?\b|(?:module|file) .{0,40}(?:is )?not provided"),
     DefectClass("undefined-name", "exec", ("RA905", "RA910"),
                 r"nameerror|(?:is )?not defined\b|undefined (?:name|variable|function)|never imports?|without (?:importing|an import)|not imported|missing import|misses `?from|is used .{0,40}but .{0,40}import"),
@@ -151,7 +158,8 @@ CLASSES: tuple[DefectClass, ...] = (
                 "exact_file_set"),
     # ---- completeness
     DefectClass("placeholder", "completeness", ("RA101", "RA102"),
-                r"placeholder|\btodo\b|\bstubs?\b|for brevity|notimplementederror|unchanged – see|omitted|truncat|`pass`", "no_placeholders"),
+                r"placeholder|\btodo\b|\bstubs?\b|for brevity|notimplementederror|unchanged – see|omitted|truncat|`pass`|"
+                r"[\"“']simplified|simplified (?:here|version|but)|acknowledg\w* .{0,40}missing|for demonstration", "no_placeholders"),
     # ---- WandB and logging
     DefectClass("stdout-json", "logging", ("RA606", "RA607"),
                 r"json\.dumps?|stdout json|json (?:dumps?|summary|metrics) .{0,30}stdout|results\.json|structured[- ]log|prints? (?:a |the )?json|emit json"),
@@ -200,7 +208,8 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("figures-outside-evaluate", "evaluate", ("RA811",),
                 r"(?:train|main)\.py .{0,60}(?:generat|creat|sav|produc|draw|plott)\w* .{0,40}(?:figures?|plots?|charts?|heatmaps?)|"
                 r"figures? (?:in|from|inside) (?:train|main)\.py|in-training figure", "no_figures_in_train"),
-    DefectClass("confusion-matrix", "evaluate", (), r"confusion"),
+    DefectClass("confusion-matrix", "evaluate", ("RA813",), _absent_figure(r"confusion[-_ ]?matri(?:x|ces)"), "evaluate_run_figures", absence=True),
+    DefectClass("learning-curve", "evaluate", ("RA812",), _absent_figure(r"learning[-_ ]curves?"), "evaluate_run_figures", absence=True),
     DefectClass("missing-figures", "evaluate", (), r"box[- ]?plots?|violin|learning[- ]curve|legend|figures? .{0,40}(?:missing|absent|incomplete)|comparison figures"),
     DefectClass("metrics-table", "evaluate", (), r"(?:metrics|performance) tables?|cross-run tables?"),
     # ---- what no rule covers (kept apart so the unverified ranking names them)
