@@ -1,10 +1,15 @@
 """Claim adjudication measured against reviewer claims labelled by reading the code.
 
-tests/data/claims_labelled.tsv is project data: two readers read dev-corpus transcripts and their
+tests/data/claims_labelled.tsv is project data: readers read dev-corpus transcripts and their
 bundles (never running the code) and labelled every claim of the reviewer's verdict
 `real_defect`, `false_alarm` or `not_a_claim`, with the file:line evidence for the label. It
 names transcripts of ../shared/corpus by file name and quotes the reviewer's words; the
 transcripts themselves are not copied.
+
+Readers A and B labelled 23 transcripts that the adjudication was then developed against.
+Readers C, D and E labelled 12 further transcripts *blind*: without running reviewer-audit, after
+the adjudication of commit f75fabd was fixed. Their rows are scored on their own as well
+(`BLIND_READERS`), because figures on data a mechanism was tuned against overstate it.
 
 Each labelled claim is matched to the claim `audit-review` extracted that overlaps its excerpt
 most, and the statuses are scored:
@@ -36,11 +41,18 @@ DATA = Path(__file__).parent / "data" / "claims_labelled.tsv"
 COLUMNS = ["transcript", "claim_id", "excerpt", "label", "kind", "criterion", "evidence", "reader"]
 LABELS = {"real_defect", "false_alarm", "not_a_claim"}
 
-#: (status, label) -> (precision floor, recall floor), the figures reached (rounded down).
+#: (status, label) -> (precision floor, recall floor), the figures reached (rounded down), on
+#: every labelled row and on the blind readers' rows alone.
 FLOORS = {
-    ("confirmed", "real_defect"): (1.00, 0.34),
-    ("refuted", "false_alarm"): (0.94, 0.51),
-    ("context", "not_a_claim"): (0.96, 0.94),
+    ("confirmed", "real_defect"): (0.95, 0.37),
+    ("refuted", "false_alarm"): (0.95, 0.35),
+    ("context", "not_a_claim"): (0.95, 0.95),
+}
+BLIND_READERS = frozenset("CDE")
+BLIND_FLOORS = {
+    ("confirmed", "real_defect"): (0.94, 0.29),
+    ("refuted", "false_alarm"): (1.00, 0.18),
+    ("context", "not_a_claim"): (0.95, 0.95),
 }
 
 
@@ -60,7 +72,8 @@ def test_label_file_is_well_formed():
     rows = load_labels()
     assert len(rows) >= 150
     transcripts = {r["transcript"] for r in rows}
-    assert len(transcripts) >= 20
+    assert len(transcripts) >= 25
+    assert {r["reader"] for r in rows} >= BLIND_READERS
     assert {r["label"] for r in rows} == LABELS
     seen = set()
     for r in rows:
@@ -80,6 +93,7 @@ class Pair:
     excerpt: str
     status: str | None
     claim: str | None
+    reader: str = ""
 
 
 def _locate(issue: str, excerpt: str) -> tuple[int, int] | None:
@@ -109,8 +123,25 @@ def match_labels(rows: list[dict[str, str]]) -> tuple[list[Pair], list[str]]:
                 o = min(c.start + len(c.text), loc[1]) - max(c.start, loc[0])
                 if o > overlap:
                     best, overlap = c, o
-            pairs.append(Pair(name, lab["label"], lab["excerpt"], best.status if best else None, best.text if best else None))
+            pairs.append(Pair(name, lab["label"], lab["excerpt"], best.status if best else None, best.text if best else None, lab["reader"]))
     return pairs, missing
+
+
+def _scored(title: str, pairs: list[Pair], floors: dict) -> list[str]:
+    """Print the figures of `pairs` and return the floors they fall below."""
+    print(f"\n{title}: {len(pairs)} labelled claims from {len({p.transcript for p in pairs})} transcripts "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(Counter(p.label for p in pairs).items()))})")
+    failures = []
+    for (status, label), (p_floor, r_floor) in floors.items():
+        tp, predicted, gold = score(pairs, status, label)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / gold if gold else 0.0
+        print(f"  {status:>9} vs {label:<11}: precision {tp}/{predicted} = {precision:.2f}   recall {tp}/{gold} = {recall:.2f}")
+        if precision < p_floor or recall < r_floor:
+            failures.append(f"{title}: {status} vs {label}: precision {precision:.2f} (floor {p_floor}), recall {recall:.2f} (floor {r_floor})")
+    table = Counter((p.label, p.status) for p in pairs)
+    print("  label x status: " + ", ".join(f"{lab}/{st} {n}" for (lab, st), n in sorted(table.items())))
+    return failures
 
 
 def score(pairs: list[Pair], status: str, label: str) -> tuple[int, int, int]:
@@ -125,18 +156,8 @@ def test_adjudication_precision_and_recall_on_labelled_claims():
     pairs, missing = match_labels(rows)
     assert not missing, "labelled excerpts not found verbatim in the reviewer's issue text:\n" + "\n".join(missing)
     assert all(p.status is not None for p in pairs), "every labelled claim overlaps an extracted claim or context"
-    print(f"\n{len(pairs)} labelled claims from {len({p.transcript for p in pairs})} transcripts "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(Counter(p.label for p in pairs).items()))})")
-    failures = []
-    for (status, label), (p_floor, r_floor) in FLOORS.items():
-        tp, predicted, gold = score(pairs, status, label)
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / gold if gold else 0.0
-        print(f"  {status:>9} vs {label:<11}: precision {tp}/{predicted} = {precision:.2f}   recall {tp}/{gold} = {recall:.2f}")
-        if precision < p_floor or recall < r_floor:
-            failures.append(f"{status} vs {label}: precision {precision:.2f} (floor {p_floor}), recall {recall:.2f} (floor {r_floor})")
-    table = Counter((p.label, p.status) for p in pairs)
-    print("  label x status: " + ", ".join(f"{lab}/{st} {n}" for (lab, st), n in sorted(table.items())))
+    failures = _scored("all readers", pairs, FLOORS) + _scored("blind readers " + "".join(sorted(BLIND_READERS)),
+                                                               [p for p in pairs if p.reader in BLIND_READERS], BLIND_FLOORS)
     assert not failures, "\n".join(failures)
 
 
