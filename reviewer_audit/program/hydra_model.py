@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 import libcst as cst
@@ -272,6 +272,18 @@ class HydraModel:
             res = compose(self.files, entry.config_dir, entry.config_name, overrides, version_base=entry.compose_version_base)
             self._compose_cache[key] = res
         return res
+
+    def assumed_primary(self, entry: EntryPoint) -> EntryPoint | None:
+        """The entry as its author meant it, when `@hydra.main` names no config but its folder
+        holds config.yaml: Hydra itself composes an empty config (RA202 reports that), and the run
+        model follows the code with config.yaml instead, so what fails once config_name is given
+        is found too -- after RA202 in each command, hence a consequence of it."""
+        if entry.config_name is not None or not entry.literal or entry.config_dir is None:
+            return None
+        full = "config.yaml" if entry.config_dir == "." else f"{entry.config_dir}/config.yaml"
+        if full not in self.files:
+            return None
+        return replace(entry, config_name="config", config_name_given=True)
 
     def composable(self, entry: EntryPoint) -> bool:
         """The entry's config folder and primary config exist (else RA202 reports it)."""

@@ -832,33 +832,42 @@ class Interpreter(LibraryModels):
                 key = target.attr
             else:
                 key = const_of(self._expr(frame, target.slice))
-            if isinstance(base, CfgRef) and not isinstance(key, (str, int)):
-                self.trace.opaque_writes.append((base.obj, base.path, self.seq))
+            if isinstance(base, Alt):
+                # `cfg = merged if exists else cfg` then `cfg.wandb.mode = ...`: whichever object
+                # cfg is, it receives the write
+                self._each_option(base, lambda option: self._store(frame, target, option, key, value))
                 return
-            if isinstance(base, CfgRef):
-                obj = self._cfg(base)
-                if obj is not None:
-                    path = (*base.path, key)
-                    problem = obj.write(path, self._data_of(value))
-                    line, col = self._event_pos(frame, target)
-                    self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem,
-                                                              value=const_of(value), sampled=value.name if isinstance(value, Sampled) else None, obj=base.obj))
-                    if problem and not self._caught("struct"):
-                        self._crash_keys[(base.obj, path)] = self.order
-                return
-            if isinstance(base, Instance) and isinstance(target, ast.Attribute):
-                attrs = self.heap.get(base.obj)
-                if isinstance(attrs, dict):
-                    attrs[key] = value
-                return
-            if isinstance(base, Ext) and base.name == "os.environ" and isinstance(key, str):
-                line, col = self._event_pos(frame, target)
-                self._emit(self.trace.env, EnvSet(frame.module, line, col, self.order, name=key, value=const_of(value)))
-                return
-            if isinstance(base, ModuleRef) and isinstance(target, ast.Attribute):
-                self.globals.setdefault(base.path, {})[key] = value
+            self._store(frame, target, base, key, value)
             return
         self._bind_target(frame, target, value)
+
+    def _store(self, frame: Frame, target: ast.Attribute | ast.Subscript, base: Any, key: Any, value: Any) -> None:
+        """`base.key = value` / `base[key] = value` on one value of the target's base."""
+        if isinstance(base, CfgRef) and not isinstance(key, (str, int)):
+            self.trace.opaque_writes.append((base.obj, base.path, self.seq))
+            return
+        if isinstance(base, CfgRef):
+            obj = self._cfg(base)
+            if obj is not None:
+                path = (*base.path, key)
+                problem = obj.write(path, self._data_of(value))
+                line, col = self._event_pos(frame, target)
+                self._emit(self.trace.writes, ConfigWrite(frame.module, line, col, self.order, self._caught("struct"), origin=obj.origin, key=path, problem=problem,
+                                                          value=const_of(value), sampled=value.name if isinstance(value, Sampled) else None, obj=base.obj))
+                if problem and not self._caught("struct"):
+                    self._crash_keys[(base.obj, path)] = self.order
+            return
+        if isinstance(base, Instance) and isinstance(target, ast.Attribute):
+            attrs = self.heap.get(base.obj)
+            if isinstance(attrs, dict):
+                attrs[key] = value
+            return
+        if isinstance(base, Ext) and base.name == "os.environ" and isinstance(key, str):
+            line, col = self._event_pos(frame, target)
+            self._emit(self.trace.env, EnvSet(frame.module, line, col, self.order, name=key, value=const_of(value)))
+            return
+        if isinstance(base, ModuleRef) and isinstance(target, ast.Attribute):
+            self.globals.setdefault(base.path, {})[key] = value
 
     def _bind_target(self, frame: Frame, target: ast.AST, value: Any) -> None:
         if isinstance(target, ast.Name):

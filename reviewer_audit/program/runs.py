@@ -246,16 +246,21 @@ class RunModel:
         interp = Interpreter(self.sources)
         error = kind = None
         data: Any = UNKNOWN
-        if entry is not None and overrides is not None and self._hydra.composable(entry):
-            res = self._hydra.compose(entry, overrides)
+        origin = "hydra"
+        target = entry
+        if entry is not None and not self._hydra.composable(entry):
+            target = self._hydra.assumed_primary(entry) or entry
+        if target is not None and overrides is not None and self._hydra.composable(target):
+            res = self._hydra.compose(target, overrides)
             if res.config is not None:
                 from reviewer_audit.program.hydra_model import plain
 
                 try:
                     data = plain(res.config)
+                    origin = "hydra" if target is entry else f"hydra, config_name={target.config_name!r} assumed"
                 except Exception:  # noqa: BLE001 -- an odd config: its values are unknown
                     data = UNKNOWN
-            else:
+            elif target is entry:
                 error, kind = res.error, res.error_kind
         # Hydra 1.1 behaviour (no version_base) changes the working directory to the run's
         # output folder: relative paths no longer point into the repository
@@ -263,10 +268,10 @@ class RunModel:
             interp.cwd_is_root = False
         root = data
         if cmd.run_id is not None and isinstance(data, dict):
-            interp.run_mounts = self._run_mounts(entry, overrides or [], cmd.run_id, data)
+            interp.run_mounts = self._run_mounts(target, overrides or [], cmd.run_id, data)
 
         def hydra_cfg():
-            return interp.new_config(root, struct=root is not UNKNOWN, origin="hydra")
+            return interp.new_config(root, struct=root is not UNKNOWN, origin=origin)
 
         interp.hydra_cfg = hydra_cfg
         interp.run_module(cmd.module)
@@ -329,7 +334,11 @@ class RunModel:
             return None
         header = lines.header_of.get(line)
         if header is not None:
-            return run.trace.entered.get((path, header))
+            # a header (decorator, signature) acts when the function is called: during the calling
+            # statement, before the body's first statement (`entered` is that statement's order).
+            # So Hydra's composition failing on `@hydra.main` comes before anything the body runs.
+            entered = run.trace.entered.get((path, header))
+            return None if entered is None else entered - 1
         key = lines.key(line)
         if key is None:
             return None
