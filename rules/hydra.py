@@ -328,6 +328,8 @@ def _origin(origin: str) -> str:
     """Where a config object came from, for a message."""
     if origin == "hydra":
         return "the config Hydra composes"
+    if origin.startswith("hydra, "):
+        return f"the config Hydra composes ({origin[7:]})"
     if origin.startswith("load "):
         return f"{origin[5:]} as the code loads it"
     if origin in ("merge", "create"):
@@ -974,3 +976,110 @@ class ObjectiveMutatesSharedConfig(Rule):
         if any(m.obj == write.obj and write.seq < m.seq < read.seq for m in trace.merges):
             return True
         return any(obj == write.obj and write.seq < seq < read.seq and write.key[: len(path)] == path for obj, path, seq in trace.opaque_writes)
+
+
+# --------------------------------------------------------------------------- RA214
+
+_ABSENT = object()
+
+
+def _scalar_leaves(data, prefix: tuple = ()) -> dict[tuple, object]:
+    """Dotted key -> value of every bool/number leaf of a run config (strings name things; lists
+    and nulls set nothing one run could differ in)."""
+    out: dict[tuple, object] = {}
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.update(_scalar_leaves(v, prefix + (str(k),)))
+    elif isinstance(data, (bool, int, float)) and prefix:
+        out[prefix] = data
+    return out
+
+
+def _spelled(name: str, vocabulary: frozenset[str]) -> bool:
+    """Some module spells the key's name, whole or as the fixed part of a formatted name
+    (`f"disable_{part}"` spells every `disable_*`)."""
+    if name in vocabulary:
+        return True
+    return any(len(w) > 2 and ((w.endswith("_") and name.startswith(w)) or (w.startswith("_") and name.endswith(w))) for w in vocabulary)
+
+
+class RunSettingNeverRead(Rule):
+    """A setting in which the runs differ is read by no code.
+
+    **What it does.** Compares the run configs the prompt provides, key by key, for bool and
+    number settings that differ between runs (or that only some runs set). It reports a setting
+    when no module of the bundle spells its name (as an attribute, a subscript or `get` key, or a
+    formatted name) and no command of the pipeline hands a config node holding it to a library
+    or a helper whole (`**cfg.model`, `Trainer(cfg.training)`).
+
+    **Why is this bad?** What distinguishes the runs never reaches the code: an ablation whose
+    switch is never read trains the full method, and a baseline whose settings are ignored is not
+    the baseline the experiment describes. The comparison the runs exist for is then void.
+
+    **Example.** `comparative-1.yaml` sets `method.confidence_weighting: false`, the proposed run
+    `true`, and no code reads `confidence_weighting`: both runs train the same model.
+
+    **Use instead.** Read the setting where the method branches (`if cfg.method.confidence_weighting:`),
+    or remove it from the run configs.
+    """
+
+    code = "RA214"
+    name = "run-setting-never-read"
+    topic = "config"
+    severity = Severity.major
+    requirement = "hydra_run_configs"
+    about_execution = False  # what the runs set against what any code can read: no one line runs it
+
+    _CODE = _main("    print(cfg.run.training.epochs, cfg.run.model.name{extra})\n")
+    #: the other required modules, written (a module still to be written could read anything)
+    _OTHERS = {f"src/{m}.py": "def run():\n    print('ok')\n" for m in ("train", "evaluate", "preprocess", "model")}
+    _R1 = "run_id: r1\nmodel:\n  name: bert-tiny\n  gating: true\ntraining:\n  epochs: 3\n"
+    _R2 = "run_id: r2\nmodel:\n  name: bert-tiny\n  gating: false\ntraining:\n  epochs: 3\n"
+    VALID = [
+        Case(files={**_OTHERS, "src/main.py": _CODE.format(extra=", cfg.run.model.gating"), "config/config.yaml": _CONFIG}, runs={"r1": _R1, "r2": _R2}, spec=_SPEC),
+        Case(files={**_OTHERS, "src/main.py": _CODE.format(extra=", cfg.run.model['gating']"), "config/config.yaml": _CONFIG}, runs={"r1": _R1, "r2": _R2}, spec=_SPEC),
+        Case(files={**_OTHERS, "src/main.py": _main("    import transformers\n    print(cfg.run.training.epochs)\n    transformers.AutoConfig.from_pretrained('x', **cfg.run.model)\n"),
+                    "config/config.yaml": _CONFIG}, runs={"r1": _R1, "r2": _R2}, spec=_SPEC, note="the model node is handed to a library whole"),
+        Case(files={**_OTHERS, "src/main.py": _CODE.format(extra=""), "config/config.yaml": _CONFIG}, runs={"r1": _R1, "r2": _R1.replace("r1", "r2")}, spec=_SPEC,
+             note="runs that do not differ in the setting"),
+        Case(files={"src/main.py": _CODE.format(extra=""), "config/config.yaml": _CONFIG}, runs={"r1": _R1, "r2": _R2}, spec=_SPEC,
+             note="train.py and the others are still missing: they could read it"),
+    ]
+    INVALID = [
+        Case(files={**_OTHERS, "src/main.py": _CODE.format(extra=""), "config/config.yaml": _CONFIG}, runs={"r1": _R1, "r2": _R2}, spec=_SPEC,
+             path="config/run/r1.yaml", line=4),
+    ]
+
+    def check(self, ctx):
+        runs = [r for r in ctx.run_files if r.doc is not None and isinstance(r.doc.data, dict)]
+        required = [p for p in ctx.spec.required_files if p.endswith(".py")]
+        if len(runs) < 2 or not ctx.modules or ctx.syntax_problems or any(p not in ctx.modules or not ctx.modules[p].calls for p in required):
+            return  # a module that does not parse, or one still to be written, could read anything
+        vocabulary = frozenset().union(*(m.vocabulary for m in ctx.modules.values()))
+        whole = {read.key for run in run_model(ctx).runs for read in run.trace.reads if read.access == "whole"}
+
+        def handed_whole(key: tuple) -> bool:
+            # a node handed on whole, under whatever mount: its last keys are a prefix of `key`
+            return any(not w or any(w[-j:] == key[:j] for j in range(1, min(len(w), len(key)) + 1)) for w in whole)
+
+        leaves = [_scalar_leaves(r.doc.data) for r in runs]
+        for key in sorted(set().union(*leaves)):
+            values = [lv.get(key, _ABSENT) for lv in leaves]
+            if len({repr(v) for v in values}) < 2 or key[-1].isdigit() or _spelled(key[-1], vocabulary) or handed_whole(key):
+                continue
+            setting = [(r, v) for r, v in zip(runs, values) if v is not _ABSENT]
+            first = setting[0][0]
+            dotted = ".".join(key)
+            shown = "; ".join(f"{r.run_id}: {'not set' if v is _ABSENT else _yaml_scalar(v)}" for r, v in zip(runs[:4], values[:4])) + (" …" if len(runs) > 4 else "")
+            differ = len({repr(v) for _r, v in setting}) >= 2  # two runs set different values, not one run a value the others lack
+            yield self.hit(
+                first.path, first.doc.line_of(dotted),
+                f"the runs {'set' if differ else 'differ in'} {dotted} {'differently ' if differ else ''}({shown}), but no code reads "
+                f"`{key[-1]}`: {'these runs do not differ in it' if differ else 'the runs that set it run as if it were not set'}",
+                severity=None if differ else Severity.minor,
+                related=[Related(label=f"{r.run_id} sets it", path=r.path, line=r.doc.line_of(dotted)) for r, _v in setting[1:4]],
+            )
+
+
+def _yaml_scalar(v) -> str:
+    return "true" if v is True else "false" if v is False else repr(v)
