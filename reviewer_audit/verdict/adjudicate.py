@@ -70,6 +70,7 @@ def _adjudicate_one(raw: RawClaim, findings: list[Finding], ev: ProgramEvidence 
     criterion = infer_criterion(spec, raw.stated, raw.defects, raw.kind)
     base = dict(text=raw.text, kind=raw.kind, criterion=criterion, defects=raw.defects, targets=targets, start=raw.start)
     hits = [i for i, f in enumerate(findings) if not f.suppressed and _confirms(raw, targets, sites, f)]
+    hits.sort(key=lambda i: _distance(findings[i], targets, sites))  # the evidence names the nearest
     if hits:
         f = findings[hits[0]]
         more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
@@ -126,6 +127,12 @@ def _resolve(raw: RawClaim, ev: ProgramEvidence | None) -> tuple[ClaimTargets, l
             continue
         out.identifiers.append(name)
         sites += ev.sites(name)
+    if "config-ignored" in raw.defects and not t.config_keys:
+        # "the normalisation flag is ignored": the setting is named in words, not as a key
+        for key in ev.config_keys_in_prose(raw.text):
+            if key not in out.config_keys:
+                out.config_keys.append(key)
+                sites += ev.config_sites(key)
     return out, sites
 
 
@@ -157,6 +164,13 @@ def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Findin
         # names only, none located near the finding: whole-bundle classes still agree
         return any(BY_NAME[c].absence for c in shared) and not sites
     return False
+
+
+def _distance(f: Finding, targets: ClaimTargets, sites: list[Site]) -> int:
+    """Lines between a finding and the nearest place the claim points at (large when none is in its file)."""
+    locs = [(f.path, f.line)] + [(r.path, r.line) for r in f.related]
+    points = [(c.path, c.line) for c in targets.lines] + [(s.path, s.line) for s in sites]
+    return min((abs(line - at) for p, line in locs if line for q, at in points if at and _same_file(p, q)), default=10**6)
 
 
 def _same_file(path: str | None, named: str) -> bool:

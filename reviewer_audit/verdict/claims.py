@@ -556,9 +556,11 @@ def _extract(issue: str) -> list[RawClaim]:
             stated = stated_criteria(text)
             heading_stated[b.level] = stated
             heading_files[b.level] = extract_targets(text).files
-            out.append(_raw(issue, b.start, _rstrip(issue, b.start, b.end), "heading (its sub-points are the claims)", stated + inherited))
-            first = False
-            continue
+            if _is_heading(text):
+                out.append(_raw(issue, b.start, _rstrip(issue, b.start, b.end), "heading (its sub-points are the claims)", stated + inherited))
+                first = False
+                continue
+            # an item that asserts in sentences of its own, its sub-points giving examples: a claim
         current: RawClaim | None = None
         units = _sentences(issue, b.start, b.end)
         if not b.item and len(units) == 1 and first and _next_is_item(blocks, b) and len(issue[b.start:b.end]) < 160:
@@ -598,6 +600,13 @@ def _extract(issue: str) -> list[RawClaim]:
             if not c.targets.files and c.inherited_files:
                 c.targets.files = list(c.inherited_files)  # "1. train.py breaks:" names the file of its sub-points
     return out
+
+
+def _is_heading(text: str) -> bool:
+    """An item with sub-points is their heading when it is a title ("Hydra / CLI mismatch",
+    "Missing files:"), not when it makes its own assertions in full sentences."""
+    body = text.rstrip()
+    return body.endswith(":") or len(body) < 120 and not re.search(r"[a-z)][.!?]\s+[A-Z]", body)
 
 
 def _next_is_item(blocks: list[_Block], b: _Block) -> bool:

@@ -121,7 +121,7 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"(?:missing|absent) (?:from|in) (?:the )?(?:baseline|comparative|run|root|config)|is absent from|not present in (?:the )?(?:\w+ )?(?:config|run|yaml)|"
                 r"cfg\.runs?\b.{0,80}(?:string|missing|not exist|absent|empty)|(?:is|are) (?:a|just the) (?:cli )?string|"
                 r"(?:access|read|expect|assum|us)\w* .{0,80}(?:at|on|from) the (?:root|top)[- ]level|(?:root|top)[- ]level .{0,40}(?:missing|absent|not exist|empty)|"
-                r"nest(?:ed|s) (?:under|inside)|(?:located|placed|stored|lives?) under (?:`?cfg\.|the )|unguarded|without guarding|without a (?:guard|default)",
+                r"nest(?:ed|s) (?:under|inside)|(?:located|placed|stored|lives?|available|is|are|sits?) (?:under|inside|within) (?:`?cfg\.|the )|unguarded|without guarding|without a (?:guard|default)",
                 "hydra_run_configs"),
     DefectClass("optuna-params-unused", "config", ("RA210",),
                 r"optuna.{0,80}(?:top-level|never read|no effect|not (?:applied|propagated))|hpo has no effect|sampled .{0,40}(?:ignored|never)", "hydra_run_configs"),
@@ -135,7 +135,7 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("optuna-missing", "config", (),
                 r"optuna.{0,120}(?:never|not) (?:used|consumed|instantiated|invoked|launch|launched|handled|implemented|integrated|honou?red)|"
                 r"(?:no|missing) optuna|optuna (?:integration|search|study) .{0,30}(?:missing|absent)|never (?:launches|instantiates|creates) an? optuna|optuna .{0,40}ignored"),
-    DefectClass("config-ignored", "config", (),
+    DefectClass("config-ignored", "config", ("RA214",),
                 r"(?:ignored|never (?:used|read|honou?red))\b.{0,40}(?:config|yaml|flag|parameter|field)|(?:config|flag|parameter|field|option)s? .{0,80}(?:ignored|never used|not used|not honou?red|silently)|hard-?cod", generic=True),
     # ---- data
     DefectClass("label-column", "data", ("RA301",),

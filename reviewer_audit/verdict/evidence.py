@@ -232,6 +232,25 @@ class ProgramEvidence:
                 out.append(root)
         return out
 
+    def config_keys_in_prose(self, text: str) -> list[str]:
+        """Config keys of the YAML the runs use that a claim names in words rather than as a key:
+        "the normalisation flag" names `dataset.normalization`, "early-stopping" names
+        `training.early_stopping_patience`. A key is named when its first word (or, for a word
+        as common as `model` or `use`, its first two) occurs in the text as a word, spelling
+        variants (-isation/-ization, hyphens) aside."""
+        words = _prose_words(text)
+        out: list[str] = []
+        for path, doc in self._yaml_docs():
+            for key in doc.lines:
+                leaf = key.rsplit(".", 1)[-1]
+                parts = [w for w in re.split(r"_|(?<=[a-z])(?=[A-Z])", leaf.lower()) if w]
+                if not parts or len(parts[0]) < 4:
+                    continue
+                needed = parts[:2] if parts[0] in _COMMON_KEY_WORDS or len(parts[0]) < 8 and len(parts) > 1 else parts[:1]
+                if all(any(_same_word(p, w) for w in words) for p in needed) and key not in out:
+                    out.append(key)
+        return out
+
     # ------------------------------------------------------------------ checks
 
     def parses(self, paths: list[str]) -> Check:
@@ -473,3 +492,23 @@ class ProgramEvidence:
 
     def syntax_line(self, path: str, line: int) -> str | None:
         return self.ctx.line_text(path, line)
+
+
+#: first words of config keys too common to name the key alone
+_COMMON_KEY_WORDS = frozenset({"model", "training", "train", "dataset", "data", "method", "optuna", "wandb", "enable", "disable",
+                               "use", "num", "max", "min", "total", "batch", "eval", "evaluation", "learning", "output", "results", "run"})
+
+
+def _prose_words(text: str) -> set[str]:
+    plain = re.sub(r"isation", "ization", text.lower().replace("-", " ").replace("_", " "))
+    return set(re.findall(r"[a-z][a-z0-9]+", plain))
+
+
+def _same_word(key_word: str, word: str) -> bool:
+    """One word of a key and one of the prose: equal, or sharing a stem of at least 5 letters
+    (`checkpoint`/`checkpointing`, `normalization`/`normalize`)."""
+    key_word = key_word.replace("isation", "ization")
+    if key_word == word:
+        return True
+    stem = min(len(key_word), len(word)) - 2
+    return stem >= 5 and key_word[:stem] == word[:stem]
