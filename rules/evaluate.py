@@ -13,7 +13,7 @@ import libcst as cst
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.program.facts import FunctionFact, fstring_template, literal_string
 from reviewer_audit.engine.findings import Related, Severity
-from reviewer_audit.program.wandb_model import cli_model, knowledge_entry, path_templates, summary_copies, wandb_model
+from reviewer_audit.program.wandb_model import cli_model, knowledge_entry, resolved_figures, summary_copies, wandb_model
 
 # ----------------------------------------------------------------------------- case material
 
@@ -537,30 +537,20 @@ class FigureNameConventionRule(Rule):
     ]
 
     def check(self, ctx):
-        ev = ctx.module("evaluate")
-        if _is_stub(ev):
+        if _is_stub(ctx.module("evaluate")):
             return
-        ix = wandb_model(ctx).index(ev)
         seen: set[tuple[str, int | None]] = set()
-        for c in ev.calls:
-            if c.method != "savefig":
+        for fig in resolved_figures(ctx):
+            base = fig.basename
+            if base.startswith("{") or base.startswith("comparison_") or (base, fig.pos.line) in seen:
                 continue
-            arg = c.positional()[0] if c.positional() else c.keyword("fname")
-            templates = path_templates(ix, arg, c.function)
-            for tpl, node in templates or []:
-                base = _basename(tpl)
-                if not base or base.startswith("{") or base.startswith("comparison_"):
-                    continue
-                where = ix.pos_of(node, c.pos)
-                if (base, where.line) in seen:
-                    continue
-                seen.add((base, where.line))
-                shown = base.replace("{}", "{…}")
-                yield self.hit(
-                    ev.path, where,
-                    f"figure '{shown}' follows neither {{run_id}}_<topic>.pdf nor comparison_<topic>.pdf",
-                    related=[Related(label="savefig", path=ev.path, line=c.pos.line)] if where != c.pos else [],
-                )
+            seen.add((base, fig.pos.line))
+            shown = base.replace("{}", "{…}")
+            yield self.hit(
+                fig.path, fig.pos,
+                f"figure '{shown}' follows neither {{run_id}}_<topic>.pdf nor comparison_<topic>.pdf",
+                related=[Related(label="savefig", path=fig.path, line=fig.savefig.line)] if fig.pos != fig.savefig else [],
+            )
 
 
 _DERIVED = re.compile(r"improv|gain|delta|relative|uplift|speedup|reduction|diff|pct_change|percent_change|rel_", re.I)

@@ -1465,3 +1465,46 @@ def knowledge_entry(entry_id: str):
         return load_knowledge().get(entry_id)
     except Exception:  # noqa: BLE001 -- a broken data file is reported by its own tests; rules fall back
         return None
+
+
+@dataclass(frozen=True)
+class SavedFigure:
+    """A file name evaluate.py passes to `savefig(...)`, resolved to a template (holes as `{}`)."""
+
+    basename: str
+    path: str
+    pos: Pos  # where the name is written
+    savefig: Pos  # the savefig call
+
+
+def saved_figures(ctx) -> list[SavedFigure] | None:
+    """Every figure name evaluate.py saves that resolves statically, in source order; None when
+    some `savefig` argument does not resolve (the set is then not known to be complete)."""
+    return _saved_figures(ctx)[1]
+
+
+def resolved_figures(ctx) -> list[SavedFigure]:
+    """The figure names of `saved_figures` that resolve, complete or not."""
+    return _saved_figures(ctx)[0]
+
+
+def _saved_figures(ctx) -> tuple[list[SavedFigure], list[SavedFigure] | None]:
+    ev = ctx.module("evaluate")
+    if ev is None:
+        return [], None
+    ix = wandb_model(ctx).index(ev)
+    out: list[SavedFigure] = []
+    complete = True
+    for c in ev.calls:
+        if c.method != "savefig":
+            continue
+        arg = c.positional()[0] if c.positional() else c.keyword("fname")
+        templates = path_templates(ix, arg, c.function)
+        if not templates:
+            complete = False
+            continue
+        for tpl, node in templates:
+            base = tpl.replace("\\", "/").rsplit("/", 1)[-1]
+            if base:
+                out.append(SavedFigure(base, ev.path, ix.pos_of(node, c.pos), c.pos))
+    return out, (out if complete else None)
