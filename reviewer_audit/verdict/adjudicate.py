@@ -76,7 +76,8 @@ def _adjudicate_one(raw: RawClaim, findings: list[Finding], ev: ProgramEvidence 
         more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
         return Claim(**base, status="confirmed", findings=hits, evidence=f"{f.rule} at {f.where}: {_one_line(f.message)}{more}")
     checks = _checks(raw, targets, ev) if ev is not None else {}
-    refuted, evidence = _refutation(raw.defects, checks)
+    asserted = _asserted(raw)
+    refuted, evidence = _refutation(asserted, {d: cs for d, cs in checks.items() if d in asserted})
     if refuted:
         return Claim(**base, status="refuted", evidence=evidence)
     return Claim(**base, status="unverified", evidence=_unverified_evidence(raw.defects, checks))
@@ -209,6 +210,8 @@ def _checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> dict[s
         "child-override": lambda: [ev.child_composes()],
         "wandb-keys": lambda: [ev.wandb_keys()],
         "wandb-not-used": lambda: [ev.wandb_logs()],
+        "figure-names": lambda: [ev.figure_names()],
+        "metrics-not-logged": lambda: [ev.logged_keys(raw.text, targets.identifiers + targets.config_keys)],
         "wandb-mode": lambda: [ev.trial_behaviour("wandb_online" if re.search(r"\bonline\b", raw.text, re.I) and not re.search(r"disabl", raw.text, re.I) else "wandb_disabled", py,
                                                   before_init=bool(re.search(r"\b(?:before|after|order)\b", raw.text, re.I)))],
         "hydra-config-path": lambda: [ev.config_dir()],
@@ -219,6 +222,16 @@ def _checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> dict[s
         if fn is not None:
             out[d] = [c for c in fn() if c.holds is not None]
     return out
+
+
+def _asserted(raw: RawClaim) -> list[str]:
+    """The classes whose point the claim asserts. "src/__init__.py is missing, so the relative
+    imports fail" asserts that the imports fail (namespace-package): the file's absence, true
+    and required by the file set, is its premise, not a second claim to check."""
+    files = raw.targets.files
+    if "namespace-package" in raw.defects and any(f.rsplit("/", 1)[-1] == "__init__.py" for f in files):
+        return [d for d in raw.defects if d not in ("file-missing", "extra-file")]
+    return list(raw.defects)
 
 
 def _file_checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> list[Check]:

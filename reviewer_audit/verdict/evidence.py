@@ -23,7 +23,7 @@ from reviewer_audit.engine.context import STANDARD_MODULES, AuditContext
 from reviewer_audit.ingest.bundle import KEY_TO_PATH
 from reviewer_audit.program.bundle_index import bundle_index, import_name_data
 from reviewer_audit.program.hydra_model import MODE_EVIDENCE, hydra_model, mode_evidence, walk
-from reviewer_audit.program.wandb_model import cli_model, wandb_model
+from reviewer_audit.program.wandb_model import cli_model, saved_figures, wandb_model
 
 #: A cited line and a finding's line this close point at the same code.
 NEARBY_LINES = 3
@@ -454,6 +454,40 @@ class ProgramEvidence:
         keys = sorted({r.key for r in reads})
         return Check(True, f"every key evaluate.py reads from WandB ({_short(keys, 4)}) is logged or written by the training side")
 
+    def logged_keys(self, text: str, named: list[str]) -> Check:
+        """"train.py logs only `train_loss`" / "`val_acc` is never logged": the keys the training
+        side writes to the run history, against the keys the claim names."""
+        logged = wandb_model(self.ctx).logged
+        if logged.opaque or not logged.exact:
+            return UNKNOWN
+        keys = sorted(logged.exact)
+        named = [n for n in named if n in keys or re.fullmatch(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+", n)]
+        if not named:
+            return UNKNOWN
+        site = logged.exact[keys[0]]
+        if re.search(r"\blogs? only\b|\bonly logs?\b|\blogs? nothing but\b", text, re.I):
+            others = [k for k in keys if k not in named and k not in _BOOKKEEPING_KEYS]
+            if others:
+                return Check(True, f"the training side logs {_short(others, 4)} as well (e.g. {site.path}), not only {', '.join(named)}")
+            return Check(False, f"the training side logs only {_short(keys, 4)}")
+        if re.search(r"never logs?|(?:is|are) (?:never|not) logged|does(?: not|n't) log|not logged", text, re.I):
+            missing = [n for n in named if not logged.matches(n)]
+            if missing:
+                return Check(False, f"no wandb.log of the training side writes {missing[0]}")
+            return Check(True, f"the training side logs {', '.join(named)} ({site.path})")
+        return UNKNOWN
+
+    def figure_names(self) -> Check:
+        """Does every figure evaluate.py saves follow `{run_id}_<topic>` or `comparison_<topic>`?"""
+        figures = saved_figures(self.ctx)
+        if not figures:
+            return UNKNOWN
+        bad = [f for f in figures if not (f.basename.startswith("{") or f.basename.startswith("comparison_"))]
+        if bad:
+            return Check(False, f"{bad[0].path}:{bad[0].pos.line} saves '{bad[0].basename}'")
+        names = _short(sorted({f.basename.replace("{}", "{…}") for f in figures}), 3)
+        return Check(True, f"every figure evaluate.py saves starts with {{run_id}}_ or comparison_ ({names})")
+
     def wandb_logs(self) -> Check:
         """Does the training side call wandb.log (inside a loop, as per-step logging does)?"""
         wm = wandb_model(self.ctx)
@@ -512,3 +546,7 @@ def _same_word(key_word: str, word: str) -> bool:
         return True
     stem = min(len(key_word), len(word)) - 2
     return stem >= 5 and key_word[:stem] == word[:stem]
+
+
+#: keys every training loop logs next to its metrics: naming one of them is no claim about metrics
+_BOOKKEEPING_KEYS = frozenset({"epoch", "step", "global_step", "lr", "learning_rate", "batch", "batch_idx", "iteration", "task", "trial"})
