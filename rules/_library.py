@@ -402,21 +402,32 @@ def _run_config_values(ctx, parts: tuple[str, ...]) -> list[tuple[object, str | 
     """Where the config flow is not understood (the bundle loads and merges the run file
     itself), a read of a config root (`cfg.model.lora.target_modules`) takes the value that key
     path has in each run config, when every run config has it."""
-    if parts[0] not in ("cfg", "config", "conf", "run_cfg", "config_dict"):
-        return []
     path = parts[1:]
-    if path and path[0] in ("run", "runs"):
+    rooted = parts[0] in ("cfg", "config", "conf", "run_cfg", "config_dict")
+    if rooted and path and path[0] in ("run", "runs"):
         path = path[1:]
     out: list[tuple[object, str | None]] = []
     runs = ctx.run_files
     for run in runs:
         data = run.doc.data if run.doc is not None else None
-        for key in path:
-            data = data.get(key) if isinstance(data, dict) else None
+        if rooted:
+            for key in path:
+                data = data.get(key) if isinstance(data, dict) else None
+        else:
+            # `model_cfg.pretrained` with `model_cfg` a node of the config: the one key path of
+            # the run config that ends with the attribute path, when there is exactly one
+            found = [v for k, v in _leaf_paths(data) if k[-len(path):] == path] if path else []
+            data = found[0] if len(found) == 1 else None
         if data is None or isinstance(data, dict) or (isinstance(data, str) and data.startswith("${")):
             return []
         out.append((data, run.run_id))
     return out
+
+
+def _leaf_paths(data, prefix: tuple = ()) -> list[tuple[tuple, object]]:
+    if isinstance(data, dict):
+        return [kv for k, v in data.items() for kv in _leaf_paths(v, prefix + (str(k),))]
+    return [(prefix, data)] if prefix else []
 
 
 # ----------------------------------------------------------------------------------- reach
