@@ -31,6 +31,10 @@ from reviewer_audit.verdict.claims import ALL_CLEAR_REASON, Claim, ClaimTargets,
 from reviewer_audit.verdict.defects import BY_NAME, classes_of_rule, covered
 from reviewer_audit.verdict.evidence import NEARBY_LINES, Check, ProgramEvidence, Site
 
+#: Topics of defects in how a library is used (where the bundle calls it is the claim's place);
+#: Hydra's own calls are its entry points, which every configuration claim would otherwise reach.
+_LIBRARY_TOPICS = frozenset({"exec", "data", "model"})
+
 #: Classes whose findings describe the whole bundle (an absent output, a mode behaviour): a claim
 #: that names no place is about the same thing as any finding of the class.
 WHOLE_BUNDLE_TOPICS = frozenset({"modes", "evaluate", "logging", "completeness"})
@@ -123,11 +127,14 @@ def _resolve(raw: RawClaim, ev: ProgramEvidence | None) -> tuple[ClaimTargets, l
     for lib in ev.libraries_named(raw.text):
         if lib not in out.apis:
             out.apis.append(lib)
+            if any(BY_NAME[d].topic in _LIBRARY_TOPICS for d in raw.defects):
+                sites += ev.library_calls(lib)  # "loaded through timm": the place is where the bundle calls it
     for name in t.identifiers:
         if name in out.identifiers:
             continue
         out.identifiers.append(name)
         sites += ev.sites(name)
+    sites += ev.quoted_sites(raw.text)
     if "config-ignored" in raw.defects and not t.config_keys:
         # "the normalisation flag is ignored": the setting is named in words, not as a key
         for key in ev.config_keys_in_prose(raw.text):

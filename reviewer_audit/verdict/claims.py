@@ -567,7 +567,7 @@ def _extract(issue: str) -> list[RawClaim]:
             out.append(_raw(issue, b.start, _rstrip(issue, b.start, b.end), "lead-in", stated_criteria(issue[b.start:b.end])))
             first = False
             continue
-        for s, e in units:
+        for s, e, half in (span for u in units for span in _conjoined(issue, *u)):
             unit = issue[s:e]
             targets = extract_targets(unit)
             reason = context_reason(unit, targets, first, False)
@@ -582,7 +582,7 @@ def _extract(issue: str) -> list[RawClaim]:
                     current = None
                 continue
             defects = classify(unit)
-            if current is not None and _joins(unit, defects, targets, current, b.item):
+            if current is not None and not half and _joins(unit, defects, targets, current, b.item):
                 # merged part by part (re-reading the whole claim at each join would be quadratic)
                 current.end = e
                 current.text = issue[current.start:e]
@@ -600,6 +600,24 @@ def _extract(issue: str) -> list[RawClaim]:
             if not c.targets.files and c.inherited_files:
                 c.targets.files = list(c.inherited_files)  # "1. train.py breaks:" names the file of its sub-points
     return out
+
+
+_AND = re.compile(r",?\s+and\s+(?=(?:the|a|an|no|its?|this|these|there)\b)", re.I)
+
+
+def _conjoined(issue: str, s: int, e: int, half: bool = False) -> list[tuple[int, int, bool]]:
+    """One sentence that joins two assertions of different kinds with "and" ("No confusion
+    matrices are generated and the naming convention is not respected") is two claims: each
+    half is checked, confirmed or refuted on its own (a later half never joins the one before)."""
+    text = issue[s:e]
+    for m in _AND.finditer(text):
+        left, right = text[: m.start()], text[m.end():]
+        if len(left.split()) < 5 or len(right.split()) < 5:
+            continue
+        a, b = set(classify(left)), set(classify(right))
+        if a and b and not a & b:
+            return [(s, s + m.start(), half)] + _conjoined(issue, s + m.end(), e, True)
+    return [(s, e, half)]
 
 
 def _is_heading(text: str) -> bool:

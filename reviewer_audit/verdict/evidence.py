@@ -224,12 +224,32 @@ class ProgramEvidence:
         """Is `a.b` a key path of the configs (config.yaml, a run config) or read as one in the code?"""
         return bool(self.config_sites(dotted))
 
+    def library_calls(self, lib: str) -> list[Site]:
+        """Where the bundle calls into a library (`timm.create_model(...)` for `timm`)."""
+        return [Site(path, c.pos.line, "call") for path, mod in sorted(self.ctx.modules.items()) for c in mod.calls
+                if c.resolved and (c.resolved == lib or c.resolved.startswith(lib + "."))]
+
     def libraries_named(self, text: str) -> list[str]:
         """Import names of libraries the bundle imports that the text names as words."""
         out = []
         for root in sorted(self.library_roots | {n for n in import_name_data().imports if n in self.library_roots}):
             if len(root) > 2 and re.search(rf"(?<![\w./]){re.escape(root)}(?![\w]|\.py\b)", text, re.I):
                 out.append(root)
+        return out
+
+    def quoted_sites(self, text: str) -> list[Site]:
+        """Lines of the bundle's Python modules that a claim quotes ("flagged as “simplified but
+        functional”", `# placeholder for merge`): a quotation of the code is a place in it. Only
+        quotations of a few words that occur on at most three lines count."""
+        out: list[Site] = []
+        for m in _QUOTE.finditer(text):
+            quote = " ".join(m.group(1).split())
+            if len(quote) < 8 or len(quote) > 120 or " " not in quote:
+                continue
+            found = [(path, i) for path, mod in sorted(self.ctx.modules.items())
+                     for i, line in enumerate(mod.lines, 1) if quote in " ".join(line.split())]
+            if 0 < len(found) <= 3:
+                out += [Site(path, line, "quote") for path, line in found]
         return out
 
     def config_keys_in_prose(self, text: str) -> list[str]:
@@ -527,6 +547,9 @@ class ProgramEvidence:
     def syntax_line(self, path: str, line: int) -> str | None:
         return self.ctx.line_text(path, line)
 
+
+#: a quotation in a claim: “…”, "…", ‘…’, '…' or `…`
+_QUOTE = re.compile(r"[“\"‘`']([^“”\"‘’`'\n]{8,120})[”\"’`']")
 
 #: first words of config keys too common to name the key alone
 _COMMON_KEY_WORDS = frozenset({"model", "training", "train", "dataset", "data", "method", "optuna", "wandb", "enable", "disable",
