@@ -1083,3 +1083,74 @@ class RunSettingNeverRead(Rule):
 
 def _yaml_scalar(v) -> str:
     return "true" if v is True else "false" if v is False else repr(v)
+
+
+# --------------------------------------------------------------------------- RA215
+
+
+class OptunaTrialsNeverRun(Rule):
+    """The runs ask for Optuna trials, but no code runs an Optuna study.
+
+    **What it does.** Reads `optuna.n_trials` in the run configs the prompt provides; when some run
+    asks for trials, looks for a study in the whole bundle (`optuna.create_study(...)`, a
+    `.optimize(...)`). With none, the finding is major when no module even spells `n_trials` (the
+    search is ignored), minor when the code handles `n_trials` (a search loop of its own, or only
+    the trial-mode override).
+
+    **Why is this bad?** The experiment design tunes each method with Optuna (`n_trials: 30`, a
+    search space); without a study every run trains with its defaults, so the methods are
+    compared untuned, and the search space in the run configs is dead configuration.
+
+    **Example.** Run configs with `optuna: {n_trials: 30, search_space: {...}}` and a train.py
+    that never imports optuna.
+
+    **Use instead.** `study = optuna.create_study(direction=...)`, `study.optimize(objective,
+    n_trials=cfg.optuna.n_trials)` in full mode, and train the final model with
+    `study.best_params`.
+    """
+
+    code = "RA215"
+    name = "optuna-trials-never-run"
+    topic = "config"
+    severity = Severity.major
+    requirement = None
+    about_execution = False  # what the runs ask for against what any code can do
+
+    _R1 = "run_id: r1\ntraining:\n  lr: 0.001\noptuna:\n  n_trials: 30\n  search_space:\n    lr: {low: 0.0001, high: 0.01}\n"
+    _OTHERS = {f"src/{m}.py": "def run():\n    print('ok')\n" for m in ("evaluate", "preprocess", "model", "main")}
+    _STUDY = ("import optuna\n\ndef train(cfg):\n    study = optuna.create_study()\n"
+              "    study.optimize(lambda t: t.suggest_float('lr', 1e-4, 1e-2), n_trials=cfg.optuna.n_trials)\n")
+    VALID = [
+        Case(files={**_OTHERS, "src/train.py": _STUDY, "config/config.yaml": _CONFIG}, runs={"r1": _R1}, spec=_SPEC),
+        Case(files={**_OTHERS, "src/train.py": "def train(cfg):\n    print(cfg.training.lr)\n", "config/config.yaml": _CONFIG},
+             runs={"r1": _R1.replace("n_trials: 30", "n_trials: 0")}, spec=_SPEC, note="no run asks for trials"),
+    ]
+    INVALID = [
+        Case(files={**_OTHERS, "src/train.py": "def train(cfg):\n    print(cfg.training.lr)\n", "config/config.yaml": _CONFIG},
+             runs={"r1": _R1}, spec=_SPEC, path="config/run/r1.yaml", line=5),
+        Case(files={**_OTHERS, "src/train.py": "import random\n\ndef train(cfg):\n    for _ in range(cfg.optuna.n_trials):\n        print(random.random())\n",
+                    "config/config.yaml": _CONFIG}, runs={"r1": _R1}, spec=_SPEC, path="config/run/r1.yaml", line=5, severity="minor",
+             note="a search loop of the code's own: n_trials is read, but no Optuna study runs"),
+    ]
+
+    def check(self, ctx):
+        asking = []
+        for run in ctx.run_files:
+            optuna = run.doc.data.get("optuna") if run.doc is not None and isinstance(run.doc.data, dict) else None
+            n = optuna.get("n_trials") if isinstance(optuna, dict) else None
+            if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+                asking.append((run, n))
+        required = [p for p in ctx.spec.required_files if p.endswith(".py")]
+        if not asking or ctx.syntax_problems or any(p not in ctx.modules or not ctx.modules[p].calls for p in required):
+            return
+        if any(c.resolved and (c.resolved.startswith("optuna.") or c.method == "optimize") for m in ctx.modules.values() for c in m.calls):
+            return
+        read = any("n_trials" in m.vocabulary for m in ctx.modules.values())
+        run, _n = asking[0]
+        shown = "; ".join(f"{r.run_id}: {n}" for r, n in asking[:3]) + (" …" if len(asking) > 3 else "")
+        what = ("n_trials appears in the code, but no study uses it" if read
+                else "no code reads n_trials: the hyper-parameter search never happens")
+        yield self.hit(run.path, run.doc.line_of("optuna.n_trials"),
+                       f"the runs ask for Optuna trials ({shown}), but no code creates an Optuna study; {what}",
+                       severity=Severity.minor if read else None,
+                       related=[Related(label=f"{r.run_id} asks for {n} trials", path=r.path, line=r.doc.line_of("optuna.n_trials")) for r, n in asking[1:3]])
