@@ -152,6 +152,8 @@ def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Findin
     shared = classes_of_rule(f.rule) & set(raw.defects)
     if not shared:
         return False
+    if any(BY_NAME[c].absence for c in shared):
+        return True  # an absence in the whole bundle: the finding's line is only an anchor
     locs = [(f.path, f.line)] + [(r.path, r.line) for r in f.related]
     if targets.lines:
         if any(_same_file(p, c.path) and line and abs(line - c.line) <= NEARBY_LINES for p, line in locs for c in targets.lines):

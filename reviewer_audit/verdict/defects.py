@@ -132,9 +132,9 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("objective-mutates-config", "config", ("RA212",),
                 r"objective .{0,80}(?:mutat|modif|overwrit|in[- ]place)|(?:mutat|modif)\w* .{0,40}(?:shared|global|original|outer) (?:cfg|config)|"
                 r"(?:never|not) (?:restor|reset)\w* .{0,40}(?:cfg|config)|last trial'?s"),
-    DefectClass("optuna-missing", "config", (),
+    DefectClass("optuna-missing", "config", ("RA215",),
                 r"optuna.{0,120}(?:never|not) (?:used|consumed|instantiated|invoked|launch|launched|handled|implemented|integrated|honou?red)|"
-                r"(?:no|missing) optuna|optuna (?:integration|search|study) .{0,30}(?:missing|absent)|never (?:launches|instantiates|creates) an? optuna|optuna .{0,40}ignored"),
+                r"(?:no|missing) optuna|optuna (?:integration|search|study) .{0,30}(?:missing|absent)|never (?:launches|instantiates|creates) an? optuna|optuna .{0,40}ignored", absence=True),
     DefectClass("config-ignored", "config", ("RA214",),
                 r"(?:ignored|never (?:used|read|honou?red))\b.{0,40}(?:config|yaml|flag|parameter|field)|(?:config|flag|parameter|field|option)s? .{0,80}(?:ignored|never used|not used|not honou?red|silently)|hard-?cod", generic=True),
     # ---- data
