@@ -13,7 +13,7 @@ import libcst as cst
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.program.facts import FunctionFact, fstring_template, literal_string
 from reviewer_audit.engine.findings import Related, Severity
-from reviewer_audit.program.wandb_model import cli_model, knowledge_entry, resolved_figures, summary_copies, wandb_model
+from reviewer_audit.program.wandb_model import cli_model, knowledge_entry, resolved_figures, saved_figures, summary_copies, wandb_model
 
 # ----------------------------------------------------------------------------- case material
 
@@ -644,6 +644,8 @@ class SignificanceTestMissingRule(Rule):
 
 #: what the training side calls a metric that only a classifier has
 _CLASSIFICATION_METRIC = re.compile(r"(?:^|[_./-])(?:acc|accuracy|f1|mcc|top1|top5)$", re.I)
+#: a figure name that is a confusion matrix
+_CONFUSION_NAME = re.compile(r"confusion|(?:^|_)cm(?:_|\.)", re.I)
 #: read of a run's per-step history (what a learning curve is drawn from)
 _HISTORY_CALLS = frozenset({"history", "scan_history"})
 
@@ -657,9 +659,10 @@ def _words(facts, ix) -> list[str]:
 class LearningCurveMissingRule(Rule):
     """evaluate.py draws no per-run learning curve.
 
-    **What it does.** Reports evaluate.py when it never reads a run's per-step history
-    (`run.history()`, `run.scan_history()`) and no name, string or function in it speaks of a
-    curve or of learning: without the history there is nothing to draw a learning curve from.
+    **What it does.** Reports evaluate.py when no function or name in it speaks of a curve and,
+    when every figure name it saves is known, none of them is a per-run figure other than a
+    confusion matrix; when some names are not known, when it also never reads a run's per-step
+    history (`run.history()`, `run.scan_history()`), without which there is no curve to draw.
 
     **Why is this bad?** The prompt asks evaluate.py for run-specific figures, learning curves
     first, saved under `{results_dir}/{run_id}/`; a summary-only evaluation cannot show how
@@ -682,20 +685,32 @@ class LearningCurveMissingRule(Rule):
     _SUMMARY_ONLY = ("import matplotlib.pyplot as plt\nimport wandb\n\ndef main(rids, d):\n    api = wandb.Api()\n"
                      "    accs = [api.run(r).summary['acc'] for r in rids]\n    plt.bar(rids, accs)\n    plt.savefig(d / 'comparison_acc_bar.pdf')\n")
     VALID = [Case(files={"src/evaluate.py": _EVAL_GOOD})]
-    INVALID = [Case(files={"src/evaluate.py": _SUMMARY_ONLY}, path="src/evaluate.py", line=8)]
+    _CM_ONLY = ("import matplotlib.pyplot as plt\nimport wandb\n\ndef main(rids, d):\n    api = wandb.Api()\n    for r in rids:\n"
+                "        h = api.run(r).history()\n        h.to_csv(d / f'{r}_history.csv')\n        plt.imshow([[1, 0], [0, 1]])\n"
+                "        plt.savefig(d / f'{r}_confusion_matrix.pdf')\n    plt.savefig(d / 'comparison_acc_bar.pdf')\n")
+    INVALID = [Case(files={"src/evaluate.py": _SUMMARY_ONLY}, path="src/evaluate.py", line=8),
+               Case(files={"src/evaluate.py": _CM_ONLY}, path="src/evaluate.py", line=10,
+                    note="the history is read, but only exported: the per-run figures are confusion matrices")]
 
     def check(self, ctx):
         ev = ctx.module("evaluate")
         if _is_stub(ev):
             return
-        if any(c.method in _HISTORY_CALLS for c in ev.calls):
-            return
         ix = wandb_model(ctx).index(ev)
-        if any(re.search(r"curve|learning", w, re.I) for w in _words(ev, ix)):
+        if any(re.search(r"curve", w, re.I) for w in list(ix.identifiers) + [f.name for f in ev.functions.values()]):
             return
+        figures = saved_figures(ctx)
+        if figures is not None:
+            # every figure name is known: a per-run figure other than a confusion matrix is the curve
+            if any(not f.basename.startswith("comparison_") and not _CONFUSION_NAME.search(f.basename) for f in figures):
+                return
+            said = "none of the figures it saves is one (" + (", ".join(sorted({f.basename.replace("{}", "{…}") for f in figures})[:3]) or "it saves none") + ")"
+        else:
+            if any(c.method in _HISTORY_CALLS for c in ev.calls) or any(re.search(r"curve|learning", s.value, re.I) for s in ev.strings):
+                return
+            said = "it never reads a run's history (run.history()/scan_history()) and names no curve"
         fig = next((c for c in ev.calls if c.method == "savefig"), None)
-        yield self.hit(ev.path, fig.pos if fig else None,
-                       "evaluate.py draws no learning curve: it never reads a run's history (run.history()/scan_history()) and names no curve")
+        yield self.hit(ev.path, fig.pos if fig else None, f"evaluate.py draws no learning curve: {said}")
 
 
 class ConfusionMatrixMissingRule(Rule):
