@@ -213,7 +213,7 @@ def _checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> dict[s
         "file-missing": lambda: _file_checks(raw, targets, ev),
         "run-config-files": lambda: [ev.run_configs()] if _names_run_configs(raw.text) else [],
         "transport-key": lambda: [_transport(n, ev) for n in raw.targets.files],
-        "config-key": lambda: [ev.config_key(k) for k in targets.config_keys],
+        "config-key": lambda: _config_key_checks(targets, ev),
         "evaluate-cli": lambda: [ev.evaluate_cli()],
         "hydra-compose": lambda: [ev.composes()],
         "child-override": lambda: [ev.child_composes()],
@@ -241,6 +241,14 @@ def _asserted(raw: RawClaim) -> list[str]:
     if "namespace-package" in raw.defects and any(f.rsplit("/", 1)[-1] == "__init__.py" for f in files):
         return [d for d in raw.defects if d not in ("file-missing", "extra-file")]
     return list(raw.defects)
+
+
+def _config_key_checks(targets: ClaimTargets, ev: ProgramEvidence) -> list[Check]:
+    """The deepest keys the claim names ("cfg.run.run_id", not "cfg.run" too), each checked; one
+    the program model cannot settle leaves the whole point unsettled (no refutation on the rest)."""
+    keys = [k for k in targets.config_keys if not any(o != k and o.startswith(k + ".") for o in targets.config_keys)]
+    checks = [ev.config_key(k) for k in keys]
+    return [] if any(c.holds is None for c in checks) else checks
 
 
 def _file_checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> list[Check]:

@@ -310,7 +310,7 @@ _RESTATED = re.compile(
     r"(?:states?|says?|demands?|requires?|mandates?|asks?|forbids?)\b", re.I)
 _CONNECTIVE = re.compile(
     r"^(?:hence|therefore|thus|consequently|as a (?:result|consequence)|so\b|this\b|that\b|these\b|those\b|it\b|they\b|which|any\b|"
-    r"at (?:execution|run) ?time|even\b|also\b|otherwise|i\.e\.|because of (?:this|that)|in (?:that|this|both) cases?|the (?:resulting|result)|"
+    r"at (?:execution|run) ?time|even\b|otherwise|i\.e\.|because of (?:this|that)|in (?:that|this|both) cases?|the (?:resulting|result)|"
     r"when\b|then\b|with the current|subsequent|example|e\.g\.|for example|for instance|note\b|moreover|in addition|additionally|"
     r"the (?:same|required|recommended|provided|specified)|current(?:ly)?\b|instead\b|but\b|however|yet\b|and\b|or\b|only\b|both\b|each\b|every\b|all\b)",
     re.I,

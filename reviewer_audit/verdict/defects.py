@@ -112,7 +112,8 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("hydra-compose", "hydra", ("RA203",),
                 r"could not (?:load|override)|configloaderror|configcompositionexception|unable to load|missingmandatoryvalue|no match in the defaults|defaults list|"
                 r"config[- ]group|group selection|(?:fail|cannot|unable) to compose|will not (?:load|compose)|cannot be loaded|not (?:be )?(?:composed|loaded)|"
-                r"`?run=\{?run_id|run=<|hydra will (?:look|crash|fail)|`?defaults:?`?\s*-?\s*`?-?\s*run\b|(?:no|without|lacks?|missing) (?:a )?(?:run )?(?:config[- ])?group", "hydra_run_configs"),
+                r"`?run=\{?run_id[^.;]{0,80}(?:fail|crash|error|cannot|unable|abort|no match|not (?:be )?(?:found|loaded|composed))|"
+                r"run=<[^.;]{0,80}(?:fail|crash|error|cannot|unable|abort|no match|not (?:be )?(?:found|loaded|composed))|hydra will (?:look|crash|fail)|`?defaults:?`?\s*-?\s*`?-?\s*run\b|(?:no|without|lacks?|missing) (?:a )?(?:run )?(?:config[- ])?group", "hydra_run_configs"),
     DefectClass("child-override", "hydra", ("RA208", "RA209"),
                 r"subprocess|child process|forwards? .{0,40}overrides?|overrides? .{0,40}(?:to|for) (?:the )?(?:child|subprocess|src\.train)|launch(?:es)? .{0,30}src\.train",
                 "hydra_run_configs"),
