@@ -12,10 +12,8 @@ function it sits in. Rules interpret these facts; they do not walk the tree agai
 from __future__ import annotations
 
 import ast
-import io
 import re
 import symtable
-import tokenize
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -200,21 +198,12 @@ class ModuleFacts:
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
-        """Every name the module spells: identifiers, attributes, keyword names and the words in
-        its string literals. A config key is read as `cfg.x`, `cfg["x"]`, `cfg.get("x")` or
-        through a formatted name that spells it; a key no module spells is read by no code
-        except through a whole node handed on (which the run model's `whole` reads record)."""
-        text = "\n".join(self.lines)
-        words: set[str] = set()
-        try:
-            for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-                if tok.type == tokenize.NAME:
-                    words.add(tok.string)
-                elif tok.type in (tokenize.STRING, _FSTRING_MIDDLE):
-                    words.update(_WORD.findall(tok.string))
-        except (tokenize.TokenError, SyntaxError, IndentationError):
-            words.update(_WORD.findall(text))  # every word: never less than the tokens
-        return frozenset(words)
+        """Every word the module's text spells: identifiers, attributes, keyword names, the words
+        of its strings (and of its comments, which only makes "no module spells it" rarer). A
+        config key is read as `cfg.x`, `cfg["x"]`, `cfg.get("x")` or through a formatted name that
+        spells it; a key no module spells is read by no code except through a whole node handed
+        on (which the run model's `whole` reads record)."""
+        return frozenset(_WORD.findall("\n".join(self.lines)))
 
 
     @cached_property
@@ -339,8 +328,6 @@ def string_values(node: cst.BaseExpression | None) -> list[str]:
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: f-string bodies are tokens of their own from Python 3.12
-_FSTRING_MIDDLE = getattr(tokenize, "FSTRING_MIDDLE", -1)
 
 _CONFIG_ROOTS = ("cfg", "self.cfg", "config", "self.config", "conf", "args.cfg")
 
