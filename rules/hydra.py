@@ -995,6 +995,13 @@ def _scalar_leaves(data, prefix: tuple = ()) -> dict[tuple, object]:
     return out
 
 
+def _code_unwritten(ctx) -> bool:
+    """Some required module is missing, empty, without a call, or does not parse: what the code
+    reads or runs cannot be known from what is there (the file-set and syntax rules report it)."""
+    required = [p for p in ctx.spec.required_files if p.endswith(".py")]
+    return not ctx.modules or bool(ctx.syntax_problems) or any(p not in ctx.modules or not ctx.modules[p].calls for p in required)
+
+
 def _spelled(name: str, vocabulary: frozenset[str]) -> bool:
     """Some module spells the key's name, whole or as the fixed part of a formatted name
     (`f"disable_{part}"` spells every `disable_*`)."""
@@ -1052,9 +1059,8 @@ class RunSettingNeverRead(Rule):
 
     def check(self, ctx):
         runs = [r for r in ctx.run_files if r.doc is not None and isinstance(r.doc.data, dict)]
-        required = [p for p in ctx.spec.required_files if p.endswith(".py")]
-        if len(runs) < 2 or not ctx.modules or ctx.syntax_problems or any(p not in ctx.modules or not ctx.modules[p].calls for p in required):
-            return  # a module that does not parse, or one still to be written, could read anything
+        if len(runs) < 2 or _code_unwritten(ctx):
+            return
         vocabulary = frozenset().union(*(m.vocabulary for m in ctx.modules.values()))
         whole = {read.key for run in run_model(ctx).runs for read in run.trace.reads if read.access == "whole"}
 
@@ -1140,8 +1146,7 @@ class OptunaTrialsNeverRun(Rule):
             n = optuna.get("n_trials") if isinstance(optuna, dict) else None
             if isinstance(n, int) and not isinstance(n, bool) and n > 0:
                 asking.append((run, n))
-        required = [p for p in ctx.spec.required_files if p.endswith(".py")]
-        if not asking or ctx.syntax_problems or any(p not in ctx.modules or not ctx.modules[p].calls for p in required):
+        if not asking or _code_unwritten(ctx):
             return
         if any(c.resolved and (c.resolved.startswith("optuna.") or c.method == "optimize") for m in ctx.modules.values() for c in m.calls):
             return
