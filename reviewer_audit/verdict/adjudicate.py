@@ -5,10 +5,12 @@ For each claim `reviewer_audit.verdict.claims` extracted:
 * **confirmed** -- a finding reports the same kind of defect (its rule is in one of the claim's
   defect classes, `reviewer_audit.verdict.defects`) at the same place: a line the claim cites is
   within a few lines of the finding, or a name the claim uses (identifier, config key, API) is
-  located by the program model within a few lines of it, or -- when the claim names no place in
-  the finding's file -- the file agrees. A claim that names no place at all is confirmed by a
-  finding of its class only when that class is a property of the whole bundle (no significance
-  test, no metrics.json, trial mode not limiting batches).
+  located by the program model within a few lines of it (a quotation of the code, a library's
+  calls and a setting named in words count as places), or -- when the claim names no place in
+  the finding's file -- the file agrees. A claim of an *absence* in the whole bundle (no
+  significance test, no metrics.json, no Optuna study) is confirmed by its finding wherever it is
+  anchored; a claim that names no place at all is confirmed by a finding of its class only when
+  that class is a property of the whole bundle (trial mode not limiting batches).
 * **refuted** -- no finding confirms it, and for every defect class the claim asserts the program
   model gives positive evidence that the point holds (the file exists, the import resolves, the
   key is in every run's composed config, the dependency is installed, the module parses,
