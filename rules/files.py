@@ -78,18 +78,22 @@ class ExtraFile(Rule):
                Case(files={**_SEVEN, "unmapped/utils_txt": "x"}, path="unmapped/utils_txt", note="a generated key counts whatever its name")]
 
     def check(self, ctx):
-        if not ctx.spec.forbid_extra_files or not ctx.spec.required_files:
-            return
-        # the run configs the audit composes runs from are the pipeline's, wherever they sit
-        allowed = set(ctx.spec.required_files) | set(ctx.spec.run_config_files) | {r.path for r in ctx.run_files}
-        run_dir = (ctx.spec.run_config_dir or "").rstrip("/") + "/"
-        folders = {p.rsplit("/", 1)[0] + "/" for p in allowed if "/" in p}
-        for path in ctx.bundle.paths():
-            if path in allowed or (run_dir != "/" and path.startswith(run_dir)):
-                continue
-            if ctx.bundle.origin == "directory" and not _bundle_content(path, folders):
-                continue
+        for path in extra_files(ctx) or ():
             yield self.hit(path, None, f"{path} is not one of the required files; the prompt allows no other files")
+
+
+def extra_files(ctx) -> list[str] | None:
+    """The bundle's files the prompt does not allow (None when the prompt allows any). The run
+    configs the audit composes runs from are the pipeline's, wherever they sit; in a repository,
+    only what could be part of the generated bundle counts."""
+    if not ctx.spec.forbid_extra_files or not ctx.spec.required_files:
+        return None
+    allowed = set(ctx.spec.required_files) | set(ctx.spec.run_config_files) | {r.path for r in ctx.run_files}
+    run_dir = (ctx.spec.run_config_dir or "").rstrip("/") + "/"
+    folders = {p.rsplit("/", 1)[0] + "/" for p in allowed if "/" in p}
+    return [path for path in ctx.bundle.paths()
+            if not (path in allowed or (run_dir != "/" and path.startswith(run_dir)))
+            and not (ctx.bundle.origin == "directory" and not _bundle_content(path, folders))]
 
 
 def _bundle_content(path: str, folders: set[str]) -> bool:

@@ -222,6 +222,7 @@ def _checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> dict[s
         "wandb-keys": lambda: [ev.wandb_keys()],
         "wandb-not-used": lambda: [ev.wandb_logs()],
         "figure-names": lambda: [ev.figure_names()],
+        "extra-file": lambda: [ev.file_set()],
         "metrics-not-logged": lambda: [ev.logged_keys(raw.text, targets.identifiers + targets.config_keys)],
         "wandb-mode": lambda: [ev.trial_behaviour("wandb_online" if re.search(r"\bonline\b", raw.text, re.I) and not re.search(r"disabl", raw.text, re.I) else "wandb_disabled", py,
                                                   before_init=bool(re.search(r"\b(?:before|after|order)\b", raw.text, re.I)))],

@@ -274,7 +274,8 @@ _GENERIC = re.compile(
     r"violat\w+ (?:the )?(?:core |mandatory )?(?:criteri|requirement|rule)|"
     r"(?:several|multiple|the following|these|the above) (?:critical |blocking |mandatory |core |major |hard )*(?:issues|problems|requirements|criteria|errors)|"
     r"because of (?:these|the above|this|1|\(\d)|until (?:these|this|they)|criteri(?:a|on)\s*[#\d, &and–-]*\s*(?:\([^)]*\)\s*)?(?:is |are )?(?:not (?:met|satisfied)|unmet|violated)|"
-    r"once fixed|re-?run|resubmit|production[- ]ready|publication[- ](?:ready|quality|worthy)|important functionality",
+    r"once fixed|re-?run|resubmit|production[- ]ready|publication[- ](?:ready|quality|worthy)|important functionality|"
+    r"(?:inconsistent|non-?compliant|not compliant) with (?:both |all )?(?:the )?(?:[\w-]+ )?(?:and (?:the )?[\w-]+ )?(?:constraints|requirements|criteria|specification)",
     re.I,
 )
 #: "All other criteria are met": the reviewer vouches for everything it did not name.

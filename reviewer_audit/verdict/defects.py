@@ -205,7 +205,7 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"significance|t-test|ttest|wilcoxon|p-value|mcnemar|statistical(?:-| )tests?", "evaluate_significance", absence=True),
     DefectClass("derived-metric", "evaluate", ("RA809",), r"derived|secondary metric|improvement[- ]rate|improvement ratio", "evaluate_derived_metric", absence=True),
     DefectClass("figure-names", "evaluate", ("RA808",),
-                r"naming convention|naming pattern|figure names?|file[- ]naming|\.png\b|not pdf|as pdf|comparison_<|\{run_id\}_", "figure_names_run"),
+                r"naming (?:[&\w]+ ){0,3}conventions?|naming pattern|figure names?|file[- ]naming|\.png\b|not pdf|as pdf|comparison_<|\{run_id\}_", "figure_names_run"),
     DefectClass("figures-outside-evaluate", "evaluate", ("RA811",),
                 r"(?:train|main)\.py .{0,60}(?:generat|creat|sav|produc|draw|plott)\w* .{0,40}(?:figures?|plots?|charts?|heatmaps?)|"
                 r"figures? (?:in|from|inside) (?:train|main)\.py|in-training figure", "no_figures_in_train"),

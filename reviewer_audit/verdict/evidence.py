@@ -497,6 +497,17 @@ class ProgramEvidence:
             return Check(True, f"the training side logs {', '.join(named)} ({site.path})")
         return UNKNOWN
 
+    def file_set(self) -> Check:
+        """Does the bundle hold only the files the prompt allows (run configs being the pipeline's)?"""
+        from reviewer_audit.rules.files import extra_files
+
+        extra = extra_files(self.ctx)
+        if extra is None:
+            return UNKNOWN
+        if extra:
+            return Check(False, f"the bundle has {_short(extra, 3)}, which the prompt does not allow")
+        return Check(True, f"the bundle holds only the {len(self.ctx.spec.required_files)} files the prompt requires; run configs are the pipeline's")
+
     def figure_names(self) -> Check:
         """Does every figure evaluate.py saves follow `{run_id}_<topic>` or `comparison_<topic>`?"""
         figures = saved_figures(self.ctx)
