@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from reviewer_audit.engine.findings import Severity
+from reviewer_audit.ingest.yamlio import leaf_items
 from reviewer_audit.knowledge.api_index import PYTHON, LibraryApi, api_index
 from reviewer_audit.knowledge.releases import admitted
 from reviewer_audit.knowledge.versions import admits, poetry_to_pep440
@@ -416,18 +417,13 @@ def _run_config_values(ctx, parts: tuple[str, ...]) -> list[tuple[object, str | 
         else:
             # `model_cfg.pretrained` with `model_cfg` a node of the config: the one key path of
             # the run config that ends with the attribute path, when there is exactly one
-            found = [v for k, v in _leaf_paths(data) if k[-len(path):] == path] if path else []
+            found = [v for k, v in leaf_items(data) if k[-len(path):] == path] if path else []
             data = found[0] if len(found) == 1 else None
         if data is None or isinstance(data, dict) or (isinstance(data, str) and data.startswith("${")):
             return []
         out.append((data, run.run_id))
     return out
 
-
-def _leaf_paths(data, prefix: tuple = ()) -> list[tuple[tuple, object]]:
-    if isinstance(data, dict):
-        return [kv for k, v in data.items() for kv in _leaf_paths(v, prefix + (str(k),))]
-    return [(prefix, data)] if prefix else []
 
 
 # ----------------------------------------------------------------------------------- reach

@@ -737,14 +737,8 @@ class OptunaSearchSpaceUnused(Rule):
 
     def check(self, ctx):
         rm = run_model(ctx)
-        used: set[tuple] = set()
-        whole: set[tuple] = set()
-        for run in rm.runs:
-            for read in run.trace.reads:
-                if read.access != "whole":
-                    used.add(read.key)
-                elif read.key:  # the whole config handed on (`train(cfg)` to a library): says nothing of one key
-                    whole.add(read.key)
+        used = {read.key for run in rm.runs for read in run.trace.reads if read.access != "whole"}
+        whole = {key for key in rm.whole_reads if key}  # the whole config handed on (`train(cfg)`) says nothing of one key
 
         def read_somewhere(key: tuple) -> bool:
             return any(key[: len(w)] == w for w in whole) or any(k[: len(key)] == key or key[: len(k)] == k and len(k) == len(key) for k in used)
@@ -983,16 +977,10 @@ class ObjectiveMutatesSharedConfig(Rule):
 _ABSENT = object()
 
 
-def _scalar_leaves(data, prefix: tuple = ()) -> dict[tuple, object]:
-    """Dotted key -> value of every bool/number leaf of a run config (strings name things; lists
+def _scalar_leaves(doc) -> dict[tuple, object]:
+    """Key path -> value of every bool/number leaf of a run config (strings name things; lists
     and nulls set nothing one run could differ in)."""
-    out: dict[tuple, object] = {}
-    if isinstance(data, dict):
-        for k, v in data.items():
-            out.update(_scalar_leaves(v, prefix + (str(k),)))
-    elif isinstance(data, (bool, int, float)) and prefix:
-        out[prefix] = data
-    return out
+    return {k: v for k, v in doc.leaves() if isinstance(v, (bool, int, float))}
 
 
 def _code_unwritten(ctx) -> bool:
@@ -1062,13 +1050,13 @@ class RunSettingNeverRead(Rule):
         if len(runs) < 2 or _code_unwritten(ctx):
             return
         vocabulary = frozenset().union(*(m.vocabulary for m in ctx.modules.values()))
-        whole = {read.key for run in run_model(ctx).runs for read in run.trace.reads if read.access == "whole"}
+        whole = run_model(ctx).whole_reads
 
         def handed_whole(key: tuple) -> bool:
             # a node handed on whole, under whatever mount: its last keys are a prefix of `key`
             return any(not w or any(w[-j:] == key[:j] for j in range(1, min(len(w), len(key)) + 1)) for w in whole)
 
-        leaves = [_scalar_leaves(r.doc.data) for r in runs]
+        leaves = [_scalar_leaves(r.doc) for r in runs]
         for key in sorted(set().union(*leaves)):
             values = [lv.get(key, _ABSENT) for lv in leaves]
             if len({repr(v) for v in values}) < 2 or key[-1].isdigit() or _spelled(key[-1], vocabulary) or handed_whole(key):

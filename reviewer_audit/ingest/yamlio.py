@@ -41,6 +41,18 @@ class YamlDoc:
             parts.pop()
         return default
 
+    def leaves(self) -> list[tuple[tuple[str, ...], Any]]:
+        """(key path, value) of every leaf of the document's mappings."""
+        return leaf_items(self.data)
+
+
+def leaf_items(data: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    """(key path, value) of every leaf below the mappings of `data` (an empty mapping has none;
+    a bare scalar at the top is no keyed setting)."""
+    if isinstance(data, dict):
+        return [kv for k, v in data.items() for kv in leaf_items(v, prefix + (str(k),))]
+    return [(prefix, data)] if prefix else []
+
 
 def _yaml():
     from ruamel.yaml import YAML

@@ -344,6 +344,13 @@ class RunModel:
             return None
         return run.trace.executed.get(path, {}).get(key)
 
+    @cached_property
+    def whole_reads(self) -> frozenset[tuple]:
+        """Keys of the config nodes some command hands on whole (`train(cfg.model)` to a helper it
+        cannot follow, `**cfg.model` to a library; `()` for the whole config): nothing then says
+        which of their keys are read."""
+        return frozenset(read.key for run in self.runs for read in run.trace.reads if read.access == "whole")
+
     def reach(self, path: str | None, line: int | None) -> list[int] | None:
         """Indexes of the commands on which `path:line` executes; None when that cannot be known
         (not a Python module the model follows, no line, or no command could be followed)."""

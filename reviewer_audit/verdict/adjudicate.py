@@ -156,7 +156,7 @@ def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Findin
         return False
     if any(BY_NAME[c].absence for c in shared):
         return True  # an absence in the whole bundle: the finding's line is only an anchor
-    locs = [(f.path, f.line)] + [(r.path, r.line) for r in f.related]
+    locs = _locations(f)
     if targets.lines:
         if any(_same_file(p, c.path) and line and abs(line - c.line) <= NEARBY_LINES for p, line in locs for c in targets.lines):
             return True
@@ -178,9 +178,14 @@ def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Findin
     return False
 
 
+def _locations(f: Finding) -> list[tuple[str | None, int | None]]:
+    """Where a finding is: its own place and its related ones (the cause, the line it reads)."""
+    return [(f.path, f.line)] + [(r.path, r.line) for r in f.related]
+
+
 def _distance(f: Finding, targets: ClaimTargets, sites: list[Site]) -> int:
     """Lines between a finding and the nearest place the claim points at (large when none is in its file)."""
-    locs = [(f.path, f.line)] + [(r.path, r.line) for r in f.related]
+    locs = _locations(f)
     points = [(c.path, c.line) for c in targets.lines] + [(s.path, s.line) for s in sites]
     return min((abs(line - at) for p, line in locs if line for q, at in points if at and _same_file(p, q)), default=10**6)
 
