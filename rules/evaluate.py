@@ -13,7 +13,7 @@ import libcst as cst
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.program.facts import FunctionFact, fstring_template, literal_string
 from reviewer_audit.engine.findings import Related, Severity
-from reviewer_audit.program.wandb_model import cli_model, knowledge_entry, resolved_figures, saved_figures, summary_copies, wandb_model
+from reviewer_audit.program.wandb_model import basename, cli_model, knowledge_entry, resolved_figures, saved_figures, summary_copies, wandb_model
 
 # ----------------------------------------------------------------------------- case material
 
@@ -416,10 +416,6 @@ class SummaryNotJsonDictRule(Rule):
                 yield self.hit(ev.path, pos, f"`{copy.text}` is used instead of run.summary._json_dict (not serialised here, so it does not crash)", severity=Severity.minor)
 
 
-def _basename(template: str) -> str:
-    return template.replace("\\", "/").rsplit("/", 1)[-1]
-
-
 class MetricsJsonMissingRule(Rule):
     """evaluate.py never writes `{results_dir}/{run_id}/metrics.json`.
 
@@ -449,10 +445,10 @@ class MetricsJsonMissingRule(Rule):
         ev = ctx.module("evaluate")
         if _is_stub(ev):
             return
-        if any(_basename(s.value) == "metrics.json" for s in ev.strings):
+        if any(basename(s.value) == "metrics.json" for s in ev.strings):
             return
-        other = next((s for s in ev.strings if _basename(s.value).endswith(".json") and "aggregated" not in s.value and " " not in s.value), None)
-        written = f" (per-run JSON goes to '{_basename(other.value)}')" if other else ""
+        other = next((s for s in ev.strings if basename(s.value).endswith(".json") and "aggregated" not in s.value and " " not in s.value), None)
+        written = f" (per-run JSON goes to '{basename(other.value)}')" if other else ""
         yield self.hit(ev.path, other.pos if other else None, f"evaluate.py never writes {{results_dir}}/{{run_id}}/metrics.json{written}")
 
 
@@ -488,7 +484,7 @@ class AggregatedJsonMissingRule(Rule):
         ev = ctx.module("evaluate")
         if _is_stub(ev):
             return
-        agg = [s for s in ev.strings if _basename(s.value) == "aggregated_metrics.json"]
+        agg = [s for s in ev.strings if basename(s.value) == "aggregated_metrics.json"]
         if not agg:
             yield self.hit(ev.path, None, "evaluate.py never writes {results_dir}/comparison/aggregated_metrics.json")
             return
@@ -596,7 +592,7 @@ class DerivedMetricMissingRule(Rule):
         words = list(ix.identifiers) + [f.name for f in ev.functions.values()] + [s.value for s in ev.strings if len(s.value) < 80]
         if any(_DERIVED.search(w) for w in words):
             return
-        agg = next((s for s in ev.strings if _basename(s.value) == "aggregated_metrics.json"), None)
+        agg = next((s for s in ev.strings if basename(s.value) == "aggregated_metrics.json"), None)
         yield self.hit(ev.path, agg.pos if agg else None, "evaluate.py computes no derived metric (no improvement rate / relative gain of the proposed method over the baseline)")
 
 
@@ -638,7 +634,7 @@ class SignificanceTestMissingRule(Rule):
         words = list(ix.identifiers) + [c.func or "" for c in ev.calls] + [f.name for f in ev.functions.values()] + [s.value for s in ev.strings if len(s.value) < 80]
         if any(_SIGNIFICANCE.search(w) for w in words):
             return
-        agg = next((s for s in ev.strings if _basename(s.value) == "aggregated_metrics.json"), None)
+        agg = next((s for s in ev.strings if basename(s.value) == "aggregated_metrics.json"), None)
         yield self.hit(ev.path, agg.pos if agg else None, "evaluate.py runs no statistical significance test (no scipy.stats/statsmodels test, permutation or bootstrap, no p-value)")
 
 

@@ -686,6 +686,30 @@ class WandbModel:
         return ks
 
     @cached_property
+    def figures(self) -> tuple[list[SavedFigure], list[SavedFigure] | None]:
+        """(every figure name evaluate.py's `savefig` calls resolve to, the same list or None when
+        some call's name does not resolve): RA808, RA812 and the claims' evidence all ask it."""
+        ev = self.evaluate
+        if ev is None:
+            return [], None
+        ix = self.index(ev)
+        out: list[SavedFigure] = []
+        complete = True
+        for c in ev.calls:
+            if c.method != "savefig":
+                continue
+            arg = c.positional()[0] if c.positional() else c.keyword("fname")
+            templates = path_templates(ix, arg, c.function)
+            if not templates:
+                complete = False
+                continue
+            for tpl, node in templates:
+                base = basename(tpl)
+                if base:
+                    out.append(SavedFigure(base, ev.path, ix.pos_of(node, c.pos), c.pos))
+        return out, (out if complete else None)
+
+    @cached_property
     def summary_keys(self) -> KeySet:
         """Keys present in the run summary: explicit summary writes plus every logged key
         (W&B keeps the last logged value of each history key in the summary)."""
@@ -1480,31 +1504,14 @@ class SavedFigure:
 def saved_figures(ctx) -> list[SavedFigure] | None:
     """Every figure name evaluate.py saves that resolves statically, in source order; None when
     some `savefig` argument does not resolve (the set is then not known to be complete)."""
-    return _saved_figures(ctx)[1]
+    return wandb_model(ctx).figures[1]
 
 
 def resolved_figures(ctx) -> list[SavedFigure]:
     """The figure names of `saved_figures` that resolve, complete or not."""
-    return _saved_figures(ctx)[0]
+    return wandb_model(ctx).figures[0]
 
 
-def _saved_figures(ctx) -> tuple[list[SavedFigure], list[SavedFigure] | None]:
-    ev = ctx.module("evaluate")
-    if ev is None:
-        return [], None
-    ix = wandb_model(ctx).index(ev)
-    out: list[SavedFigure] = []
-    complete = True
-    for c in ev.calls:
-        if c.method != "savefig":
-            continue
-        arg = c.positional()[0] if c.positional() else c.keyword("fname")
-        templates = path_templates(ix, arg, c.function)
-        if not templates:
-            complete = False
-            continue
-        for tpl, node in templates:
-            base = tpl.replace("\\", "/").rsplit("/", 1)[-1]
-            if base:
-                out.append(SavedFigure(base, ev.path, ix.pos_of(node, c.pos), c.pos))
-    return out, (out if complete else None)
+def basename(template: str) -> str:
+    """The file name of a path template (either separator)."""
+    return template.replace("\\", "/").rsplit("/", 1)[-1]
