@@ -24,6 +24,7 @@ from reviewer_audit.ingest.bundle import KEY_TO_PATH
 from reviewer_audit.program.bundle_index import bundle_index, import_name_data
 from reviewer_audit.program.hydra_model import MODE_EVIDENCE, hydra_model, mode_evidence, walk
 from reviewer_audit.program.wandb_model import cli_model, saved_figures, wandb_model
+from reviewer_audit.rules.files import extra_files
 
 #: A cited line and a finding's line this close point at the same code.
 NEARBY_LINES = 3
@@ -237,6 +238,11 @@ class ProgramEvidence:
                 out.append(root)
         return out
 
+    @cached_property
+    def _plain_lines(self) -> list[tuple[str, int, str]]:
+        """(path, line number, text with its whitespace collapsed) of every module line, once."""
+        return [(path, i, " ".join(line.split())) for path, mod in sorted(self.ctx.modules.items()) for i, line in enumerate(mod.lines, 1)]
+
     def quoted_sites(self, text: str) -> list[Site]:
         """Lines of the bundle's Python modules that a claim quotes ("flagged as “simplified but
         functional”", `# placeholder for merge`): a quotation of the code is a place in it. Only
@@ -246,8 +252,7 @@ class ProgramEvidence:
             quote = " ".join(m.group(1).split())
             if len(quote) < 8 or len(quote) > 120 or " " not in quote:
                 continue
-            found = [(path, i) for path, mod in sorted(self.ctx.modules.items())
-                     for i, line in enumerate(mod.lines, 1) if quote in " ".join(line.split())]
+            found = [(path, i) for path, i, line in self._plain_lines if quote in line]
             if 0 < len(found) <= 3:
                 out += [Site(path, line, "quote") for path, line in found]
         return out
@@ -499,8 +504,6 @@ class ProgramEvidence:
 
     def file_set(self) -> Check:
         """Does the bundle hold only the files the prompt allows (run configs being the pipeline's)?"""
-        from reviewer_audit.rules.files import extra_files
-
         extra = extra_files(self.ctx)
         if extra is None:
             return UNKNOWN
