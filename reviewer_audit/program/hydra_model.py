@@ -278,12 +278,10 @@ class HydraModel:
         holds config.yaml: Hydra itself composes an empty config (RA202 reports that), and the run
         model follows the code with config.yaml instead, so what fails once config_name is given
         is found too -- after RA202 in each command, hence a consequence of it."""
-        if entry.config_name is not None or not entry.literal or entry.config_dir is None:
+        if entry.config_name is not None:
             return None
-        full = "config.yaml" if entry.config_dir == "." else f"{entry.config_dir}/config.yaml"
-        if full not in self.files:
-            return None
-        return replace(entry, config_name="config", config_name_given=True)
+        meant = replace(entry, config_name="config", config_name_given=True)
+        return meant if self.composable(meant) else None
 
     def composable(self, entry: EntryPoint) -> bool:
         """The entry's config folder and primary config exist (else RA202 reports it)."""
