@@ -91,8 +91,9 @@ class PlaceholderText(Rule):
                 mod = ctx.module(path)
                 if mod is None:
                     continue
-                prose = [(c.text, c.pos.line) for c in mod.comments] + [(s.value, s.pos.line) for s in mod.strings if s.is_docstring]
-                texts = [(c.text, c.pos.line) for c in mod.comments] + [(s.value, s.pos.line) for s in mod.strings]
+                comments = [(c.text, c.pos.line) for c in mod.comments]
+                prose = comments + [(s.value, s.pos.line) for s in mod.strings if s.is_docstring]
+                texts = comments + [(s.value, s.pos.line) for s in mod.strings]
             else:
                 prose = []
                 texts = [(line, i) for i, line in enumerate(f.text.splitlines(), 1)]

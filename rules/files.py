@@ -1,8 +1,10 @@
 """File-set rules: exactly the files the prompt requires, none missing, none extra."""
 from __future__ import annotations
 
+import libcst as cst
+
 from reviewer_audit.engine import Case, Rule
-from reviewer_audit.engine.findings import Severity
+from reviewer_audit.engine.findings import Severity, one_line
 
 _SEVEN = {
     "src/train.py": "def train(cfg):\n    return cfg\n",
@@ -145,21 +147,15 @@ class EmptyRequiredFile(Rule):
             mod = ctx.module(path) if path.endswith(".py") else None
             if mod is not None and not any(_is_code(stmt) for stmt in mod.tree.body):
                 doc = next((s.value for s in mod.strings if s.is_docstring), "")
-                said = f" (only a docstring: '{_one_line(doc)}')" if doc else " (only comments)"
+                said = f" (only a docstring: '{one_line(doc, 70)}')" if doc else " (only comments)"
                 yield self.hit(path, mod.pos_of(mod.tree.body[0]).line if mod.tree.body else None,
                                f"required module {path} has no code{said}", provides=(f"file:{path}",))
 
 
 def _is_code(stmt) -> bool:
     """A module-level statement that does something: not a docstring or other bare string, `pass` or `...`."""
-    import libcst as cst
-
     if isinstance(stmt, cst.SimpleStatementLine):
         return not all(isinstance(s, cst.Pass) or (isinstance(s, cst.Expr) and isinstance(s.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)))
                        for s in stmt.body)
     return True
 
-
-def _one_line(text: str, limit: int = 70) -> str:
-    s = " ".join(text.split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"

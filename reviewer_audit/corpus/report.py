@@ -38,7 +38,7 @@ from reviewer_audit.corpus import rowcache
 from reviewer_audit.corpus.pool import WorkerStartError  # noqa: F401 -- re-exported for callers of iter_audit
 from reviewer_audit.ingest.dates import file_name_date, index_dates
 from reviewer_audit.ingest.errors import InputError
-from reviewer_audit.engine.findings import Severity
+from reviewer_audit.engine.findings import Severity, one_line
 
 if TYPE_CHECKING:
     from reviewer_audit.pipeline.cache import AuditCache
@@ -383,11 +383,6 @@ def find_transcripts(paths: Sequence[str | Path], pattern: str = "*.txt") -> lis
 # --------------------------------------------------------------------------- one transcript
 
 
-def _one_line(text: object, limit: int = 240) -> str:
-    s = " ".join(str(text).split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
 def hypothesis_fingerprint(transcript) -> str | None:
     """The same pipeline run keeps its hypothesis (or research-method) text and experiment id."""
     section = transcript.hypothesis or transcript.method
@@ -441,7 +436,7 @@ def _crash_line(exc: BaseException) -> str:
     if tb:
         frame = tb[-1]
         where = f" (at {Path(frame.filename).name}:{frame.lineno})"
-    return _one_line(f"audit crashed: {type(exc).__name__}: {exc}{where}", 400)
+    return one_line(f"audit crashed: {type(exc).__name__}: {exc}{where}", 400)
 
 
 def _parsed_fields(transcript) -> dict:
@@ -497,7 +492,7 @@ def row_from_report(report, transcript=None, **base) -> CorpusRow:
         claims_refuted=status["refuted"],
         claims_unverified=status["unverified"],
         claims_context=status["context"],
-        claims=[ClaimSummary(text=c.text[:CLAIM_CHARS], status=c.status, evidence=_one_line(c.evidence, 400), kind=c.kind,
+        claims=[ClaimSummary(text=c.text[:CLAIM_CHARS], status=c.status, evidence=one_line(c.evidence, 400), kind=c.kind,
                              criterion=c.criterion, defect=c.defect,
                              findings=[f"{report.findings[i].rule} {report.findings[i].where}" for i in c.findings[:5]])
                 for c in report.claims],
@@ -520,7 +515,7 @@ def _first_crash(report) -> FirstCrash | None:
 def _blocker(f) -> Blocker:
     return Blocker(
         rule=f.rule, name=f.name, severity=f.severity.value, criterion=f.criterion, topic=f.topic,
-        path=f.path, line=f.line, where=f.where, message=_one_line(f.message, 300),
+        path=f.path, line=f.line, where=f.where, message=one_line(f.message, 300),
         snippet=(f.snippet or "")[:400] or None, transcript_line=f.transcript_line,
     )
 

@@ -86,3 +86,10 @@ class Finding(BaseModel):
         if self.path is None:
             return "<bundle>"
         return f"{self.path}:{self.line}" if self.line else self.path
+
+
+def one_line(text: object, limit: int) -> str:
+    """`text` on one line (whitespace collapsed), cut to `limit` characters with an ellipsis:
+    how a message, a docstring or an error is quoted inside another message."""
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from reviewer_audit.engine.findings import Finding, Severity
+from reviewer_audit.engine.findings import Finding, Severity, one_line
 from reviewer_audit.verdict.claims import ALL_CLEAR_REASON, Claim, ClaimTargets, FileLine, RawClaim, extract_claims, infer_criterion
 from reviewer_audit.verdict.defects import BY_NAME, classes_of_rule, covered
 from reviewer_audit.verdict.evidence import NEARBY_LINES, Check, ProgramEvidence, Site
@@ -65,7 +65,7 @@ def _all_clear(claim: Claim, findings: list[Finding], missed: list[int]) -> Clai
     more = f" and {len(missed) - 1} more" if len(missed) > 1 else ""
     return claim.model_copy(update=dict(
         status="refuted", kind="criterion", findings=list(missed),
-        evidence=f"all-clear statement, but no claim names {f.rule} at {f.where} ({_one_line(f.message, 100)}){more}"))
+        evidence=f"all-clear statement, but no claim names {f.rule} at {f.where} ({one_line(f.message, 100)}){more}"))
 
 
 def _adjudicate_one(raw: RawClaim, findings: list[Finding], ev: ProgramEvidence | None, spec) -> Claim:
@@ -80,7 +80,7 @@ def _adjudicate_one(raw: RawClaim, findings: list[Finding], ev: ProgramEvidence 
     if hits:
         f = findings[hits[0]]
         more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
-        return Claim(**base, status="confirmed", findings=hits, evidence=f"{f.rule} at {f.where}: {_one_line(f.message)}{more}")
+        return Claim(**base, status="confirmed", findings=hits, evidence=f"{f.rule} at {f.where}: {one_line(f.message, 160)}{more}")
     checks = _checks(raw, targets, ev) if ev is not None else {}
     asserted = _asserted(raw)
     refuted, evidence = _refutation(asserted, {d: cs for d, cs in checks.items() if d in asserted})
@@ -333,8 +333,3 @@ def _unverified_evidence(defects: list[str], checks: dict[str, list[Check]]) -> 
 
 def _join(items: list[str]) -> str:
     return ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    s = " ".join(text.split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
