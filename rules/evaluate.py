@@ -88,7 +88,8 @@ class EvaluateCliFormRule(Rule):
     """evaluate.py cannot parse the prompt's `results_dir=... run_ids='[...]'` command line.
 
     **What it does.** Reads the evaluation command from the prompt
-    (`python -m src.evaluate results_dir={path} run_ids='[...]'`) and checks how evaluate.py
+    (`python -m src.evaluate results_dir={path} run_ids='[...]'`, or `results_dir={path}` alone in
+    older prompts: the form is the same, `key=value`) and checks how evaluate.py
     parses it. Accepted: `key=value` items read from `sys.argv` (split on "="), Hydra
     (`@hydra.main`, `OmegaConf.from_cli`), argparse plus such a manual split. Reported:
     argparse positionals (they receive the literal text `run_ids=[...]`, so
@@ -108,7 +109,7 @@ class EvaluateCliFormRule(Rule):
     name = "evaluate-cli-form"
     topic = "evaluate"
     severity = Severity.blocker
-    requirement = "evaluate_run_ids"
+    requirement = "evaluate_key_value"
     needs = ("evaluate",)
 
     VALID = [

@@ -57,6 +57,7 @@ REQUIREMENT_PATTERNS: dict[str, tuple[str, str]] = {
     "train_json_print": (r"train\.py prints JSON-formatted metrics", "train.py prints JSON metrics to stdout"),
     "wandb_entity_project": (r"WandB settings \(entity/project\)|entity/project from config", "config.yaml has wandb entity and project"),
     "evaluate_run_ids": (r"run_ids='\[", "evaluate.py takes `results_dir=` and `run_ids='[...]'`"),
+    "evaluate_key_value": (r"src\.evaluate\s+results_dir=", "evaluate.py is called with `key=value` arguments (`results_dir=...`)"),
     "evaluate_json_loads": (r"json\.loads\(args\.run_ids\)", "run_ids parsed with json.loads"),
     "main_not_call_evaluate": (r"main\.py DOES NOT call evaluate\.py", "main.py does not call evaluate.py"),
     "evaluate_wandb_api": (r"wandb\.Api\(\)", "evaluate.py reads runs with wandb.Api()"),
