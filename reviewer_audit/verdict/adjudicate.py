@@ -85,7 +85,13 @@ def _adjudicate_one(raw: RawClaim, findings: list[Finding], ev: ProgramEvidence 
     asserted = _asserted(raw)
     refuted, evidence = _refutation(asserted, {d: cs for d, cs in checks.items() if d in asserted})
     if refuted:
-        return Claim(**base, status="refuted", evidence=evidence)
+        broken = next((f for f in findings if not f.suppressed and classes_of_rule(f.rule) & _API_FAILS and _at_named_place(targets, ev, f)), None)
+        if broken is None:
+            return Claim(**base, status="refuted", evidence=evidence)
+        # the claim says what a call does; the call itself fails: the reviewer named the wrong
+        # mechanism of a real defect, which is not a false alarm
+        return Claim(**base, status="unverified", evidence=(
+            f"{evidence}; but {broken.rule} at {broken.where} reports that the code the claim names fails ({one_line(broken.message, 100)})"))
     return Claim(**base, status="unverified", evidence=_unverified_evidence(raw.defects, checks))
 
 
@@ -176,6 +182,20 @@ def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Findin
         # names only, none located near the finding: whole-bundle classes still agree
         return any(BY_NAME[c].absence for c in shared) and not sites
     return False
+
+
+#: Classes of findings that say a call cannot run at all (the API is missing, rejects the
+#: arguments, the name is unbound or the module does not import).
+_API_FAILS = frozenset({"removed-api", "call-signature", "undefined-name", "bundle-import"})
+
+
+def _at_named_place(targets: ClaimTargets, ev: ProgramEvidence | None, f: Finding) -> bool:
+    """The finding sits on a line the claim cites or on a call of an API the claim names
+    (`hydra.utils.get_args()`): names in prose and whole files are too loose to say that."""
+    points = [(c.path, c.line) for c in targets.lines]
+    if ev is not None:
+        points += [(s.path, s.line) for api in targets.apis if "." in api for s in ev.sites(api)]
+    return any(line and at and _same_file(p, q) and abs(line - at) <= 1 for p, line in _locations(f) for q, at in points)
 
 
 def _locations(f: Finding) -> list[tuple[str | None, int | None]]:

@@ -572,6 +572,8 @@ def _extract(issue: str) -> list[RawClaim]:
             unit = issue[s:e]
             targets = extract_targets(unit)
             reason = context_reason(unit, targets, first, False)
+            if reason is None and current is not None and _follows_as_prescription(unit):
+                reason = "fix instruction"
             first = False
             if reason is not None:
                 out.append(_raw(issue, s, e, reason, stated_criteria(unit) + inherited))
@@ -619,6 +621,19 @@ def _conjoined(issue: str, s: int, e: int, half: bool = False) -> list[tuple[int
         if a and b and not a & b:
             return [(s, s + m.start(), half)] + _conjoined(issue, s + m.end(), e, True)
     return [(s, e, half)]
+
+
+#: "Evaluate.py must accept the `results_dir` override": a subject, then what it must do.
+_MODAL_START = re.compile(r"^[\w.`/'\- ]{1,40}?\b(?:must|should|needs? to|has to|have to)\b", re.I)
+
+
+def _follows_as_prescription(unit: str) -> bool:
+    """A sentence after a claim that only says what the code must do ("X must accept ...") is the
+    reviewer's fix, not a second assertion: the claim before it says what is wrong. Alone, the
+    same sentence may be the only statement of a violation, so it is read this way only after a
+    claim."""
+    body = _ENUM_PREFIX.sub("", _strip_label(unit))
+    return bool(_MODAL_START.match(body)) and not _ASSERTS.search(body)
 
 
 def _is_heading(text: str) -> bool:
