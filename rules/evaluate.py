@@ -795,3 +795,43 @@ class FiguresOutsideEvaluateRule(Rule):
                 if c.method == "savefig" or (r.startswith(("matplotlib.pyplot.", "seaborn.")) and c.method not in ("switch_backend", "use", "close", "rcParams", "set_theme", "set_style", "set")):
                     yield self.hit(m.path, c.pos, f"{m.path.rsplit('/', 1)[-1]} generates a figure ({c.func}()); the prompt reserves figures for evaluate.py")
                     break
+
+
+class FigureNotPdfRule(Rule):
+    """evaluate.py saves a figure in a format other than PDF.
+
+    **What it does.** Reads the file name of every figure evaluate.py saves (`savefig(...)`, the
+    names resolved through variables and f-strings by the WandB model) and reports each one whose
+    extension is known and is not `.pdf`. A name whose extension is a variable is left alone.
+
+    **Why is this bad?** The prompt asks for PDF figures (publication quality, vector) and names
+    them `....pdf`; the paper-writing step looks for those files, and a `.png` is neither found nor
+    usable there.
+
+    **Example.** `plt.savefig(images_dir / "comparison_accuracy.png")`.
+
+    **Use instead.** `plt.savefig(images_dir / "comparison_accuracy.pdf")`.
+    """
+
+    code = "RA814"
+    name = "evaluate-figure-not-pdf"
+    topic = "evaluate"
+    severity = Severity.major
+    requirement = "figures_pdf"
+    needs = ("evaluate",)
+
+    VALID = [Case(files={"src/evaluate.py": _EVAL_GOOD}),
+             Case(files={"src/evaluate.py": "import matplotlib.pyplot as plt\n\ndef main(d, ext):\n    plt.savefig(d / f'comparison_acc.{ext}')\n"},
+                  note="the extension is a variable: not known")]
+    INVALID = [Case(files={"src/evaluate.py": (
+        "import matplotlib.pyplot as plt\n\ndef main(d, rid):\n    name = f'{rid}_learning_curve.png'\n    plt.plot([1, 2])\n"
+        "    plt.savefig(d / name)\n    plt.savefig(d / 'comparison_acc.pdf')\n")}, path="src/evaluate.py", line=6)]
+
+    def check(self, ctx):
+        ev = ctx.module("evaluate")
+        if _is_stub(ev):
+            return
+        for fig in resolved_figures(ctx):
+            ext = fig.basename.rsplit(".", 1)[-1] if "." in fig.basename else ""
+            if ext and "{" not in ext and ext.lower() != "pdf":
+                yield self.hit(ev.path, fig.savefig, f"evaluate.py saves {fig.basename.replace('{}', '{…}')} as .{ext}; the prompt asks for PDF figures")

@@ -1,4 +1,4 @@
-"""Execution blockers in code (RA904-RA907): calls, names and library APIs that fail at run time."""
+"""Execution blockers in code (RA904-RA907, RA914): calls, names and library APIs that fail or hang at run time."""
 from __future__ import annotations
 
 from packaging.specifiers import SpecifierSet
@@ -10,7 +10,7 @@ from reviewer_audit.knowledge.library import load_knowledge
 from reviewer_audit.knowledge.releases import admitted, first_release_in
 from reviewer_audit.knowledge.versions import admits, admits_any_in
 from reviewer_audit.program.bundle_index import bundle_index, library_specifier
-from reviewer_audit.program.facts import literal_string
+from reviewer_audit.program.facts import dotted_name, literal_string
 from reviewer_audit.program.name_resolution import unresolved_reads
 from reviewer_audit.rules._library import admitted_versions, hedged, library_of, library_uses, verdict
 
@@ -531,3 +531,105 @@ def _child_module(m) -> str | None:
         if v.startswith("src/") and v.endswith(".py"):
             return f"python {v}"
     return None
+
+
+# --------------------------------------------------------------------------- RA914
+
+#: Calls that read a child's pipes concurrently (threads, selectors, asyncio) or all at once.
+_CONCURRENT_READS = ("threading.", "concurrent.futures.", "asyncio.", "select.", "selectors.", "_thread.")
+
+
+class PipesReadInTurn(Rule):
+    """A subprocess's pipes are read one after the other, or only after `wait()`.
+
+    **What it does.** Finds `subprocess.Popen(...)` with `stdout=PIPE` and `stderr=PIPE` bound
+    to a name, then, in the same function, how the two streams are consumed: a `for` loop over
+    a stream (also `iter(p.stdout.readline, ...)`), `p.stdout.read()`/`readlines()`, or a helper of
+    the module handed the stream. It reports the first stream read to its end while the other is
+    read only afterwards, or never, and a `p.wait()` before any read. Nothing is reported when the
+    function uses `communicate()`, a thread, `select`/`selectors` or asyncio, or when stderr goes
+    to `STDOUT` or a file.
+
+    **Why is this bad?** A pipe holds 64 KiB. Once the child fills the pipe nobody is reading
+    (progress bars, warnings and download logs on stderr fill it quickly), it blocks on write,
+    never closes the stream the parent waits on, and both hang: the run never ends. Python's
+    documentation warns of exactly this for `wait()` with pipes.
+
+    **Example.** `for line in p.stdout: ...` followed by `for line in p.stderr: ...`.
+
+    **Use instead.** `stderr=subprocess.STDOUT` and one loop over `p.stdout`, one thread per
+    stream, or `p.communicate()`.
+    """
+
+    code = "RA914"
+    name = "pipes-read-in-turn"
+    topic = "exec"
+    severity = Severity.major
+
+    _MAIN = "\n\nif __name__ == '__main__':\n    run([sys.executable, '-m', 'src.train'])\n"
+    _HEAD = "import subprocess, sys\n\ndef run(cmd):\n    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)\n"
+    VALID = [
+        Case(files={"src/main.py": "import subprocess, sys\n\ndef run(cmd):\n    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)\n"
+                                   "    for line in p.stdout:\n        sys.stdout.write(line)\n    return p.wait()\n" + _MAIN}),
+        Case(files={"src/main.py": _HEAD + "    out, err = p.communicate()\n    return p.returncode\n" + _MAIN}),
+        Case(files={"src/main.py": "import threading\n" + _HEAD + "    t = threading.Thread(target=lambda: [sys.stderr.write(l) for l in p.stderr])\n    t.start()\n"
+                                   "    for line in p.stdout:\n        sys.stdout.write(line)\n    t.join()\n    return p.wait()\n" + _MAIN}, note="stderr drained by a thread"),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _HEAD + "    for line in p.stdout:\n        sys.stdout.write(line)\n    for line in p.stderr:\n        sys.stderr.write(line)\n    return p.wait()\n" + _MAIN},
+             path="src/main.py", line=5),
+        Case(files={"src/main.py": "import subprocess, sys\n\ndef tee(stream, sink):\n    for line in iter(stream.readline, ''):\n        sink.write(line)\n\n"
+                                   "def run(cmd):\n    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:\n"
+                                   "        tee(proc.stdout, sys.stdout)\n        tee(proc.stderr, sys.stderr)\n    return proc.returncode\n" + _MAIN},
+             path="src/main.py", line=9, note="through a helper of the module"),
+        Case(files={"src/main.py": _HEAD + "    code = p.wait()\n    print(p.stdout.read())\n    return code\n" + _MAIN}, path="src/main.py", line=5),
+    ]
+
+    def check(self, ctx):
+        for facts in ctx.modules.values():
+            for popen in facts.calls_to("subprocess.Popen"):
+                hit = self._judge(facts, popen)
+                if hit is not None:
+                    yield self.hit(facts.path, *hit)
+
+    def _judge(self, facts, popen):
+        pipes = [s for s in ("stdout", "stderr") if (v := dotted_name(popen.keyword(s))) and v.endswith("PIPE")]
+        name = popen.bound_to
+        if not pipes or name is None:
+            return None
+        mine = [c for c in facts.calls if c.function == popen.function and c.pos.line > popen.pos.line]
+        if any(c.method == "communicate" and c.func == f"{name}.communicate" for c in mine) or \
+                any((c.resolved or "").startswith(_CONCURRENT_READS) or c.method in ("Thread", "submit", "start_new_thread") for c in mine):
+            return None
+        reads = {s: self._reads(facts, popen, mine, f"{name}.{s}") for s in pipes}
+        wait = next((c for c in mine if c.func == f"{name}.wait"), None)
+        first_read = min((r for rs in reads.values() for r in rs), key=lambda r: r[:2], default=None)
+        # any use of a stream (a `readline()` in a polling loop too) counts as reading it before wait()
+        touched = [c.pos.line for c in mine if any((c.func or "").startswith(f"{name}.{s}.") for s in pipes)] + ([first_read[0]] if first_read else [])
+        if wait is not None and (not touched or wait.pos.line < min(touched)):
+            return wait.pos, f"{name}.wait() runs before {' and '.join(f'{name}.{s}' for s in pipes)} {'is' if len(pipes) == 1 else 'are'} read: once the child fills a 64 KiB pipe it blocks, and wait() never returns"
+        if len(pipes) < 2 or first_read is None:
+            return None
+        stream = next(s for s, rs in reads.items() if first_read in rs)
+        other = "stderr" if stream == "stdout" else "stdout"
+        later = [r for r in reads[other]]
+        if any(r[0] <= first_read[1] for r in later):
+            return None  # the other stream is read inside or before the first one's loop
+        when = f"only after it reaches EOF (line {later[0][0]})" if later else "never"
+        return first_read[2], (f"{name}.{stream} is read to its end while {name}.{other}, also a pipe, is read {when}: once the child writes 64 KiB "
+                               f"to {other} (progress bars, warnings) it blocks, {stream} never closes, and the run hangs")
+
+    @staticmethod
+    def _reads(facts, popen, mine, stream):
+        """(first line, last line, position) of each place the stream is consumed to its end."""
+        out = []
+        for loop in facts.loops:
+            if loop.function == popen.function and loop.pos.line > popen.pos.line and loop.iterates and (loop.iterates == stream or loop.iterates.startswith(stream + ".")):
+                out.append((loop.pos.line, loop.end_line, loop.pos))
+        helpers = set(facts.functions)
+        for c in mine:
+            if c.func in (f"{stream}.read", f"{stream}.readlines"):
+                out.append((c.pos.line, c.pos.line, c.pos))
+            elif c.func in helpers and any(dotted_name(a) == stream for a in c.positional()):
+                out.append((c.pos.line, c.pos.line, c.pos))
+        return sorted(out, key=lambda r: r[0])

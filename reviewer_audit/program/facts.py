@@ -87,6 +87,8 @@ class CallFact:
     function: str | None  # qualname of the enclosing function, None at module level
     with_contexts: tuple[str, ...]  # dotted names of enclosing `with` items (e.g. "open_dict")
     in_loop: bool
+    #: the name the call's result is bound to (`proc = Popen(...)`, `with Popen(...) as proc`)
+    bound_to: str | None = None
 
     @property
     def args(self) -> list[cst.Arg]:
@@ -108,6 +110,17 @@ class CallFact:
     @property
     def method(self) -> str | None:
         return self.func.rsplit(".", 1)[-1] if self.func else None
+
+
+@dataclass
+class LoopFact:
+    """A `for` loop: what it iterates (`proc.stdout`; for `iter(f.readline, "")` the callable
+    `f.readline`) and the lines it spans."""
+
+    iterates: str | None
+    pos: Pos
+    end_line: int
+    function: str | None
 
 
 @dataclass
@@ -174,6 +187,7 @@ class ModuleFacts:
     subscripts: list[SubscriptFact] = field(default_factory=list)
     strings: list[StringFact] = field(default_factory=list)
     comments: list[CommentFact] = field(default_factory=list)
+    loops: list[LoopFact] = field(default_factory=list)
     #: module-level names bound by assignment, def, class or import
     top_level_names: set[str] = field(default_factory=set)
     #: names bound to the config in each function: qualname -> {"cfg", ...}
@@ -349,6 +363,7 @@ class _FactCollector(Walker):
         self.call_funcs: dict[int, str] = {}  # id(Attribute node used as call func) -> method name
         self.store_targets: set[int] = set()  # ids of assignment targets (libcst has no ctx)
         self.docstrings: set[int] = set()  # ids of the string nodes that are docstrings
+        self.bound: dict[int, str] = {}  # id(Call node) -> the name its result is bound to
 
     # ---- positions
     def _pos(self, node: cst.CSTNode) -> Pos:
@@ -449,6 +464,8 @@ class _FactCollector(Walker):
 
     # ---- module-level assignments
     def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and len(node.targets) == 1 and (name := dotted_name(node.targets[0].target)):
+            self.bound[id(node.value)] = name
         if not self.func_stack and not self.scope:
             for t in node.targets:
                 for n in _target_names(t.target):
@@ -464,6 +481,8 @@ class _FactCollector(Walker):
     def visit_With(self, node: cst.With) -> None:
         names = []
         for item in node.items:
+            if isinstance(item.item, cst.Call) and item.asname is not None and (name := dotted_name(item.asname.name)):
+                self.bound[id(item.item)] = name
             expr = item.item
             names.append(dotted_name(expr.func) if isinstance(expr, cst.Call) else dotted_name(expr) or "")
         self.with_stack.append(tuple(n or "" for n in names))
@@ -473,6 +492,10 @@ class _FactCollector(Walker):
 
     def visit_For(self, node: cst.For) -> None:
         self.loop_depth += 1
+        it = node.iter
+        if isinstance(it, cst.Call) and dotted_name(it.func) == "iter" and it.args:
+            it = it.args[0].value
+        self.facts.loops.append(LoopFact(dotted_name(it), self._pos(node), self.facts.end_line_of(node) or self._pos(node).line, self._function))
 
     def leave_For(self, original_node: cst.For) -> None:
         self.loop_depth -= 1
@@ -497,7 +520,7 @@ class _FactCollector(Walker):
         func = dotted_name(node.func)
         self.facts.calls.append(CallFact(
             func=func, resolved=self.facts.resolve(func), node=node, pos=self._pos(node),
-            function=self._function, with_contexts=self._withs, in_loop=self.loop_depth > 0,
+            function=self._function, with_contexts=self._withs, in_loop=self.loop_depth > 0, bound_to=self.bound.get(id(node)),
         ))
         if isinstance(node.func, cst.Attribute):
             self.call_funcs[id(node.func)] = node.func.attr.value

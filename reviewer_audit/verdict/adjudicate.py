@@ -166,7 +166,7 @@ def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Findin
     if targets.lines:
         if any(_same_file(p, c.path) and line and abs(line - c.line) <= NEARBY_LINES for p, line in locs for c in targets.lines):
             return True
-    near = [s for s in sites if any(p == s.path and line and abs(line - s.line) <= NEARBY_LINES for p, line in locs)]
+    near = [s for s in sites if any(s.near(p, line, NEARBY_LINES) for p, line in locs)]
     if near:
         return True
     finding_files = {p for p, _ in locs if p}

@@ -94,6 +94,9 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("removed-api", "exec", ("RA906",),
                 r"deprecated|removed (?:in|from|since)|no longer (?:exists|available|supported)|was removed|does not exist in (?:the )?(?:library|package|version|scipy|transformers|torch|wandb|datasets|peft)|"
                 r"function does not exist"),
+    DefectClass("pipe-deadlock", "exec", ("RA914",),
+                r"dead-?lock|\bhangs?\b.{0,60}pipe|pipe buffer|(?:reads?|drain\w*|consum\w*) .{0,40}stdout.{0,60}(?:before|then|after) .{0,30}stderr|"
+                r"(?:drain\w*|read) sequentially|wait\(\) .{0,40}(?:before|without) .{0,30}(?:read|communicate)"),
     DefectClass("hydra-chdir", "exec", ("RA907",),
                 r"chdir|changes? (?:the )?(?:current )?working director|outputs/<date>|job dir\w*|hydra'?s? (?:job|run|output) dir|relative to (?:that|the) job|version_base"),
     # ---- Hydra and configuration
@@ -205,7 +208,9 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"significance|t-test|ttest|wilcoxon|p-value|mcnemar|statistical(?:-| )tests?", "evaluate_significance", absence=True),
     DefectClass("derived-metric", "evaluate", ("RA809",), r"derived|secondary metric|improvement[- ]rate|improvement ratio", "evaluate_derived_metric", absence=True),
     DefectClass("figure-names", "evaluate", ("RA808",),
-                r"naming (?:[&\w]+ ){0,3}conventions?|naming pattern|figure names?|file[- ]naming|\.png\b|not pdf|as pdf|comparison_<|\{run_id\}_", "figure_names_run"),
+                r"naming (?:[&\w]+ ){0,3}conventions?|naming pattern|figure names?|file[- ]naming|comparison_<|\{run_id\}_", "figure_names_run"),
+    DefectClass("figure-format", "evaluate", ("RA814",),
+                r"\.(?:png|jpe?g|svg)\b|\bas (?:a )?(?:png|jpe?g)\b|\bpng\b|not (?:as |in )?pdf|as pdf|pdf (?:format|output|files?)|instead of pdf|vector format", "figures_pdf"),
     DefectClass("figures-outside-evaluate", "evaluate", ("RA811",),
                 r"(?:train|main)\.py .{0,60}(?:generat|creat|sav|produc|draw|plott)\w* .{0,40}(?:figures?|plots?|charts?|heatmaps?)|"
                 r"figures? (?:in|from|inside) (?:train|main)\.py|in-training figure", "no_figures_in_train"),

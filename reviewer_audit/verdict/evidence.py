@@ -35,6 +35,12 @@ class Site:
     path: str
     line: int
     what: str  # "def", "call", "import", "config", "attribute", "string", "yaml", ...
+    #: last line of a definition: a claim naming a function points at all of its body
+    end: int | None = None
+
+    def near(self, path: str | None, line: int | None, slack: int = 0) -> bool:
+        """Is (path, line) at this site, give or take `slack` lines?"""
+        return bool(line) and path == self.path and self.line - slack <= line <= (self.end or self.line) + slack
 
 
 @dataclass(frozen=True)
@@ -128,8 +134,8 @@ class ProgramEvidence:
         bi = bundle_index(self.ctx)
         for path, mod in self.ctx.modules.items():
             for fn in mod.functions.values():
-                add(fn.name, Site(path, fn.pos.line, "def"))
-                add(fn.qualname, Site(path, fn.pos.line, "def"))
+                add(fn.name, Site(path, fn.pos.line, "def", fn.end_line))
+                add(fn.qualname, Site(path, fn.pos.line, "def", fn.end_line))
             for name, pos in mod.classes.items():
                 add(name, Site(path, pos.line, "class"))
             for imp in mod.imports:
