@@ -972,6 +972,53 @@ class ObjectiveMutatesSharedConfig(Rule):
         return any(obj == write.obj and write.seq < seq < read.seq and write.key[: len(path)] == path for obj, path, seq in trace.opaque_writes)
 
 
+# --------------------------------------------------------------------------- RA213
+
+
+class RunIdsNotListed(Rule):
+    """config/config.yaml does not list every run_id, though the prompt asks it to.
+
+    **What it does.** When the prompt's file list says "config/config.yaml contains list of all
+    experiment run_ids", reports the run ids of the pipeline's run configs that config.yaml's
+    text never spells (in a list, as keys or in a comment-free value).
+
+    **Why is this bad?** The run list is how the pipeline and a reader see which experiments
+    the code is meant to run; a config.yaml that names only a default run leaves the others to
+    be guessed.
+
+    **Example.** `defaults: [{run: proposed-x}, _self_]` and nothing else naming runs, with four
+    run configs.
+
+    **Use instead.** `run_ids: [proposed-x, comparative-1-x, ...]` in config.yaml.
+    """
+
+    code = "RA213"
+    name = "run-ids-not-listed"
+    topic = "config"
+    severity = Severity.major
+    requirement = "config_lists_run_ids"
+
+    _LISTED = "defaults:\n  - _self_\n  - run: ???\nrun_ids: [r1, r2]\nresults_dir: results\n"
+    _ASKED = {**_SPEC, "requirements": {"config_lists_run_ids": [7]}}
+    VALID = [Case(files={"config/config.yaml": _LISTED}, runs={"r1": _RUN, "r2": _RUN.replace("r1", "r2")}, spec=_ASKED)]
+    INVALID = [Case(files={"config/config.yaml": "defaults:\n  - _self_\n  - run: r1\nresults_dir: results\n"},
+                    runs={"r1": _RUN, "r2": _RUN.replace("r1", "r2")}, spec=_ASKED, path="config/config.yaml", line=3)]
+
+    def check(self, ctx):
+        f = ctx.bundle.files.get("config/config.yaml")
+        ids = hydra_model(ctx).run_ids
+        if f is None or not f.text.strip() or len(ids) < 2:
+            return
+        text = "\n".join(line.split("#", 1)[0] for line in f.text.splitlines())
+        missing = [r for r in ids if r not in text]
+        if not missing:
+            return
+        listed = len(ids) - len(missing)
+        line = next((i for i, t in enumerate(f.text.splitlines(), 1) if re.match(r"\s*-?\s*runs?\s*:", t)), 1)
+        yield self.hit("config/config.yaml", line,
+                       f"config/config.yaml lists {listed} of the {len(ids)} run_ids; the prompt asks it to list them all (missing: {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''})")
+
+
 # --------------------------------------------------------------------------- RA214
 
 _ABSENT = object()

@@ -68,6 +68,7 @@ REQUIREMENT_PATTERNS: dict[str, tuple[str, str]] = {
     "evaluate_significance": (r"[Ss]tatistical significance", "a statistical significance test"),
     "evaluate_run_figures": (r"run-specific figures \(learning curves", "per-run figures: learning curves and confusion matrices"),
     "figure_names_run": (r"\{run_id\}_\{figure_topic\}", "per-run figures named {run_id}_..."),
+    "config_lists_run_ids": (r"config\.yaml contains list of all experiment run_ids", "config/config.yaml lists every run_id"),
     "figures_pdf": (r"PDF output|PDF figures|\]\.pdf`", "figures are saved as PDF"),
     "figure_names_comparison": (r"comparison_\{figure_topic\}", "comparison figures named comparison_..."),
     "no_figures_in_train": (r"train\.py and main\.py generate NO figures", "no figures from train.py/main.py"),

@@ -110,6 +110,10 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("run-config-not-used", "config", ("RA204",),
                 r"internal \w+ fallback|instead of (?:loading|being placed|reading)|embedded in config/config\.yaml|(?:never|not|nor is) (?:loads?|reads?|used?) .{0,40}config/runs?/|"
                 r"no run (?:yaml|config) is loaded|(?:loads?|reads?) run configs? from", "hydra_run_configs"),
+    DefectClass("run-ids-listed", "config", ("RA213",),
+                r"(?:list|enumerat)\w* (?:of )?(?:all|every|the \w+) (?:\w+ )?run[_ ]?ids|run[_ ]?ids? .{0,40}(?:not listed|missing from|are missing)|"
+                r"(?:does not|doesn't|fails to) (?:list|enumerate) .{0,40}run[_ ]?ids|only (?:contains|names|lists) (?:one|a single) (?:default )?run",
+                "config_lists_run_ids", absence=True),
     DefectClass("struct-config", "hydra", ("RA206", "RA207"),
                 r"\bstruct\b|open_dict|set_struct|omegaconf\.merge|merge\(|merg(?:e|es|ed|ing) .{0,60}(?:keys?|config)", "hydra_run_configs"),
     DefectClass("hydra-compose", "hydra", ("RA203",),
