@@ -268,10 +268,10 @@ def _rstrip(text: str, s: int, e: int) -> int:
 # --------------------------------------------------------------------------- context
 
 _GENERIC = re.compile(
-    r"not (?:yet )?(?:ready|production[- ]ready|immediately executable|executable|publication[- ](?:ready|worthy))|"
+    r"not (?:yet )?(?:ready|production[- ]ready|execution[- ]ready|immediately executable|executable|publication[- ](?:ready|worthy))|"
     r"cannot (?:yet )?(?:be )?(?:run|execut\w*)(?: as[- ]is| successfully| immediately)?|will not (?:run|execute)(?: successfully)?|"
     r"(?:violat\w+|fail\w*|(?:does|do) not satisfy) (?:several|multiple|the following|a few|some|mandatory|core|hard|all)|"
-    r"violat\w+ (?:the )?(?:core |mandatory )?(?:criteri|requirement|rule)|"
+    r"violat\w+ (?:the )?(?:core |mandatory )?(?:[\w-]+ ){0,4}(?:criteri|requirement|rule)|"
     r"(?:several|multiple|the following|these|the above) (?:critical |blocking |mandatory |core |major |hard )*(?:issues|problems|requirements|criteria|errors)|"
     r"because of (?:these|the above|this|1|\(\d)|until (?:these|this|they)|criteri(?:a|on)\s*[#\d, &and–-]*\s*(?:\([^)]*\)\s*)?(?:is |are )?(?:not (?:met|satisfied)|unmet|violated)|"
     r"once fixed|re-?run|resubmit|production[- ]ready|publication[- ](?:ready|quality|worthy)|important functionality|"
