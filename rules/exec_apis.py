@@ -612,7 +612,7 @@ class PipesReadInTurn(Rule):
             return None
         stream = next(s for s, rs in reads.items() if first_read in rs)
         other = "stderr" if stream == "stdout" else "stdout"
-        later = [r for r in reads[other]]
+        later = reads[other]
         if any(r[0] <= first_read[1] for r in later):
             return None  # the other stream is read inside or before the first one's loop
         when = f"only after it reaches EOF (line {later[0][0]})" if later else "never"

@@ -201,7 +201,7 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("evaluate-cli", "evaluate", ("RA801", "RA802"),
                 r"argparse(?!\.)|positional (?:arg|value|parameter)|unrecognized arguments|named arguments?|--results_dir|json\.loads\(args|"
                 r"evaluat\w*(?:\.py)?.{0,60}(?:\bcli\b|command[- ]line|interface|key[-=]value)|(?:\bcli\b|command[- ]line).{0,60}evaluat",
-                "evaluate_run_ids"),
+                "evaluate_key_value"),
     DefectClass("main-calls-evaluate", "evaluate", ("RA803",), r"(?:main\.py|main) .{0,40}(?:calls|runs|invokes|imports) .{0,20}evaluate", "main_not_call_evaluate"),
     DefectClass("summary-json-dict", "evaluate", ("RA805",), r"_json_dict|summarysubdict|dict\(run\.summary\)|summary .{0,40}(?:serial|not json)", "evaluate_summary_json_dict"),
     DefectClass("evaluate-wandb-api", "evaluate", ("RA804",),
