@@ -598,7 +598,7 @@ class PipesReadInTurn(Rule):
         if not pipes or name is None:
             return None
         mine = [c for c in facts.calls if c.function == popen.function and c.pos.line > popen.pos.line]
-        if any(c.method == "communicate" and c.func == f"{name}.communicate" for c in mine) or \
+        if any(c.func == f"{name}.communicate" for c in mine) or \
                 any((c.resolved or "").startswith(_CONCURRENT_READS) or c.method in ("Thread", "submit", "start_new_thread") for c in mine):
             return None
         reads = {s: self._reads(facts, popen, mine, f"{name}.{s}") for s in pipes}

@@ -303,6 +303,10 @@ _FIX = re.compile(
 _PRESCRIPTION = re.compile(
     r"\b(?:should|must|needs? to|ought to)\s+(?:instead|rather)\b|\bshould (?:be|get) (?:preserved|replaced|changed|moved|renamed|invoked|wrapped|inserted|kept)\b|"
     r"\b(?:should|must)\b.{0,80}?\bor (?:strip|omit|use|add|remove|wrap|set|define|inline|pass|rename|move)\b", re.I)
+#: "Evaluate.py must accept the `results_dir` override": a subject, then what it must do. After a
+#: claim, such a sentence is the reviewer's fix for it; alone, it may be the only statement of a
+#: violation, so it is read this way only after a claim.
+_MODAL_START = re.compile(r"^[\w.`/'\- ]{1,40}?\b(?:must|should|needs? to|has to|have to)\b", re.I)
 _ASSERTS = re.compile(r"\bnot\b|n't\b|\bnever\b|\bno\b|\bmissing\b|\babsent\b|crash|error|\bfails?\b|violat|\bbroken\b|\bwrong\b|\bincorrect", re.I)
 _ENUM_PREFIX = re.compile(r"^\s*(?:\(\d{1,2}\)|\d{1,2}\))\s*")
 _RESTATED = re.compile(
@@ -323,7 +327,7 @@ def _strip_label(unit: str) -> str:
     return re.sub(r"^[*_\s]*(?:minor|major|critical|blocking|blocker|note|issue)\b[^:]{0,20}:\s*", "", unit, flags=re.I).strip("*_ ")
 
 
-def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool) -> str | None:
+def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool, after_claim: bool = False) -> str | None:
     text = unit.strip()
     if heading:
         return "heading (its sub-points are the claims)"
@@ -344,6 +348,8 @@ def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool) -
         return "summary"
     if first and len(body) < 120 and _GENERIC.search(body) and not targets.lines and not targets.identifiers and not targets.config_keys:
         return "lead-in"
+    if after_claim and _MODAL_START.match(body) and not _ASSERTS.search(body):
+        return "fix instruction"
     return None
 
 
@@ -571,9 +577,7 @@ def _extract(issue: str) -> list[RawClaim]:
         for s, e, half in (span for u in units for span in _conjoined(issue, *u)):
             unit = issue[s:e]
             targets = extract_targets(unit)
-            reason = context_reason(unit, targets, first, False)
-            if reason is None and current is not None and _follows_as_prescription(unit):
-                reason = "fix instruction"
+            reason = context_reason(unit, targets, first, False, after_claim=current is not None)
             first = False
             if reason is not None:
                 out.append(_raw(issue, s, e, reason, stated_criteria(unit) + inherited))
@@ -621,19 +625,6 @@ def _conjoined(issue: str, s: int, e: int, half: bool = False) -> list[tuple[int
         if a and b and not a & b:
             return [(s, s + m.start(), half)] + _conjoined(issue, s + m.end(), e, True)
     return [(s, e, half)]
-
-
-#: "Evaluate.py must accept the `results_dir` override": a subject, then what it must do.
-_MODAL_START = re.compile(r"^[\w.`/'\- ]{1,40}?\b(?:must|should|needs? to|has to|have to)\b", re.I)
-
-
-def _follows_as_prescription(unit: str) -> bool:
-    """A sentence after a claim that only says what the code must do ("X must accept ...") is the
-    reviewer's fix, not a second assertion: the claim before it says what is wrong. Alone, the
-    same sentence may be the only statement of a violation, so it is read this way only after a
-    claim."""
-    body = _ENUM_PREFIX.sub("", _strip_label(unit))
-    return bool(_MODAL_START.match(body)) and not _ASSERTS.search(body)
 
 
 def _is_heading(text: str) -> bool:
