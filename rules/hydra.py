@@ -358,7 +358,8 @@ class ConfigKeyMissing(Rule):
     processes main starts) through the code with the config Hydra composes for it, and through
     the code's own edits (`OmegaConf.merge/update/load/create`, `open_dict`, assignments), and
     reports each read that fails: a key that is not there (`ConfigAttributeError`), a `???` value
-    (`MissingMandatoryValue`), or an attribute read on the plain dict `to_container` returns.
+    (`MissingMandatoryValue`), an attribute read on the plain dict `to_container` returns, or
+    one on a value that is a scalar (`cfg.run.run_id` while `cfg.run` is the run id string).
     Reads behind a test that settles it (`cfg.get`, `"k" in cfg`, `hasattr`, a branch the run's
     values do not take) or inside a `try` that catches the error are not failures. One finding per
     missing key and file, at its first failing read, naming the commands it fails on.
@@ -399,13 +400,15 @@ class ConfigKeyMissing(Rule):
         Case(files={"src/main.py": _main("    print(cfg.model.name)\n    print(cfg.model.name)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
         Case(files={"src/main.py": _main("    build(cfg)\n", "from src.model import build\n"), "src/model.py": "def build(cfg):\n    return cfg.model.name\n", "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/model.py", line=2),
         Case(files={"src/main.py": _main("    print(cfg.run.training.batch_size)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
+        Case(files={"src/main.py": _main("    print(cfg.run_id)\n    print(cfg.run.run_id)\n"), "config/config.yaml": "defaults:\n  - _self_\nrun: ???\nrun_id: x\nresults_dir: results\nmode: ???\n"},
+             runs={"r1": _RUN}, path="src/main.py", line=5, note="`run=r1` is a plain string: it has no attribute run_id"),
     ]
 
     def check(self, ctx):
         rm = run_model(ctx)
 
         def failing(_i, run):
-            return (r for r in run.trace.reads if r.status in ("missing", "mandatory", "attr-on-dict") and not r.caught and not r.speculative)
+            return (r for r in run.trace.reads if r.status in ("missing", "mandatory", "attr-on-dict", "attr-on-scalar") and not r.caught and not r.speculative)
 
         seen: dict[tuple, int] = {}
         groups: list[list] = []
@@ -427,6 +430,10 @@ class ConfigKeyMissing(Rule):
             where = f"{_origin(read.origin)} for {rm.commands_text(on)}"
             if read.status == "mandatory":
                 msg = f"{shown} is ??? (mandatory, never set) in {where}: MissingMandatoryValue at run time{also}"
+            elif read.status == "attr-on-scalar":
+                parent = _key_text(prefix[:-1])
+                msg = (f"{shown}: {parent} is the {read.kind} {read.value!r} in {where}, not a config node, so reading .{prefix[-1]} "
+                       f"raises AttributeError ({read.detail}){also}")
             elif read.status == "attr-on-dict":
                 msg = f"{shown}: the config here is a plain dict (OmegaConf.to_container), so attribute access raises AttributeError: {read.detail}{also}"
             else:

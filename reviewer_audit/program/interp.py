@@ -34,7 +34,7 @@ import re
 from typing import Any, Callable, Iterable
 
 from reviewer_audit.program.configstate import UNKNOWN, ConfigObj, Node, to_node
-from reviewer_audit.program.library_models import LibraryModels, _dictconfig_attributes
+from reviewer_audit.program.library_models import LibraryModels, _dictconfig_attributes, _scalar
 from reviewer_audit.program.sources import Sources
 from reviewer_audit.program.values import (
     Alt, Bound, Callback, CfgMethod, CfgRef, ClassRef, ConfigRead, ConfigWrite, Const, EnvSet, Event, Ext, Frame,
@@ -1118,6 +1118,16 @@ class Interpreter(LibraryModels):
             return UNKNOWN
         if isinstance(base, Ext):
             return Ext(f"{base.name}.{attr}")
+        if isinstance(base, Const) and base.source is not None and _scalar(base.value) and not hasattr(base.value, attr):
+            # a config value that is a scalar, read as if it were a node: `cfg.run.run_id` with
+            # `run=<id>` a plain string. Python raises AttributeError; OmegaConf is not involved
+            obj = self._cfg(base.source)
+            line, col = self._event_pos(frame, node)
+            self._emit(self.trace.reads, ConfigRead(frame.module, line, col, self.order, self._caught("missing"), origin=obj.origin if obj else "",
+                                                   obj=base.source.obj, key=(*base.source.path, attr), status="attr-on-scalar", access="attr",
+                                                   kind=type(base.value).__name__, value=base.value,
+                                                   detail=f"{type(base.value).__name__!r} object has no attribute {attr!r}"))
+            return UNKNOWN
         if isinstance(base, Const) and isinstance(base.value, str) and attr in _PURE_STR_METHODS:
             return _StrMethod(base.value, attr)
         if isinstance(base, PathVal):

@@ -343,7 +343,7 @@ class LibraryModels:
                 return CfgRef(ref.obj, path)
             if value is UNKNOWN:
                 return UNKNOWN
-            return Const(value)
+            return Const(value, source=CfgRef(ref.obj, path))
         if status == "missing" and access == "get":
             return default if default is not None else Const(None)
         if status == "missing" and len(found) == 1:

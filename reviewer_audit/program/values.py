@@ -20,6 +20,9 @@ from reviewer_audit.program.configstate import UNKNOWN, ConfigObj, Node, join_da
 @dataclass(frozen=True)
 class Const:
     value: Any
+    #: the config node it was read from (`cfg.run`): an attribute read on the scalar is then a
+    #: config read that fails (`cfg.run.run_id` while `cfg.run` is the run id string)
+    source: "CfgRef | None" = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
