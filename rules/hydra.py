@@ -244,8 +244,19 @@ class RunConfigDoesNotCompose(Rule):
                 path, ep.pos,
                 f"Hydra cannot compose the config of {who} for {_runs_text(runs, len(model.run_ids))} with `{' '.join(first.overrides)}`: "
                 f"{msg.replace('<run_id>', first.run_id or '')}{self._hint(model, ep, msg)}",
-                related=[Related(label="primary config", path=f"{ep.config_dir}/{ep.config_name}.yaml", line=1)], on=on,
+                related=[self._cause(model, ep, msg)], on=on,
             )
+
+    @staticmethod
+    def _cause(model, ep, msg: str) -> Related:
+        """Where in the primary config the failure comes from: the key Hydra's message names
+        (`Could not override 'run'` -> the plain `run:` key), else the defaults list."""
+        path = f"{ep.config_dir}/{ep.config_name}.yaml"
+        doc = model.ctx.yaml_doc(path)
+        lines = doc.lines if doc is not None else {}
+        named = re.findall(r"'([\w.]+)(?:/[^']*)?'", msg)
+        line = next((lines[k] for k in named if k in lines), None) or lines.get("defaults") or 1
+        return Related(label="primary config", path=path, line=line)
 
     @staticmethod
     def _hint(model, ep, msg: str) -> str:

@@ -53,7 +53,7 @@ FLOORS = {
     ("context", "not_a_claim"): (0.95, 0.92),
 }
 GROUPS = {
-    "AB": {("confirmed", "real_defect"): (1.00, 0.51), ("refuted", "false_alarm"): (0.94, 0.54), ("context", "not_a_claim"): (0.94, 0.94)},
+    "AB": {("confirmed", "real_defect"): (0.96, 0.51), ("refuted", "false_alarm"): (0.94, 0.54), ("context", "not_a_claim"): (0.94, 0.94)},
     "CDE": {("confirmed", "real_defect"): (0.95, 0.40), ("refuted", "false_alarm"): (1.00, 0.31), ("context", "not_a_claim"): (0.98, 0.95)},
     "FGH": {("confirmed", "real_defect"): (0.90, 0.32), ("refuted", "false_alarm"): (1.00, 0.10), ("context", "not_a_claim"): (0.95, 0.93)},
     # labelled blind at 0b19703; I and J read for errors, K scored only before and after (see README)
