@@ -1,7 +1,8 @@
-"""Execution blockers from Python's own runtime semantics (RA910-RA913): what the interpreter
+"""Execution blockers from Python's own runtime semantics (RA910-RA913, RA915): what the interpreter
 does with code that parses fine -- evaluating annotations, binding names, unpacking tuples,
-binding calls to nested functions. Each reads the CPython `ast` and `symtable` views the fact
-collector already built; nothing is run."""
+binding calls to nested functions (read from the CPython `ast` and `symtable` views the fact
+collector built), and the bundle's own `raise` statements a run reaches (from the run model).
+Nothing is run."""
 from __future__ import annotations
 
 import ast
@@ -13,6 +14,7 @@ from reviewer_audit.engine import Case, Rule
 from reviewer_audit.engine.findings import Related, Severity
 from reviewer_audit.knowledge.api_index import PYTHON
 from reviewer_audit.program.bundle_index import bundle_index
+from reviewer_audit.program.runs import run_model
 from reviewer_audit.rules._library import admitted_versions, ast_nodes, library_of
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__builtins__"}
@@ -481,3 +483,78 @@ class NestedCallArity(Rule):
                 if problems:
                     yield self.hit(mi.path, call.pos, f"`{call.func}(...)` {'; '.join(problems)} -- {sig.label} (line {sig.line}) (TypeError)",
                                    related=[Related(label="defined here", path=mi.path, line=sig.line)])
+
+
+# --------------------------------------------------------------------------- RA915
+
+#: exceptions a `raise` uses to end the program or an iteration on purpose
+_NOT_FAILURES = frozenset({"SystemExit", "KeyboardInterrupt", "StopIteration", "StopAsyncIteration", "GeneratorExit"})
+
+
+def _tests_text(tests: tuple) -> str:
+    return "; ".join(f"`{src}` is {truth}" for src, truth in tests if src)
+
+
+class RunReachesRaise(Rule):
+    """A command of the pipeline reaches one of the bundle's own `raise` statements on every path.
+
+    **What it does.** Follows every command (each run, each mode, the child processes main
+    starts) through the code with the config values that run really has, and reports a
+    `raise` it executes whatever the data: the branches around it are decided by the run's
+    values (`model.name` is `mobilenet_v2_gn`, so the `if name == "simple_cnn"` branch is not
+    taken and `else: raise NotImplementedError` is). A `raise` under a test the run's values do
+    not decide (`if not path.exists()`), inside an `except` block, or caught by an enclosing
+    `try` is not reported; nor is `SystemExit`, nor a stub function's body (RA102).
+
+    **Why is this bad?** The run stops with that exception before it finishes: typically a
+    model, dataset or method named in the run config that the factory does not implement.
+
+    **Example.** `if cfg.model.name == "resnet20": ... else: raise NotImplementedError(name)`
+    with a run config whose `model.name` is `vit_tiny`.
+
+    **Use instead.** Implement what the run config asks for, or fix the name the code expects.
+    """
+
+    code = "RA915"
+    name = "run-reaches-raise"
+    topic = "exec"
+    severity = Severity.blocker
+    requirement = None
+
+    _MAIN = ('import hydra\nfrom src.model import build\n\n@hydra.main(config_path="../config", config_name="config", version_base=None)\n'
+             'def main(cfg):\n    build(cfg.run.model.name)\n\nif __name__ == "__main__":\n    main()\n')
+    _CONFIG = "defaults:\n  - _self_\n  - run: ???\nresults_dir: results\nmode: full\n"
+    _MODEL = ('def build(name):\n    if name == "cnn":\n        return 1\n    elif name == "mlp":\n        return 2\n'
+              '    raise NotImplementedError(f"model {name}")\n')
+    _SPEC = {"run_config_dir": "config/run"}
+    VALID = [
+        Case(files={"src/main.py": _MAIN, "src/model.py": _MODEL, "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: mlp\n"}, spec=_SPEC),
+        Case(files={"src/main.py": _MAIN, "src/model.py": _MODEL.replace("    raise", "    try:\n        open(name)\n    except OSError:\n        raise"),
+                    "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC, note="raised only if the file is missing: data decides"),
+        Case(files={"src/main.py": _MAIN, "src/model.py": "import os\n\ndef build(name):\n    if not os.path.exists(name):\n        raise FileNotFoundError(name)\n",
+                    "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC, note="the test depends on the machine, not the config"),
+        Case(files={"src/main.py": _MAIN.replace("    build(", "    try:\n        build(").replace("name)\n\nif", "name)\n    except NotImplementedError:\n        pass\n\nif"),
+                    "src/model.py": _MODEL, "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC, note="the caller catches it"),
+    ]
+    INVALID = [
+        Case(files={"src/main.py": _MAIN, "src/model.py": _MODEL, "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC,
+             path="src/model.py", line=6),
+    ]
+
+    def check(self, ctx):
+        rm = run_model(ctx)
+
+        def definite(_i, run):
+            for r in run.trace.raises:
+                if r.maybe or r.caught or r.speculative or r.exc in _NOT_FAILURES:
+                    continue
+                mod = ctx.modules.get(r.path)
+                fn = mod.function_at(r.line) if mod is not None else None
+                if fn is not None and fn.is_stub:
+                    continue  # a stub's NotImplementedError: RA102 says it of the function
+                yield r
+
+        for r, on in rm.grouped(definite):
+            why = _tests_text(r.tests)
+            yield self.hit(r.path, r.line, f"{rm.commands_text(on)} reaches `raise {r.text}` on every path"
+                           + (f" ({why})" if why else "") + f": the run stops with {r.exc or 'an exception'} here", column=r.col, on=on)

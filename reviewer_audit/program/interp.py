@@ -29,6 +29,7 @@ config values per run and the first crash per command are all read off traces.
 from __future__ import annotations
 
 import ast
+import builtins
 import posixpath
 import re
 from typing import Any, Callable, Iterable
@@ -38,7 +39,7 @@ from reviewer_audit.program.library_models import LibraryModels, _dictconfig_att
 from reviewer_audit.program.sources import Sources
 from reviewer_audit.program.values import (
     Alt, Bound, Callback, CfgMethod, CfgRef, ClassRef, ConfigRead, ConfigWrite, Const, EnvSet, Event, Ext, Frame,
-    FuncRef, Instance, ModuleRef,
+    FuncRef, Instance, ModuleRef, Raised,
     NodeFormatted, PathVal, Sampled, State, Template, Trace, Tup, _Builtin, _copy_heap, _has_unknown, _is_none, _join_heaps,
     _join_value, _parent, _PathMethod, _PathParents, _plain, _StrMethod, _truth_of, _Unlock, const_of,
 )
@@ -49,6 +50,9 @@ from reviewer_audit.program.values import (
 _DICTCONFIG_METHODS = frozenset({"get", "items", "keys", "values", "pop", "setdefault", "copy", "merge_with", "update", "__contains__"})
 _PURE_STR_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "replace", "split", "rsplit", "startswith",
                                "endswith", "format", "join", "title", "capitalize", "casefold", "removeprefix", "removesuffix"})
+#: methods that change a dict, list or set in place
+_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "remove", "discard", "add", "append", "extend", "insert",
+                       "sort", "reverse", "__setitem__", "__delitem__", "difference_update", "intersection_update"})
 _CAUGHT_BY = {
     "missing": ("AttributeError", "KeyError", "ConfigAttributeError", "ConfigKeyError", "OmegaConfBaseException", "Exception", "BaseException", "LookupError"),
     "mandatory": ("MissingMandatoryValue", "OmegaConfBaseException", "Exception", "BaseException"),
@@ -85,6 +89,8 @@ class Interpreter(LibraryModels):
         self._crash_keys: dict[tuple[int, tuple], int] = {}
         #: undecided branches enclosing the current point, and the frames on the call stack
         self.maybe = 0
+        #: tests of the enclosing branches the run's values decided: (test as written, truth)
+        self.decided: list[tuple[str, bool]] = []
         #: loop bodies being run (in this frame or a caller)
         self.loops = 0
         self.loop_stack: list[tuple[str, int]] = []  # their (path, line), outermost first
@@ -146,6 +152,13 @@ class Interpreter(LibraryModels):
 
     def _caught(self, kind: str) -> bool:
         names = _CAUGHT_BY.get(kind, ())
+        return any(h == "*" or h in names for hs in self.handlers for h in hs)
+
+    def _caught_exception(self, exc: str) -> bool:
+        """Does an enclosing `except` catch an exception of class `exc` (a builtin's bases count;
+        a class of the bundle or a library is taken to derive from Exception)?"""
+        cls = getattr(builtins, exc, None)
+        names = {c.__name__ for c in cls.__mro__} if isinstance(cls, type) and issubclass(cls, BaseException) else {exc, "Exception", "BaseException"}
         return any(h == "*" or h in names for hs in self.handlers for h in hs)
 
     def _event_pos(self, frame: Frame, node: ast.AST) -> tuple[int, int]:
@@ -254,10 +267,12 @@ class Interpreter(LibraryModels):
         if isinstance(node, ast.If):
             self._tick(frame, node, node.test.end_lineno)
             test = self._truth(frame, node.test)
-            if test is True:
-                return self._block(frame, node.body, state)
-            if test is False:
-                return self._block(frame, node.orelse, state)
+            if test is True or test is False:
+                self.decided.append((_source(node.test), test))
+                try:
+                    return self._block(frame, node.body if test else node.orelse, state)
+                finally:
+                    self.decided.pop()
             return self._branches(frame, state, lambda s: self._block(frame, node.body, s), lambda s: self._block(frame, node.orelse, s))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._tick(frame, node, node.lineno)
@@ -277,6 +292,10 @@ class Interpreter(LibraryModels):
             self._tick(frame, node)
             if node.exc is not None:
                 self._expr(frame, node.exc)
+                exc = _exc_name(node.exc)
+                line, col = self._event_pos(frame, node)
+                self._emit(self.trace.raises, Raised(frame.module, line, col, self.order, self._caught_exception(exc), exc=exc,
+                                                     text=_source(node.exc), tests=tuple(self.decided[-3:])))
             state.done = True
             state.raised = True
             return state
@@ -717,6 +736,7 @@ class Interpreter(LibraryModels):
         grown = self._list_method(frame, node)
         if grown is not None:
             return grown
+        self._forget_mutated(frame, node)
         fn = self._expr(frame, node.func)
         args: list = []
         for a in node.args:
@@ -782,6 +802,34 @@ class Interpreter(LibraryModels):
             return Sampled(const_of(args[0]))
         return UNKNOWN
 
+    def _rebind(self, frame: Frame, expr: ast.expr, value: Any) -> None:
+        """Give the name or instance attribute `expr` a new value (a container it mutated)."""
+        if isinstance(expr, ast.Name):
+            self._bind_target(frame, expr, value)
+        elif isinstance(expr, ast.Attribute):
+            owner = self._expr(frame, expr.value)
+            attrs = self.heap.get(owner.obj) if isinstance(owner, Instance) else None
+            if isinstance(attrs, dict):
+                attrs[expr.attr] = value
+
+    def _forget_mutated(self, frame: Frame, node: ast.Call) -> None:
+        """`kv.update(...)`, `seen.add(x)`, `items.pop()` on a container literal the analysis
+        holds: what it holds afterwards is not known."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in _MUTATORS):
+            return
+        holder = func.value
+        if isinstance(holder, ast.Name):
+            current = self._lookup_name(frame, holder.id)
+        elif isinstance(holder, ast.Attribute) and isinstance(holder.value, ast.Name):
+            owner = self._lookup_name(frame, holder.value.id)
+            attrs = self.heap.get(owner.obj) if isinstance(owner, Instance) else None
+            current = attrs.get(holder.attr) if isinstance(attrs, dict) else None
+        else:
+            return  # a read through anything else may be a config read: evaluated once, below
+        if isinstance(current, Const) and isinstance(current.value, (dict, list, set, frozenset)):
+            self._rebind(frame, holder, UNKNOWN)
+
     def _list_method(self, frame: Frame, node: ast.Call) -> Any:
         """`cmd.append("trial_mode=true")` on a list the analysis knows: the name is rebound to
         the longer list (command lines are built so). None when it is not that."""
@@ -843,6 +891,15 @@ class Interpreter(LibraryModels):
 
     def _store(self, frame: Frame, target: ast.Attribute | ast.Subscript, base: Any, key: Any, value: Any) -> None:
         """`base.key = value` / `base[key] = value` on one value of the target's base."""
+        if isinstance(base, Const) and isinstance(base.value, (dict, list)) and isinstance(target, ast.Subscript):
+            # `kv[k] = v` on a dict or list literal: the name holds the grown container, or an
+            # unknown one (a stale `{}` would decide `"k" in kv` wrongly)
+            item = const_of(value)
+            grown = None
+            if isinstance(base.value, dict) and isinstance(key, (str, int, float, bool)) and item is not UNKNOWN:
+                grown = Const({**base.value, key: item})
+            self._rebind(frame, target.value, grown or UNKNOWN)
+            return
         if isinstance(base, CfgRef) and not isinstance(key, (str, int)):
             self.trace.opaque_writes.append((base.obj, base.path, self.seq))
             return
@@ -1406,6 +1463,12 @@ def _source(node: ast.AST) -> str:
         return ast.unparse(node)[:80]
     except Exception:  # noqa: BLE001 -- an odd node: no name to show
         return ""
+
+
+def _exc_name(node: ast.expr) -> str:
+    """The class a `raise` raises, as written: `ValueError` for `raise ValueError(...)`."""
+    target = node.func if isinstance(node, ast.Call) else node
+    return target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
 
 
 def _handler_names(h: ast.ExceptHandler) -> list[str]:

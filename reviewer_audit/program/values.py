@@ -245,6 +245,16 @@ class EnvSet(Event):
 
 
 @dataclass
+class Raised(Event):
+    """A `raise` statement the command executes (its own, not a library's)."""
+
+    exc: str = ""  # the exception's class as written (`NotImplementedError`)
+    text: str = ""  # the raised expression as written, short
+    #: the branches whose test the run's values decided on the way to it: (test as written, truth)
+    tests: tuple = ()
+
+
+@dataclass
 class Callback(Event):
     """A bundle function handed to a library, which calls it (`study.optimize(objective)`):
     the events between `start` and `end` (by `seq`) happen inside it."""
@@ -272,6 +282,7 @@ class Trace:
     env: list[EnvSet] = field(default_factory=list)
     formatted: list[NodeFormatted] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
+    raises: list[Raised] = field(default_factory=list)
     #: config object (heap id) -> `seq` when it was made: what existed before a callback ran
     born: dict[int, int] = field(default_factory=dict)
     #: writes to a config object under a key the analysis does not know

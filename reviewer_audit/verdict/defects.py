@@ -87,6 +87,10 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"timm.{0,60}(?:name|model).{0,40}(?:not (?:registered|exist|found|available)|unknown|invalid)|unknown model .{0,20}timm|create_model\(.{0,60}(?:not|unknown|invalid)"),
     DefectClass("lora-targets", "model", ("RA405",),
                 r"target_modules|target modules|lora targets?|(?:modules?|layers?) .{0,40}(?:not found in the base model|do not exist in)"),
+    DefectClass("run-raises", "exec", ("RA915",),
+                r"notimplementederror|raises? (?:a |an )?(?:valueerror|keyerror|runtimeerror)|unsupported (?:model|dataset|tokenizer|method|algorithm|type|config)|"
+                r"(?:not|never) (?:recogni[sz]ed|supported|handled)|unknown (?:model|dataset|method|tokenizer|algorithm|optimizer|scheduler)|"
+                r"(?:supports?|handles?|knows?|implements?) only|only (?:supports|handles|knows|implements|builds|accepts)"),
     DefectClass("call-signature", "exec", ("RA904", "RA906", "RA908", "RA913"),
                 r"unexpected (?:keyword|kw)|takes \d+ positional|missing \d+ required|does not accept|doesn't accept|do not accept|not accept (?:a|an|the)|"
                 r"has no [`'\"]?\w+[`'\"]? (?:argument|parameter|kw)|no such (?:argument|parameter)|unexpected-kwarg|(?:its|the|their) (?:__init__ )?signature (?:does|do)|"
