@@ -48,7 +48,7 @@ LABELS = {"real_defect", "false_alarm", "not_a_claim"}
 #: (status, label) -> (precision floor, recall floor), the figures reached (rounded down), on
 #: every labelled row and on each group of readers alone.
 FLOORS = {
-    ("confirmed", "real_defect"): (0.93, 0.45),
+    ("confirmed", "real_defect"): (0.91, 0.48),
     ("refuted", "false_alarm"): (0.96, 0.31),
     ("context", "not_a_claim"): (0.95, 0.92),
 }

@@ -39,7 +39,7 @@ _LIBRARY_TOPICS = frozenset({"exec", "data", "model"})
 
 #: Classes whose findings describe the whole bundle (an absent output, a mode behaviour): a claim
 #: that names no place is about the same thing as any finding of the class.
-WHOLE_BUNDLE_TOPICS = frozenset({"modes", "evaluate", "logging", "completeness"})
+WHOLE_BUNDLE_TOPICS = frozenset({"modes", "evaluate", "logging", "completeness", "files"})
 
 
 def adjudicate(issue: str, findings: list[Finding], ctx, fail_on: Severity, spec=None) -> tuple[list[Claim], list[int]]:
@@ -180,7 +180,7 @@ def _confirms(raw: RawClaim, targets: ClaimTargets, sites: list[Site], f: Findin
         return any(BY_NAME[c].absence or BY_NAME[c].topic in WHOLE_BUNDLE_TOPICS for c in shared)
     if not targets.files and not targets.lines:
         # names only, none located near the finding: whole-bundle classes still agree
-        return any(BY_NAME[c].absence for c in shared) and not sites
+        return any(BY_NAME[c].absence or BY_NAME[c].topic in WHOLE_BUNDLE_TOPICS for c in shared) and not sites
     return False
 
 

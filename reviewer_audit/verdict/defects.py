@@ -187,7 +187,7 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"never logs?\b|(?:is|are) not logged|does not log|doesn't log|logs? only\b|logs nothing|no (?:per-\w+ )?logging|insufficien\w* logging"),
     DefectClass("optuna-trial-logging", "wandb", ("RA605",),
                 r"(?:intermediate|optuna) trials?.{0,60}(?:wandb|logged)|trials? (?:are|is) (?:still )?logged|log(?:s|ging)? .{0,20}(?:each|every) trial|during optuna", "wandb_no_optuna_trials"),
-    DefectClass("wandb-entity", "wandb", ("RA608",), r"entity|wandb (?:section|settings)", "wandb_entity_project"),
+    DefectClass("wandb-entity", "wandb", ("RA608",), r"entity|wandb (?:section|settings)", "wandb_entity_project", absence=True),
     DefectClass("wandb-mode", "modes", ("RA604", "RA701", "RA705"),
                 r"wandb.{0,60}disabled|disabled?.{0,40}wandb|wandb[._]mode|mode=\"?disabled|wandb\.init\(mode|online", "trial_wandb_disabled"),
     DefectClass("wandb-not-used", "wandb", ("RA603",),
