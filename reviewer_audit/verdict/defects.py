@@ -72,7 +72,8 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"__init__\.py|namespace package|not (?:be )?(?:treated as )?an? (?:python )?package|relative imports?.{0,80}(?:package|fail|break|importerror)"),
     DefectClass("bundle-import", "exec", ("RA902",),
                 r"importerror|modulenotfounderror|no module named|cannot (?:be )?import|import(?:s|ed)? [^,;.]{0,60}(?:undefined|not defined|does not exist|doesn't exist|missing|not provided|is absent)|"
-                r"(?:is|are) not defined in|missing (?:module|file)s?\b|(?:module|file) .{0,40}(?:is )?not provided"),
+                r"(?:is|are) not defined in|missing (?:module|file)s?\b|(?:module|file) .{0,40}(?:is )?not provided|"
+                r"(?:class|function|symbol) (?:is )?(?:missing|absent)\W+.{0,40}\bimport|import (?:will|would) (?:crash|fail)"),
     DefectClass("undefined-name", "exec", ("RA905", "RA910"),
                 r"nameerror|(?:is )?not defined\b|undefined (?:name|variable|function)|never imports?|without (?:importing|an import)|not imported|missing import|misses `?from|is used .{0,40}but .{0,40}import"),
     DefectClass("dependency", "exec", ("RA903",),
@@ -133,7 +134,8 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"(?:missing|absent) (?:from|in) (?:the )?(?:baseline|comparative|run|root|config)|is absent from|not present in (?:the )?(?:\w+ )?(?:config|run|yaml)|"
                 r"cfg\.runs?\b.{0,80}(?:string|missing|not exist|absent|empty)|(?:is|are) (?:a|just the) (?:cli )?string|"
                 r"(?:access|read|expect|assum|us)\w* .{0,80}(?:at|on|from) the (?:root|top)[- ]level|(?:root|top)[- ]level .{0,40}(?:missing|absent|not exist|empty)|"
-                r"nest(?:ed|s) (?:under|inside)|(?:located|placed|stored|lives?|available|is|are|sits?) (?:under|inside|within) (?:`?cfg\.|the )|unguarded|without guarding|without a (?:guard|default)",
+                r"nest(?:ed|s) (?:under|inside)|(?:located|placed|stored|lives?|available|is|are|sits?) (?:under|inside|within) (?:`?cfg\.|the )|"
+                r"(?:stores?|puts?|mounts?|places?) (?:it|them) (?:under|inside|within|at) `?cfg\.|wrong (?:config|cfg) (?:access|key|path)|unguarded|without guarding|without a (?:guard|default)",
                 "hydra_run_configs"),
     DefectClass("optuna-params-unused", "config", ("RA210",),
                 r"optuna.{0,80}(?:top-level|never read|no effect|not (?:applied|propagated))|hpo has no effect|sampled .{0,40}(?:ignored|never)", "hydra_run_configs"),
@@ -146,7 +148,8 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"(?:never|not) (?:restor|reset)\w* .{0,40}(?:cfg|config)|last trial'?s"),
     DefectClass("optuna-missing", "config", ("RA215",),
                 r"optuna.{0,120}(?:never|not) (?:used|consumed|instantiated|invoked|launch|launched|handled|implemented|integrated|honou?red)|"
-                r"(?:no|missing) optuna|optuna (?:integration|search|study) .{0,30}(?:missing|absent)|never (?:launches|instantiates|creates) an? optuna|optuna .{0,40}ignored", absence=True),
+                r"(?:no|missing) optuna|optuna (?:integration|search|study) .{0,30}(?:missing|absent)|never (?:launches|instantiates|creates) an? optuna|optuna\W.{0,40}ignored|"
+                r"never (?:creates?|runs?|optimi[sz]es?|launch(?:es)?)\b[^.]{0,20}\bstudy|no (?:optuna )?study is (?:created|run)|no (?:explicit |real )optuna", absence=True),
     DefectClass("config-ignored", "config", ("RA214",),
                 r"(?:ignored|never (?:used|read|honou?red))\b.{0,40}(?:config|yaml|flag|parameter|field)|(?:config|flag|parameter|field|option)s? .{0,80}(?:ignored|never used|not used|not honou?red|silently)|hard-?cod", generic=True),
     # ---- data
