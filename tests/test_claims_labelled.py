@@ -11,7 +11,9 @@ Readers C, D and E labelled 12 further transcripts *blind* (without running revi
 commit f75fabd; the development that followed read their errors. Readers F, G and H labelled 12
 more blind at commit 610d132 and were scored once before anything was changed for them. Readers
 I, J and K labelled 15 more blind at 0b19703; I and J's errors were then read, K's were scored
-only at 0b19703 and after the change that followed, before being read. Each
+only at 0b19703 and after the change that followed, before being read. Readers L, M and N
+labelled 12 more blind (12 transcripts, 71 claims) and were scored once at d56f109 before their
+errors were read; one change followed (the phrasing of a truncated file). Each
 group is scored on its own too (`GROUPS`), because figures on data a mechanism was tuned against
 overstate it.
 
@@ -48,16 +50,18 @@ LABELS = {"real_defect", "false_alarm", "not_a_claim"}
 #: (status, label) -> (precision floor, recall floor), the figures reached (rounded down), on
 #: every labelled row and on each group of readers alone.
 FLOORS = {
-    ("confirmed", "real_defect"): (0.91, 0.48),
-    ("refuted", "false_alarm"): (0.96, 0.31),
-    ("context", "not_a_claim"): (0.95, 0.92),
+    ("confirmed", "real_defect"): (0.91, 0.52),
+    ("refuted", "false_alarm"): (0.94, 0.31),
+    ("context", "not_a_claim"): (0.95, 0.91),
 }
 GROUPS = {
-    "AB": {("confirmed", "real_defect"): (0.96, 0.51), ("refuted", "false_alarm"): (0.94, 0.54), ("context", "not_a_claim"): (0.94, 0.94)},
+    "AB": {("confirmed", "real_defect"): (0.97, 0.54), ("refuted", "false_alarm"): (0.94, 0.54), ("context", "not_a_claim"): (0.94, 0.94)},
     "CDE": {("confirmed", "real_defect"): (0.95, 0.40), ("refuted", "false_alarm"): (1.00, 0.31), ("context", "not_a_claim"): (0.98, 0.95)},
-    "FGH": {("confirmed", "real_defect"): (0.90, 0.32), ("refuted", "false_alarm"): (1.00, 0.10), ("context", "not_a_claim"): (0.95, 0.93)},
+    "FGH": {("confirmed", "real_defect"): (0.90, 0.52), ("refuted", "false_alarm"): (1.00, 0.10), ("context", "not_a_claim"): (0.95, 0.93)},
     # labelled blind at 0b19703; I and J read for errors, K scored only before and after (see README)
-    "IJK": {("confirmed", "real_defect"): (0.82, 0.42), ("refuted", "false_alarm"): (1.00, 0.13), ("context", "not_a_claim"): (0.90, 0.75)},
+    "IJK": {("confirmed", "real_defect"): (0.82, 0.55), ("refuted", "false_alarm"): (1.00, 0.13), ("context", "not_a_claim"): (0.90, 0.75)},
+    # labelled blind at d56f109 and scored once there (0.96 / 0.58, refuted 0.67 / 0.40) before their errors were read
+    "LMN": {("confirmed", "real_defect"): (0.95, 0.60), ("refuted", "false_alarm"): (0.66, 0.39), ("context", "not_a_claim"): (0.99, 0.80)},
 }
 
 

@@ -63,7 +63,8 @@ CLASSES: tuple[DefectClass, ...] = (
     # ---- execution: the code does not start
     DefectClass("python-syntax", "exec", ("RA001",),
                 r"syntax ?error|invalid (?:python )?syntax|python syntax|not valid python|uncompilable|(?:not|won'?t|never) compile|"
-                r"does not parse|parse error|-\\u003e|\\u003[ce]|-›|non-default argument follows"),
+                r"does not parse|parse error|-\\u003e|\\u003[ce]|-›|non-default argument follows|"
+                r"unmatched (?:quotes?|brackets?|parenthes\w+)|unterminated (?:string|triple)|(?:stops|ends|cut off) in the middle"),
     DefectClass("yaml-syntax", "config", ("RA002",), r"(?:invalid|malformed) yaml|yaml (?:syntax|parse) error|yaml (?:does not|doesn't|will not) (?:parse|load)"),
     DefectClass("transport-key", "files", (),
                 r"\b\w+_(?:py|yaml|toml)\b.{0,80}(?:key|wrapper|json|not a (?:real )?file|physical file)|(?:keys?|wrapper)\b.{0,60}\b\w+_(?:py|yaml|toml)\b|"
