@@ -308,6 +308,11 @@ _PRESCRIPTION = re.compile(
 #: violation, so it is read this way only after a claim.
 _MODAL_START = re.compile(r"^[\w.`/'\- ]{1,40}?\b(?:must|should|needs? to|has to|have to)\b", re.I)
 _ASSERTS = re.compile(r"\bnot\b|n't\b|\bnever\b|\bno\b|\bmissing\b|\babsent\b|crash|error|\bfails?\b|violat|\bbroken\b|\bwrong\b|\bincorrect", re.I)
+#: "Evaluation figures (Req. 8) – figures must be stored in images/": a titled restatement of a
+#: requirement (what the code must do), before the sentence saying what the code does instead.
+_TITLED_REQUIREMENT = re.compile(
+    r"^[^.:;()]{1,60}\((?:req(?:uirement)?s?\.?|criteri(?:on|a)|rule)\s*#?\d[^)]{0,20}\)\s*[–—:-]\s*"
+    r"[\w.`/'{} -]{1,60}?\b(?:must|should|needs? to|has to|have to|(?:is|are) required to)\b", re.I)
 _ENUM_PREFIX = re.compile(r"^\s*(?:\(\d{1,2}\)|\d{1,2}\))\s*")
 _RESTATED = re.compile(
     r"^(?:requirement|specified interface|spec(?:ification)?|expected|mandated|required)\b(?:(?!violat|not |unmet|broken|fail)[^:]){0,40}:|"
@@ -337,7 +342,7 @@ def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool, a
     if ALL_CLEAR.search(body):
         # "after this change ... will run without further issues" predicts the fixed code: not about this code
         return "prediction after the fix" if _AFTER_FIX.match(body) else ALL_CLEAR_REASON
-    if _RESTATED.match(body):
+    if _RESTATED.match(body) or (_TITLED_REQUIREMENT.match(body) and not _ASSERTS.search(body)):
         return RESTATED_REASON
     specific = bool(targets.files or targets.identifiers or targets.config_keys or targets.dotted or targets.lines)
     if _FIX.match(body) or (_PRESCRIPTION.search(body) and not _ASSERTS.search(body)):
