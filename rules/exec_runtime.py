@@ -535,6 +535,10 @@ class RunReachesRaise(Rule):
                     "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC, note="the test depends on the machine, not the config"),
         Case(files={"src/main.py": _MAIN.replace("    build(", "    try:\n        build(").replace("name)\n\nif", "name)\n    except NotImplementedError:\n        pass\n\nif"),
                     "src/model.py": _MODEL, "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC, note="the caller catches it"),
+        Case(files={"src/main.py": _MAIN, "config/config.yaml": _CONFIG,
+                    "src/model.py": "import sys\n\ndef build(name):\n    kv = {}\n    for arg in sys.argv[1:]:\n        k, v = arg.split('=', 1)\n        kv[k] = v\n"
+                                    "    if 'results_dir' not in kv:\n        raise ValueError('results_dir= is required')\n"},
+             runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC, note="a dict filled in a loop over unknown items: `'k' not in kv` is not decided"),
     ]
     INVALID = [
         Case(files={"src/main.py": _MAIN, "src/model.py": _MODEL, "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC,

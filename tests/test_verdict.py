@@ -79,6 +79,15 @@ def test_a_new_sentence_about_other_code_and_another_kind_of_defect_starts_a_cla
     assert texts[2].startswith("RMSNorm") and texts[2].endswith("ImportError."), "the 'Hence' sentence elaborates the RMSNorm claim"
 
 
+def test_a_titled_restatement_of_a_requirement_is_context_and_the_next_sentence_the_claim():
+    issue = ("2. Evaluation figures (Req. 8) – figures must be stored in {results_dir}/images/ and include legends.  "
+             "evaluate.py saves comparison_accuracy.png directly in results_dir and does not add a legend.\n"
+             "3. WandB integration (Req. 9) – project/entity are hard-coded in train.py instead of being read from the config.")
+    got = _split(issue)
+    assert [r for _, r in got] == ["restates the requirement", None, None]
+    assert got[1][0].startswith("evaluate.py saves"), "what the code does instead is the claim"
+
+
 def test_json_escaped_line_breaks_split_like_real_ones():
     issue = "Problems:\\n1. evaluate.py uses argparse positionals.\\n2. pyproject.toml does not list pandas as a dependency."
     got = _split(issue)
