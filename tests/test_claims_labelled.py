@@ -50,16 +50,16 @@ LABELS = {"real_defect", "false_alarm", "not_a_claim"}
 #: (status, label) -> (precision floor, recall floor), the figures reached (rounded down), on
 #: every labelled row and on each group of readers alone.
 FLOORS = {
-    ("confirmed", "real_defect"): (0.91, 0.52),
-    ("refuted", "false_alarm"): (0.94, 0.31),
+    ("confirmed", "real_defect"): (0.93, 0.52),
+    ("refuted", "false_alarm"): (0.94, 0.33),
     ("context", "not_a_claim"): (0.95, 0.91),
 }
 GROUPS = {
-    "AB": {("confirmed", "real_defect"): (0.97, 0.54), ("refuted", "false_alarm"): (0.94, 0.54), ("context", "not_a_claim"): (0.94, 0.94)},
-    "CDE": {("confirmed", "real_defect"): (0.95, 0.40), ("refuted", "false_alarm"): (1.00, 0.31), ("context", "not_a_claim"): (0.98, 0.95)},
-    "FGH": {("confirmed", "real_defect"): (0.90, 0.52), ("refuted", "false_alarm"): (1.00, 0.10), ("context", "not_a_claim"): (0.95, 0.93)},
+    "AB": {("confirmed", "real_defect"): (0.97, 0.54), ("refuted", "false_alarm"): (0.94, 0.57), ("context", "not_a_claim"): (0.94, 0.94)},
+    "CDE": {("confirmed", "real_defect"): (0.95, 0.40), ("refuted", "false_alarm"): (1.00, 0.34), ("context", "not_a_claim"): (0.98, 0.95)},
+    "FGH": {("confirmed", "real_defect"): (0.92, 0.50), ("refuted", "false_alarm"): (1.00, 0.10), ("context", "not_a_claim"): (0.95, 0.93)},
     # labelled blind at 0b19703; I and J read for errors, K scored only before and after (see README)
-    "IJK": {("confirmed", "real_defect"): (0.82, 0.55), ("refuted", "false_alarm"): (1.00, 0.13), ("context", "not_a_claim"): (0.90, 0.75)},
+    "IJK": {("confirmed", "real_defect"): (0.87, 0.55), ("refuted", "false_alarm"): (1.00, 0.13), ("context", "not_a_claim"): (0.90, 0.75)},
     # labelled blind at d56f109 and scored once there (0.96 / 0.58, refuted 0.67 / 0.40) before their errors were read
     "LMN": {("confirmed", "real_defect"): (0.95, 0.60), ("refuted", "false_alarm"): (0.66, 0.39), ("context", "not_a_claim"): (0.99, 0.80)},
 }

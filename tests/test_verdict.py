@@ -88,6 +88,14 @@ def test_a_titled_restatement_of_a_requirement_is_context_and_the_next_sentence_
     assert got[1][0].startswith("evaluate.py saves"), "what the code does instead is the claim"
 
 
+def test_a_semicolon_clause_naming_new_things_in_an_item_is_its_own_claim_about_the_same_file():
+    issue = ("1. Logging: evaluate.py does not satisfy the structured logging requirement and lacks a run_id field; "
+             "also the figure upload path uses os without importing it.\n2. Other point here about train.py.")
+    claims = [c for c in extract_claims(issue) if c.context is None]
+    assert claims[1].text.startswith("also the figure upload path")
+    assert claims[1].targets.files == ["evaluate.py"], "it inherits the file of the clause before it"
+
+
 def test_json_escaped_line_breaks_split_like_real_ones():
     issue = "Problems:\\n1. evaluate.py uses argparse positionals.\\n2. pyproject.toml does not list pandas as a dependency."
     got = _split(issue)

@@ -594,7 +594,8 @@ def _extract(issue: str) -> list[RawClaim]:
                     current = None
                 continue
             defects = classify(unit)
-            if current is not None and not half and _joins(unit, defects, targets, current, b.item):
+            after_semicolon = issue[:s].rstrip().endswith(";")
+            if current is not None and not half and _joins(unit, defects, targets, current, b.item and not after_semicolon):
                 # merged part by part (re-reading the whole claim at each join would be quadratic)
                 current.end = e
                 current.text = issue[current.start:e]
@@ -602,10 +603,13 @@ def _extract(issue: str) -> list[RawClaim]:
                 current.targets = current.targets.merged(targets)
                 current.stated = _merge(current.stated, stated_criteria(unit))
                 continue
+            before = current
             current = _raw(issue, s, e, None, stated_criteria(unit) + inherited)
             out.append(current)
-            if current is not None and inherited_files and not current.targets.files:
+            if inherited_files and not current.targets.files:
                 current.inherited_files = list(inherited_files)
+            elif after_semicolon and before is not None and not current.targets.files:
+                current.inherited_files = list(before.targets.files)  # "x.py does A; also B": B is about x.py too
     for c in out:
         if c.context is None:
             c.kind = claim_kind(c.text)
