@@ -1,7 +1,8 @@
-"""Execution blockers from Python's own runtime semantics (RA910-RA913, RA915): what the interpreter
+"""Execution blockers from Python's own runtime semantics (RA910-RA913, RA915, RA916): what the interpreter
 does with code that parses fine -- evaluating annotations, binding names, unpacking tuples,
-binding calls to nested functions (read from the CPython `ast` and `symtable` views the fact
-collector built), and the bundle's own `raise` statements a run reaches (from the run model).
+binding calls to nested functions, a local that shadows an imported module (read from the
+CPython `ast` and `symtable` views the fact collector built), and the bundle's own `raise`
+statements a run reaches (from the run model).
 Nothing is run."""
 from __future__ import annotations
 
@@ -562,3 +563,123 @@ class RunReachesRaise(Rule):
             why = _tests_text(r.tests)
             yield self.hit(r.path, r.line, f"{rm.commands_text(on)} reaches `raise {r.text}` on every path"
                            + (f" ({why})" if why else "") + f": the run stops with {r.exc or 'an exception'} here", column=r.col, on=on)
+
+
+# --------------------------------------------------------------------------- RA916
+
+
+def _module_aliases(facts) -> dict[str, str]:
+    """Module-level names bound to a module by an import: alias -> module path
+    (`import scipy.stats as stats`, `from scipy import stats` when scipy.stats is a module)."""
+    out = {}
+    for imp in facts.imports:
+        if imp.function is not None or imp.level:
+            continue
+        lib = library_of(imp.qualified)
+        if lib is not None and lib.module_exists(imp.qualified).found:
+            out[imp.alias] = imp.qualified
+    return out
+
+
+def _local_binders(fn: ast.AST) -> dict[str, ast.Name]:
+    """Names a function binds other than by import (loop targets, assignments, `with ... as`),
+    at their first binding, not counting nested scopes nor names declared `global`/`nonlocal`.
+    A binding whose value is another name or attribute (`stats = scipy.stats`, an alias) is left
+    out: it may well be the module."""
+    first: dict[str, ast.Name] = {}
+    declared: set[str] = set()
+    for node in _own_nodes(fn):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+        targets = []
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            targets = [node.target]
+        elif isinstance(node, ast.Assign) and not isinstance(node.value, (ast.Name, ast.Attribute)):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None and not isinstance(node.value, (ast.Name, ast.Attribute)):
+            targets = [node.target]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
+        for x in (x for t in targets for x in ast.walk(t)):
+            if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store) and (x.id not in first or x.lineno < first[x.id].lineno):
+                first[x.id] = x
+    return {k: v for k, v in first.items() if k not in declared}
+
+
+class ImportShadowedByLocal(Rule):
+    """A function binds, as a local variable, the name of a module it then uses as the module.
+
+    **What it does.** For each function, finds the names it binds itself (a `for` target, an
+    assignment, `with ... as`) that are also module-level imports of a module (`from scipy import
+    stats`, `import json`), and reports a later `name.attr` in that function where `attr` is an
+    attribute of the module in the library index (`stats.ttest_ind`). A local alias of the
+    module (`stats = scipy.stats`) is not reported.
+
+    **Why is this bad?** Python makes the name local to the whole function: after the local
+    binding, `stats.ttest_ind` looks the attribute up on the loop value (a dict, a float), not on
+    scipy.stats, and raises AttributeError; before it, UnboundLocalError (RA905).
+
+    **Example.** `for stats in aggregated.values(): ...` then `stats.ttest_ind(a, b)` in the same
+    function.
+
+    **Use instead.** Another name for the local (`for run_stats in ...`).
+    """
+
+    code = "RA916"
+    name = "import-shadowed-by-local"
+    topic = "exec"
+    severity = Severity.blocker
+    requirement = None
+
+    _EVAL = ("from scipy import stats\n\ndef main(groups):\n    means = []\n    for stats in groups.values():\n        means.append(stats['mean'])\n"
+             "    return stats.ttest_ind(means, means)\n\nmain({})\n")
+    VALID = [
+        Case(files={"src/evaluate.py": _EVAL.replace("for stats in", "for s in").replace("stats['mean']", "s['mean']")}),
+        Case(files={"src/evaluate.py": "import scipy\nfrom scipy import stats\n\ndef main():\n    stats = scipy.stats\n    return stats.ttest_ind([1], [2])\n\nmain()\n"},
+             note="a local alias of the module itself"),
+        Case(files={"src/evaluate.py": "import json\n\ndef main(path):\n    json = path.read_text()\n    return json.strip()\n\nmain(None)\n"},
+             note="the attribute is the local value's (str.strip), not the module's"),
+    ]
+    INVALID = [
+        Case(files={"src/evaluate.py": _EVAL}, path="src/evaluate.py", line=7),
+    ]
+
+    def check(self, ctx):
+        for _idx, mi, tree in _trees(ctx):
+            modules = _module_aliases(mi.facts)
+            if not modules:
+                continue
+            for fn in ast.walk(tree):
+                if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+                local = {n: b for n, b in _local_binders(fn).items() if n in modules and n not in params}
+                if not local:
+                    continue
+                reported = set()
+                for node in _own_nodes(fn):
+                    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Load)):
+                        continue
+                    name = node.value.id
+                    binder = local.get(name)
+                    if binder is None or node.lineno <= binder.lineno or name in reported:
+                        continue
+                    module = modules[name]
+                    lib = library_of(module)
+                    if lib is None or not lib.resolve(f"{module}.{node.attr}", module=module).found:
+                        continue
+                    reported.add(name)
+                    yield self.hit(mi.path, node.lineno,
+                                   f"`{name}` is a local variable of {fn.name}() (bound at line {binder.lineno}), so `{name}.{node.attr}` reads "
+                                   f"the local value, not the module {module}: AttributeError when it runs",
+                                   column=node.col_offset + 1, related=[Related(label="local binding", path=mi.path, line=binder.lineno)])
+
+
+def _own_nodes(fn: ast.AST):
+    """The nodes of a function's own body, not of the functions, classes and lambdas nested in it."""
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))

@@ -89,6 +89,8 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"timm.{0,60}(?:name|model).{0,40}(?:not (?:registered|exist|found|available)|unknown|invalid)|unknown model .{0,20}timm|create_model\(.{0,60}(?:not|unknown|invalid)"),
     DefectClass("lora-targets", "model", ("RA405",),
                 r"target_modules|target modules|lora targets?|(?:modules?|layers?) .{0,40}(?:not found in the base model|do not exist in)"),
+    DefectClass("shadowed-import", "exec", ("RA916",),
+                r"shadow\w* (?:the )?(?:imported |global )?`?[\w.]*`? ?(?:module|import)|(?:local|loop) (?:variable|name) .{0,60}shadow"),
     DefectClass("run-raises", "exec", ("RA915",),
                 r"notimplementederror|raises? (?:a |an )?(?:valueerror|keyerror|runtimeerror)|unsupported (?:model|dataset|tokenizer|method|algorithm|type|config)|"
                 r"(?:not|never) (?:recogni[sz]ed|supported|handled)|unknown (?:model|dataset|method|tokenizer|algorithm|optimizer|scheduler)|"
