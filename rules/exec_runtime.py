@@ -493,7 +493,8 @@ _NOT_FAILURES = frozenset({"SystemExit", "KeyboardInterrupt", "StopIteration", "
 
 
 def _tests_text(tests: tuple) -> str:
-    return "; ".join(f"`{src}` is {truth}" for src, truth in tests if src)
+    return "; ".join(f"`{src}` is {truth}" + (f" ({values})" if values else "") for src, truth, values in tests
+                     if src and "__name__" not in src)  # the entry-point guard says nothing about the run
 
 
 class RunReachesRaise(Rule):

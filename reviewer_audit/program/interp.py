@@ -89,8 +89,9 @@ class Interpreter(LibraryModels):
         self._crash_keys: dict[tuple[int, tuple], int] = {}
         #: undecided branches enclosing the current point, and the frames on the call stack
         self.maybe = 0
-        #: tests of the enclosing branches the run's values decided: (test as written, truth)
-        self.decided: list[tuple[str, bool]] = []
+        #: tests of the enclosing branches the run's values decided, in every frame: (test as
+        #: written, truth, the values of its operands)
+        self.decided: list[tuple[str, bool, str]] = []
         #: loop bodies being run (in this frame or a caller)
         self.loops = 0
         self.loop_stack: list[tuple[str, int]] = []  # their (path, line), outermost first
@@ -268,7 +269,8 @@ class Interpreter(LibraryModels):
             self._tick(frame, node, node.test.end_lineno)
             test = self._truth(frame, node.test)
             if test is True or test is False:
-                self.decided.append((_source(node.test), test))
+                self.decided.append((_source(node.test), test, self._shown_operands(frame, node.test)))
+                frame.decided.append(self.decided[-1])
                 try:
                     return self._block(frame, node.body if test else node.orelse, state)
                 finally:
@@ -295,7 +297,7 @@ class Interpreter(LibraryModels):
                 exc = _exc_name(node.exc)
                 line, col = self._event_pos(frame, node)
                 self._emit(self.trace.raises, Raised(frame.module, line, col, self.order, self._caught_exception(exc), exc=exc,
-                                                     text=_source(node.exc), tests=tuple(self.decided[-3:])))
+                                                     text=_source(node.exc), tests=tuple(dict.fromkeys(self.decided + frame.decided))[-3:]))
             state.done = True
             state.raised = True
             return state
@@ -807,7 +809,7 @@ class Interpreter(LibraryModels):
         if isinstance(expr, ast.Name):
             self._bind_target(frame, expr, value)
         elif isinstance(expr, ast.Attribute):
-            owner = self._expr(frame, expr.value)
+            owner = self._peek_ref(frame, expr.value)  # `self.kv`: looked up, not evaluated again
             attrs = self.heap.get(owner.obj) if isinstance(owner, Instance) else None
             if isinstance(attrs, dict):
                 attrs[expr.attr] = value
@@ -819,14 +821,7 @@ class Interpreter(LibraryModels):
         if not (isinstance(func, ast.Attribute) and func.attr in _MUTATORS):
             return
         holder = func.value
-        if isinstance(holder, ast.Name):
-            current = self._lookup_name(frame, holder.id)
-        elif isinstance(holder, ast.Attribute) and isinstance(holder.value, ast.Name):
-            owner = self._lookup_name(frame, holder.value.id)
-            attrs = self.heap.get(owner.obj) if isinstance(owner, Instance) else None
-            current = attrs.get(holder.attr) if isinstance(attrs, dict) else None
-        else:
-            return  # a read through anything else may be a config read: evaluated once, below
+        current = self._peek_ref(frame, holder)  # looked up without recording reads: `fn` evaluates it below
         if isinstance(current, Const) and isinstance(current.value, (dict, list, set, frozenset)):
             self._rebind(frame, holder, UNKNOWN)
 
@@ -964,6 +959,61 @@ class Interpreter(LibraryModels):
             return env[name]
         if name in _BUILTINS:
             return _Builtin(name)
+        return UNKNOWN
+
+    def _shown_operands(self, frame: Frame, test: ast.expr) -> str:
+        """`name = 'value'` for the operands of a decided comparison the run's values settle, read
+        without recording anything (the test itself was just evaluated): what a finding under
+        the branch says the run really has."""
+        compares = [n for n in ast.walk(test) if isinstance(n, ast.Compare)]
+        shown = []
+        for call in (n for n in ast.walk(test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "isinstance" and n.args):
+            if isinstance(self._peek_ref(frame, call.args[0]), CfgRef):
+                shown.append(f"{_source(call.args[0])} is an OmegaConf node, not a dict or list")
+        for cmp in compares[:2]:
+            for operand in (cmp.left, *cmp.comparators):
+                if isinstance(operand, ast.Constant):
+                    continue
+                value = self._peek(frame, operand)
+                if value is not UNKNOWN:
+                    shown.append(f"{_source(operand)} = {value!r}")
+        return ", ".join(shown)
+
+    def _peek(self, frame: Frame, node: ast.expr) -> Any:
+        """The known plain value of a name, attribute chain or pure string method call, without
+        evaluating anything that records an event; UNKNOWN otherwise."""
+        if isinstance(node, ast.Name):
+            v = self._lookup_name(frame, node.id)
+        elif isinstance(node, ast.Attribute):
+            base = self._peek_ref(frame, node.value)
+            if isinstance(base, Instance):
+                attrs = self.heap.get(base.obj)
+                v = attrs.get(node.attr, UNKNOWN) if isinstance(attrs, dict) else UNKNOWN
+            elif isinstance(base, CfgRef) and (obj := self._cfg(base)) is not None:
+                res = obj.lookup((*base.path, node.attr))
+                v = Const(res.value) if res.status == "ok" and _scalar(res.value) else UNKNOWN
+            else:
+                v = UNKNOWN
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PURE_STR_METHODS and not node.args:
+            inner = self._peek(frame, node.func.value)
+            return getattr(inner, node.func.attr)() if isinstance(inner, str) else UNKNOWN
+        else:
+            return UNKNOWN
+        value = const_of(v)
+        return value if value is UNKNOWN or isinstance(value, (str, int, float, bool, type(None))) else UNKNOWN
+
+    def _peek_ref(self, frame: Frame, node: ast.expr) -> Any:
+        """The object an attribute chain's base names (an instance, a config node), without events."""
+        if isinstance(node, ast.Name):
+            return self._lookup_name(frame, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self._peek_ref(frame, node.value)
+            if isinstance(base, Instance):
+                attrs = self.heap.get(base.obj)
+                return attrs.get(node.attr, UNKNOWN) if isinstance(attrs, dict) else UNKNOWN
+            if isinstance(base, CfgRef) and (obj := self._cfg(base)) is not None:
+                res = obj.lookup((*base.path, node.attr))
+                return CfgRef(base.obj, (*base.path, node.attr)) if res.status == "ok" and isinstance(res.value, dict) else UNKNOWN
         return UNKNOWN
 
     def _truth(self, frame: Frame, node: ast.AST) -> bool | None:

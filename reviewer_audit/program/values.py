@@ -250,7 +250,8 @@ class Raised(Event):
 
     exc: str = ""  # the exception's class as written (`NotImplementedError`)
     text: str = ""  # the raised expression as written, short
-    #: the branches whose test the run's values decided on the way to it: (test as written, truth)
+    #: the branches whose test the run's values decided on the way to it: (test as written,
+    #: truth, its operands' values as `name = 'value'`)
     tests: tuple = ()
 
 
@@ -312,6 +313,9 @@ class Frame:
     node: Any = None  # the function's def (None for a module or lambda frame)
     #: names bound by the `for` loops running in this frame -> that loop (path, line)
     loop_targets: dict = field(default_factory=dict)
+    #: the branch tests the run's values decided in this frame so far (`if x == "a": return`
+    #: decided False is why the statement after it runs)
+    decided: list = field(default_factory=list)
 
 
 @dataclass
