@@ -648,8 +648,9 @@ class ImportShadowedByLocal(Rule):
     def check(self, ctx):
         for _idx, mi, tree in _trees(ctx):
             modules = _module_aliases(mi.facts)
-            if not modules:
-                continue
+            stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            if not stored & modules.keys():
+                continue  # no module name is ever assigned: nothing to look at function by function
             for fn in ast.walk(tree):
                 if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     continue

@@ -89,9 +89,9 @@ class Interpreter(LibraryModels):
         self._crash_keys: dict[tuple[int, tuple], int] = {}
         #: undecided branches enclosing the current point, and the frames on the call stack
         self.maybe = 0
-        #: tests of the enclosing branches the run's values decided, in every frame: (test as
-        #: written, truth, the values of its operands)
-        self.decided: list[tuple[str, bool, str]] = []
+        #: tests of the enclosing branches the run's values decided, in every frame: (test,
+        #: truth, its frame); a `raise` reports them with their operands' values
+        self.decided: list[tuple[ast.expr, bool, Frame]] = []
         #: loop bodies being run (in this frame or a caller)
         self.loops = 0
         self.loop_stack: list[tuple[str, int]] = []  # their (path, line), outermost first
@@ -269,7 +269,7 @@ class Interpreter(LibraryModels):
             self._tick(frame, node, node.test.end_lineno)
             test = self._truth(frame, node.test)
             if test is True or test is False:
-                self.decided.append((_source(node.test), test, self._shown_operands(frame, node.test)))
+                self.decided.append((node.test, test, frame))
                 frame.decided.append(self.decided[-1])
                 try:
                     return self._block(frame, node.body if test else node.orelse, state)
@@ -296,8 +296,10 @@ class Interpreter(LibraryModels):
                 self._expr(frame, node.exc)
                 exc = _exc_name(node.exc)
                 line, col = self._event_pos(frame, node)
+                decided = list({id(d): d for d in self.decided + frame.decided}.values())[-3:]  # the same record in both: once
+                tests = tuple((_source(t), truth, self._shown_operands(f, t)) for t, truth, f in decided)
                 self._emit(self.trace.raises, Raised(frame.module, line, col, self.order, self._caught_exception(exc), exc=exc,
-                                                     text=_source(node.exc), tests=tuple(dict.fromkeys(self.decided + frame.decided))[-3:]))
+                                                     text=_source(node.exc), tests=tests))
             state.done = True
             state.raised = True
             return state

@@ -313,8 +313,8 @@ class Frame:
     node: Any = None  # the function's def (None for a module or lambda frame)
     #: names bound by the `for` loops running in this frame -> that loop (path, line)
     loop_targets: dict = field(default_factory=dict)
-    #: the branch tests the run's values decided in this frame so far (`if x == "a": return`
-    #: decided False is why the statement after it runs)
+    #: the branch tests the run's values decided in this frame so far, as (test, truth, frame)
+    #: (`if x == "a": return` decided False is why the statement after it runs)
     decided: list = field(default_factory=list)
 
 
