@@ -602,7 +602,7 @@ class SignificanceTestMissingRule(Rule):
 
     **What it does.** Looks in evaluate.py for a test from scipy.stats or statsmodels (t-test,
     Wilcoxon, Mann-Whitney, binomial/McNemar, chi-square, Fisher, Kruskal, ANOVA), a permutation
-    or bootstrap test, or p-values.
+    or bootstrap test, or p-values. An import that the module never uses again is not a test.
 
     **Why is this bad?** The prompt's aggregated analysis includes statistical significance
     tests; without one, differences between methods are reported without any evidence that they
@@ -623,20 +623,34 @@ class SignificanceTestMissingRule(Rule):
     needs = ("evaluate",)
 
     VALID = [Case(files={"src/evaluate.py": _EVAL_GOOD})]
-    INVALID = [Case(files={"src/evaluate.py": "import json\n\ndef main(accs, d):\n    json.dump(accs, open(d / 'comparison' / 'aggregated_metrics.json', 'w'))\n"}, path="src/evaluate.py", line=4)]
+    INVALID = [
+        Case(files={"src/evaluate.py": "import json\n\ndef main(accs, d):\n    json.dump(accs, open(d / 'comparison' / 'aggregated_metrics.json', 'w'))\n"}, path="src/evaluate.py", line=4),
+        Case(files={"src/evaluate.py": "import json\nfrom scipy.stats import ttest_ind\n\ndef main(accs, d):\n    json.dump(accs, open(d / 'comparison' / 'aggregated_metrics.json', 'w'))\n"},
+             path="src/evaluate.py", line=5, note="ttest_ind is imported and never called"),
+    ]
 
     def check(self, ctx):
         ev = ctx.module("evaluate")
         if _is_stub(ev):
             return
-        if any(i.module.startswith(("scipy.stats", "statsmodels", "pingouin")) or (i.module == "scipy" and i.name == "stats") for i in ev.imports):
+        stats_imports = [i for i in ev.imports if i.module.startswith(("scipy.stats", "statsmodels", "pingouin")) or (i.module == "scipy" and i.name == "stats")]
+        if any(_used_beyond_import(ev, i) for i in stats_imports):
             return
         ix = wandb_model(ctx).index(ev)
         words = list(ix.identifiers) + [c.func or "" for c in ev.calls] + [f.name for f in ev.functions.values()] + [s.value for s in ev.strings if len(s.value) < 80]
-        if any(_SIGNIFICANCE.search(w) for w in words):
+        unused = {i.alias for i in stats_imports}  # imported, never used: not a test either
+        if any(_SIGNIFICANCE.search(w) for w in words if w not in unused):
             return
         agg = next((s for s in ev.strings if basename(s.value) == "aggregated_metrics.json"), None)
-        yield self.hit(ev.path, agg.pos if agg else None, "evaluate.py runs no statistical significance test (no scipy.stats/statsmodels test, permutation or bootstrap, no p-value)")
+        said = f" (it imports {', '.join(sorted(unused))} but never uses it)" if unused else ""
+        yield self.hit(ev.path, agg.pos if agg else None, f"evaluate.py runs no statistical significance test (no scipy.stats/statsmodels test, permutation or bootstrap, no p-value){said}")
+
+
+def _used_beyond_import(mod, imp) -> bool:
+    """Does the module mention an import's name anywhere but in its import statement? (An
+    imported test that is never called, or passed on, tests nothing.)"""
+    word = re.compile(rf"(?<![\w.]){re.escape(imp.alias)}\b")
+    return any(word.search(line) for n, line in enumerate(mod.lines, 1) if n != imp.pos.line and not line.lstrip().startswith(("#", "import ", "from ")))
 
 
 #: what the training side calls a metric that only a classifier has

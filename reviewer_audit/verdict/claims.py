@@ -306,13 +306,15 @@ _PRESCRIPTION = re.compile(
 #: "Evaluate.py must accept the `results_dir` override": a subject, then what it must do. After a
 #: claim, such a sentence is the reviewer's fix for it; alone, it may be the only statement of a
 #: violation, so it is read this way only after a claim.
-_MODAL_START = re.compile(r"^[\w.`/'\- ]{1,40}?\b(?:must|should|needs? to|has to|have to)\b", re.I)
+_MODAL_START = re.compile(r"^[\w.`/'\- ]{1,40}?\b(?:must|should|needs? to|has to|have to)\b|^[\w.`/'\- ]{1,80}?\b(?:is|are) (?:required|needed|necessary)\W*$", re.I)
 _ASSERTS = re.compile(r"\bnot\b|n't\b|\bnever\b|\bno\b|\bmissing\b|\babsent\b|crash|error|\bfails?\b|violat|\bbroken\b|\bwrong\b|\bincorrect", re.I)
 #: "Evaluation figures (Req. 8) – figures must be stored in images/": a titled restatement of a
 #: requirement (what the code must do), before the sentence saying what the code does instead.
 _TITLED_REQUIREMENT = re.compile(
     r"^[^.:;()]{1,60}\((?:req(?:uirement)?s?\.?|criteri(?:on|a)|rule)\s*#?\d[^)]{0,20}\)\s*[–—:-]\s*"
     r"[\w.`/'{} -]{1,60}?\b(?:must|should|needs? to|has to|have to|(?:is|are) required to)\b", re.I)
+#: markdown emphasis around words ("the code is **not** ready"): the words are what is said
+_EMPHASIS = re.compile(r"(?<!\w)(?:\*\*|__|\*|_)(?=\S)([^*_\n]{1,80}?)(?<=\S)(?:\*\*|__|\*|_)(?!\w)")
 _ENUM_PREFIX = re.compile(r"^\s*(?:\(\d{1,2}\)|\d{1,2}\))\s*")
 _RESTATED = re.compile(
     r"^(?:requirement|specified interface|spec(?:ification)?|expected|mandated|required)\b(?:(?!violat|not |unmet|broken|fail)[^:]){0,40}:|"
@@ -338,7 +340,7 @@ def context_reason(unit: str, targets: RawTargets, first: bool, heading: bool, a
         return "heading (its sub-points are the claims)"
     if text.endswith(":"):
         return "lead-in"
-    body = _ENUM_PREFIX.sub("", _strip_label(text))
+    body = _EMPHASIS.sub(r"\1", _ENUM_PREFIX.sub("", _strip_label(text)))
     if ALL_CLEAR.search(body):
         # "after this change ... will run without further issues" predicts the fixed code: not about this code
         return "prediction after the fix" if _AFTER_FIX.match(body) else ALL_CLEAR_REASON
