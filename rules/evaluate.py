@@ -6,6 +6,7 @@ summary copies and where they are dumped) come from `reviewer_audit.program.wand
 """
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -729,7 +730,8 @@ class ConfusionMatrixMissingRule(Rule):
 
     **What it does.** When the training side logs a classification metric (accuracy, F1, MCC,
     top-1), reports evaluate.py if nothing in it (no call, name, string or function) speaks of a
-    confusion matrix.
+    confusion matrix, or if every confusion-matrix call sits under a test for history or summary
+    keys (`if "y_true" in history.columns`) that no code of the training side logs.
 
     **Why is this bad?** The prompt lists confusion matrices among the run-specific figures
     evaluate.py must produce; for a classifier they show which classes the method confuses, which
@@ -756,7 +758,14 @@ class ConfusionMatrixMissingRule(Rule):
                     "src/train.py": _TRAIN}),
         Case(files={"src/evaluate.py": _EVAL_GOOD, "src/train.py": _TRAIN_LM}),
     ]
-    INVALID = [Case(files={"src/evaluate.py": _EVAL_GOOD, "src/train.py": _TRAIN}, path="src/evaluate.py", line=27)]
+    _GUARDED = ("\ndef cm(history, out):\n    from sklearn.metrics import ConfusionMatrixDisplay\n"
+                "    if 'y_true' in history.columns and 'y_pred' in history.columns:\n"
+                "        ConfusionMatrixDisplay.from_predictions(history['y_true'], history['y_pred'])\n        plt.savefig(out)\n")
+    INVALID = [
+        Case(files={"src/evaluate.py": _EVAL_GOOD, "src/train.py": _TRAIN}, path="src/evaluate.py", line=27),
+        Case(files={"src/evaluate.py": _EVAL_GOOD + _GUARDED, "src/train.py": _TRAIN}, path="src/evaluate.py", line=42,
+             note="drawn only when the history has y_true and y_pred, which train.py never logs"),
+    ]
 
     def check(self, ctx):
         ev = ctx.module("evaluate")
@@ -767,11 +776,56 @@ class ConfusionMatrixMissingRule(Rule):
         if not metrics:
             return
         if any(re.search(r"confusion", w, re.I) for w in _words(ev, wm.index(ev))):
+            guard = _only_under_unlogged_keys(ev, wm.summary_keys)
+            if guard is not None:
+                line, keys = guard
+                yield self.hit(ev.path, line, f"evaluate.py draws its confusion matrices only when the run has {' and '.join(keys)}, "
+                               "which the training side never logs: no confusion matrix is ever drawn")
             return
         fig = next((c for c in ev.calls if c.method == "savefig"), None)
         shown = ", ".join(metrics[:3]) + (" …" if len(metrics) > 3 else "")
         yield self.hit(ev.path, fig.pos if fig else None,
                        f"evaluate.py draws no confusion matrix, though the runs are classifiers (the training side logs {shown})")
+
+
+def _only_under_unlogged_keys(ev, logged) -> tuple[int, list[str]] | None:
+    """(line of the test, its keys) when every confusion-matrix call of evaluate.py runs only
+    under an `if "key" in ...` test -- around the call, or around every call of the function
+    holding it -- whose keys the training side never logs (and it logs no key it cannot name)."""
+    tree = ev.cpython.tree if ev.cpython is not None else None
+    if tree is None or logged.opaque:
+        return None
+    ifs = [g for g in ast.walk(tree) if isinstance(g, ast.If) and _tested_keys(g.test)]
+    functions = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+    def guard_of(line: int, depth: int = 0) -> ast.If | None:
+        inside = [g for g in ifs if g.body[0].lineno <= line <= g.body[-1].end_lineno]
+        if inside:
+            return max(inside, key=lambda g: g.lineno)
+        holder = max((f for f in functions if f.lineno <= line <= f.end_lineno), key=lambda f: f.lineno, default=None)
+        if holder is None or depth >= 2:
+            return None
+        sites = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == holder.name]
+        guards = [guard_of(c.lineno, depth + 1) for c in sites]
+        return guards[0] if sites and all(guards) else None
+
+    calls = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and re.search(r"confusion", ast.unparse(c.func), re.I)]
+    first = None
+    for call in calls:
+        guard = guard_of(call.lineno)
+        if guard is None:
+            return None
+        keys = _tested_keys(guard.test)
+        if any(logged.matches(k) for k in keys):
+            return None
+        first = first or (guard.lineno, keys)
+    return first
+
+
+def _tested_keys(test: ast.expr) -> list[str]:
+    """The string keys a test checks for membership (`"y_true" in df.columns`)."""
+    return [c.left.value for c in ast.walk(test) if isinstance(c, ast.Compare) and len(c.ops) == 1 and isinstance(c.ops[0], ast.In)
+            and isinstance(c.left, ast.Constant) and isinstance(c.left.value, str)]
 
 
 class FiguresOutsideEvaluateRule(Rule):

@@ -229,6 +229,9 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"(?:train|main)\.py .{0,60}(?:generat|creat|sav|produc|draw|plott)\w* .{0,40}(?:figures?|plots?|charts?|heatmaps?)|"
                 r"figures? (?:in|from|inside) (?:train|main)\.py|in-training figure", "no_figures_in_train"),
     DefectClass("confusion-matrix", "evaluate", ("RA813",), _absent_figure(r"confusion[-_ ]?matri(?:x|ces)"), "evaluate_run_figures", absence=True),
+    DefectClass("confusion-unlogged", "evaluate", ("RA813",),
+                r"(?:y_true|y_pred|predictions?|confusion[-_ ]?matri\w*)\W.{0,80}(?:never|not) (?:logged|saved|written|stored)|"
+                r"(?:never|not|does not|doesn't) logs? .{0,60}(?:y_true|y_pred|predictions|confusion)", "evaluate_run_figures", absence=True),
     DefectClass("learning-curve", "evaluate", ("RA812",), _absent_figure(r"learning[-_ ]curves?"), "evaluate_run_figures", absence=True),
     DefectClass("missing-figures", "evaluate", (), r"box[- ]?plots?|violin|learning[- ]curve|legend|figures? .{0,40}(?:missing|absent|incomplete)|comparison figures"),
     DefectClass("metrics-table", "evaluate", (), r"(?:metrics|performance) tables?|cross-run tables?"),
