@@ -12,6 +12,7 @@ import re
 import libcst as cst
 
 from reviewer_audit.engine import Case, Rule
+from reviewer_audit.rules._library import library_of
 from reviewer_audit.program.facts import FunctionFact, fstring_template, literal_string
 from reviewer_audit.engine.findings import Related, Severity
 from reviewer_audit.program.wandb_model import basename, cli_model, knowledge_entry, resolved_figures, saved_figures, summary_copies, wandb_model
@@ -648,9 +649,12 @@ class SignificanceTestMissingRule(Rule):
 
 
 def _used_beyond_import(mod, imp) -> bool:
-    """Does the module mention an import's name anywhere but in its import statement? (An
-    imported test that is never called, or passed on, tests nothing.)"""
-    word = re.compile(rf"(?<![\w.]){re.escape(imp.alias)}\b")
+    """Does the module use an import's name anywhere but in its import statement -- a module
+    through one of its attributes (`stats.ttest_ind`; a local variable that happens to be called
+    `stats` is not it), a function by its name? (An imported test never called tests nothing.)"""
+    lib = library_of(imp.qualified)
+    is_module = imp.name is None or bool(lib is not None and lib.module_exists(imp.qualified).found)
+    word = re.compile(rf"(?<![\w.]){re.escape(imp.alias)}" + (r"\." if is_module else r"\b"))
     return any(word.search(line) for n, line in enumerate(mod.lines, 1) if n != imp.pos.line and not line.lstrip().startswith(("#", "import ", "from ")))
 
 
