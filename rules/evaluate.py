@@ -769,6 +769,8 @@ class ConfusionMatrixMissingRule(Rule):
         Case(files={"src/evaluate.py": _EVAL_GOOD, "src/train.py": _TRAIN}, path="src/evaluate.py", line=27),
         Case(files={"src/evaluate.py": _EVAL_GOOD + _GUARDED, "src/train.py": _TRAIN}, path="src/evaluate.py", line=42,
              note="drawn only when the history has y_true and y_pred, which train.py never logs"),
+        Case(files={"src/evaluate.py": _EVAL_GOOD + _GUARDED.replace("'y_true' in history.columns and 'y_pred' in history.columns", "{'y_true', 'y_pred'}.issubset(history.columns)"),
+                    "src/train.py": _TRAIN}, path="src/evaluate.py", line=42, note="the same test written as a subset"),
     ]
 
     def check(self, ctx):
@@ -827,9 +829,15 @@ def _only_under_unlogged_keys(ev, logged) -> tuple[int, list[str]] | None:
 
 
 def _tested_keys(test: ast.expr) -> list[str]:
-    """The string keys a test checks for membership (`"y_true" in df.columns`)."""
-    return [c.left.value for c in ast.walk(test) if isinstance(c, ast.Compare) and len(c.ops) == 1 and isinstance(c.ops[0], ast.In)
+    """The string keys a test checks for membership (`"y_true" in df.columns`,
+    `{"y_true", "y_pred"}.issubset(df.columns)`, `df.columns.issuperset([...])`)."""
+    keys = [c.left.value for c in ast.walk(test) if isinstance(c, ast.Compare) and len(c.ops) == 1 and isinstance(c.ops[0], ast.In)
             and isinstance(c.left, ast.Constant) and isinstance(c.left.value, str)]
+    for call in (n for n in ast.walk(test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+        literal = call.func.value if call.func.attr == "issubset" else call.args[0] if call.func.attr == "issuperset" and call.args else None
+        if isinstance(literal, (ast.Set, ast.List, ast.Tuple)):
+            keys += [e.value for e in literal.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return keys
 
 
 class FiguresOutsideEvaluateRule(Rule):

@@ -14,7 +14,8 @@ I, J and K labelled 15 more blind at 0b19703; I and J's errors were then read, K
 only at 0b19703 and after the change that followed, before being read. Readers L, M and N
 labelled 12 more blind (12 transcripts, 71 claims) and were scored once at d56f109 before their
 errors were read; one change followed (the phrasing of a truncated file). Readers O, P and Q
-labelled 12 more blind (76 claims), scored once at ffd90c4; their errors were then read. Each
+labelled 12 more blind (76 claims), scored once at ffd90c4; their errors were then read. Readers
+R and S labelled 8 more blind (47 claims), scored once at 657ae57. Each
 group is scored on its own too (`GROUPS`), because figures on data a mechanism was tuned against
 overstate it.
 
@@ -51,9 +52,9 @@ LABELS = {"real_defect", "false_alarm", "not_a_claim"}
 #: (status, label) -> (precision floor, recall floor), the figures reached (rounded down), on
 #: every labelled row and on each group of readers alone.
 FLOORS = {
-    ("confirmed", "real_defect"): (0.93, 0.51),
-    ("refuted", "false_alarm"): (0.94, 0.32),
-    ("context", "not_a_claim"): (0.95, 0.91),
+    ("confirmed", "real_defect"): (0.94, 0.52),
+    ("refuted", "false_alarm"): (0.92, 0.31),
+    ("context", "not_a_claim"): (0.93, 0.90),
 }
 GROUPS = {
     "AB": {("confirmed", "real_defect"): (0.97, 0.54), ("refuted", "false_alarm"): (0.94, 0.57), ("context", "not_a_claim"): (0.94, 0.94)},
@@ -65,6 +66,9 @@ GROUPS = {
     "LMN": {("confirmed", "real_defect"): (0.95, 0.60), ("refuted", "false_alarm"): (0.66, 0.39), ("context", "not_a_claim"): (0.99, 0.80)},
     # labelled blind at ffd90c4 and scored once there (0.84 / 0.43, refuted 1.00 / 0.14) before their errors were read
     "OPQ": {("confirmed", "real_defect"): (0.93, 0.45), ("refuted", "false_alarm"): (1.00, 0.14), ("context", "not_a_claim"): (0.90, 0.84)},
+    # labelled blind at 657ae57 and scored once there (1.00 / 0.48; its one refutation is of "Everything else complies",
+    # which the tool refutes by the blockers no claim names and the reader counted as no claim)
+    "RS": {("confirmed", "real_defect"): (0.99, 0.51), ("refuted", "false_alarm"): (0.00, 0.00), ("context", "not_a_claim"): (0.68, 0.78)},
 }
 
 
