@@ -801,8 +801,10 @@ def _only_under_unlogged_keys(ev, logged) -> tuple[int, list[str]] | None:
     tree = ev.cpython.tree if ev.cpython is not None else None
     if tree is None or logged.opaque:
         return None
-    ifs = [g for g in ast.walk(tree) if isinstance(g, ast.If) and _tested_keys(g.test)]
-    functions = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    nodes = list(ast.walk(tree))
+    ifs = [g for g in nodes if isinstance(g, ast.If) and _tested_keys(g.test)]
+    functions = [f for f in nodes if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    calls = [c for c in nodes if isinstance(c, ast.Call)]
 
     def guard_of(line: int, depth: int = 0) -> ast.If | None:
         inside = [g for g in ifs if g.body[0].lineno <= line <= g.body[-1].end_lineno]
@@ -811,13 +813,12 @@ def _only_under_unlogged_keys(ev, logged) -> tuple[int, list[str]] | None:
         holder = max((f for f in functions if f.lineno <= line <= f.end_lineno), key=lambda f: f.lineno, default=None)
         if holder is None or depth >= 2:
             return None
-        sites = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == holder.name]
+        sites = [c for c in calls if isinstance(c.func, ast.Name) and c.func.id == holder.name]
         guards = [guard_of(c.lineno, depth + 1) for c in sites]
         return guards[0] if sites and all(guards) else None
 
-    calls = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and re.search(r"confusion", ast.unparse(c.func), re.I)]
     first = None
-    for call in calls:
+    for call in (c for c in calls if re.search(r"confusion", ast.unparse(c.func), re.I)):
         guard = guard_of(call.lineno)
         if guard is None:
             return None

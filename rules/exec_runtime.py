@@ -183,17 +183,13 @@ def _bindings(scope) -> tuple[set[str], dict[str, int]]:
         a = scope.args
         declared = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs} | {x.arg for x in (a.vararg, a.kwarg) if x is not None}
     binders: dict[str, int] = {}
-    stack = list(scope.body)
-    while stack:
-        node = stack.pop()
+    for node in _own_nodes(scope):
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             declared.update(node.names)
         for n in _bound_names(node):
             line = getattr(node, "lineno", 0)
             if n not in binders or line < binders[n]:
                 binders[n] = line
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
     return declared, binders
 
 
@@ -569,12 +565,12 @@ class RunReachesRaise(Rule):
 # --------------------------------------------------------------------------- RA916
 
 
-def _module_aliases(facts) -> dict[str, str]:
-    """Module-level names bound to a module by an import: alias -> module path
+def _module_aliases(facts, among: set[str]) -> dict[str, str]:
+    """Module-level names among `among` bound to a module by an import: alias -> module path
     (`import scipy.stats as stats`, `from scipy import stats` when scipy.stats is a module)."""
     out = {}
     for imp in facts.imports:
-        if imp.function is not None or imp.level:
+        if imp.function is not None or imp.level or imp.alias not in among:
             continue
         lib = library_of(imp.qualified)
         if lib is not None and lib.module_exists(imp.qualified).found:
@@ -647,11 +643,11 @@ class ImportShadowedByLocal(Rule):
 
     def check(self, ctx):
         for _idx, mi, tree in _trees(ctx):
-            modules = _module_aliases(mi.facts)
             stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            if not stored & modules.keys():
+            modules = _module_aliases(mi.facts, stored)
+            if not modules:
                 continue  # no module name is ever assigned: nothing to look at function by function
-            for fn in ast.walk(tree):
+            for fn in ast_nodes(mi.facts).scopes:
                 if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     continue
                 params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}

@@ -984,28 +984,15 @@ class Interpreter(LibraryModels):
     def _peek(self, frame: Frame, node: ast.expr) -> Any:
         """The known plain value of a name, attribute chain or pure string method call, without
         evaluating anything that records an event; UNKNOWN otherwise."""
-        if isinstance(node, ast.Name):
-            v = self._lookup_name(frame, node.id)
-        elif isinstance(node, ast.Attribute):
-            base = self._peek_ref(frame, node.value)
-            if isinstance(base, Instance):
-                attrs = self.heap.get(base.obj)
-                v = attrs.get(node.attr, UNKNOWN) if isinstance(attrs, dict) else UNKNOWN
-            elif isinstance(base, CfgRef) and (obj := self._cfg(base)) is not None:
-                res = obj.lookup((*base.path, node.attr))
-                v = Const(res.value) if res.status == "ok" and _scalar(res.value) else UNKNOWN
-            else:
-                v = UNKNOWN
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PURE_STR_METHODS and not node.args:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PURE_STR_METHODS and not node.args:
             inner = self._peek(frame, node.func.value)
             return getattr(inner, node.func.attr)() if isinstance(inner, str) else UNKNOWN
-        else:
-            return UNKNOWN
-        value = const_of(v)
+        value = const_of(self._peek_ref(frame, node))
         return value if value is UNKNOWN or isinstance(value, (str, int, float, bool, type(None))) else UNKNOWN
 
     def _peek_ref(self, frame: Frame, node: ast.expr) -> Any:
-        """The object an attribute chain's base names (an instance, a config node), without events."""
+        """What a name or attribute chain holds (an instance, a config node or value, a constant),
+        looked up without recording events; UNKNOWN otherwise."""
         if isinstance(node, ast.Name):
             return self._lookup_name(frame, node.id)
         if isinstance(node, ast.Attribute):
@@ -1015,7 +1002,9 @@ class Interpreter(LibraryModels):
                 return attrs.get(node.attr, UNKNOWN) if isinstance(attrs, dict) else UNKNOWN
             if isinstance(base, CfgRef) and (obj := self._cfg(base)) is not None:
                 res = obj.lookup((*base.path, node.attr))
-                return CfgRef(base.obj, (*base.path, node.attr)) if res.status == "ok" and isinstance(res.value, dict) else UNKNOWN
+                if res.status != "ok" or res.value is UNKNOWN:
+                    return UNKNOWN
+                return CfgRef(base.obj, (*base.path, node.attr)) if isinstance(res.value, (dict, list)) else Const(res.value)
         return UNKNOWN
 
     def _truth(self, frame: Frame, node: ast.AST) -> bool | None:

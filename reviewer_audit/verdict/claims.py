@@ -596,7 +596,7 @@ def _extract(issue: str) -> list[RawClaim]:
                     current = None
                 continue
             defects = classify(unit)
-            after_semicolon = issue[:s].rstrip().endswith(";")
+            after_semicolon = _char_before(issue, s) == ";"
             if current is not None and not half and _joins(unit, defects, targets, current, b.item and not after_semicolon):
                 # merged part by part (re-reading the whole claim at each join would be quadratic)
                 current.end = e
@@ -636,6 +636,13 @@ def _conjoined(issue: str, s: int, e: int, half: bool = False) -> list[tuple[int
         if a and b and not a & b:
             return [(s, s + m.start(), half)] + _conjoined(issue, s + m.end(), e, True)
     return [(s, e, half)]
+
+
+def _char_before(text: str, at: int) -> str:
+    """The last character before `at` that is not white space ("" at the start)."""
+    while at > 0 and text[at - 1].isspace():
+        at -= 1
+    return text[at - 1] if at else ""
 
 
 def _is_heading(text: str) -> bool:
