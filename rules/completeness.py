@@ -155,3 +155,100 @@ class StubBody(Rule):
                     path, fn.pos, f"{fn.qualname}() {what}" + (" and is called in the bundle" if is_called else ""),
                     severity=Severity.blocker if (is_called and fn.raises_not_implemented) else None,
                 )
+
+
+def _squash(text: str) -> str:
+    """A name as run ids and method fields spell it in any style: `ZORRO-full`, `zorro_full` and
+    `ZorroFull` are all `zorrofull`."""
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def _experiments(data) -> tuple[str | None, list[dict]]:
+    """The experiment list of an experiment config: the document itself when it is a list of
+    mappings, else its first top-level key holding one (`experiments:`, `runs:`)."""
+    if isinstance(data, list):
+        return None, [e for e in data if isinstance(e, dict)]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, list) and value and all(isinstance(e, dict) for e in value):
+                return str(key), value
+    return None, []
+
+
+def _spellings(entry: dict, depth: int = 2) -> list[str]:
+    """Every string value an experiment entry holds (run id, method, variation, names), squashed."""
+    out = []
+    for value in entry.values():
+        if isinstance(value, str) and _squash(value):
+            out.append(_squash(value))
+        elif isinstance(value, dict) and depth > 0:
+            out += _spellings(value, depth - 1)
+    return out
+
+
+class VariationNotConfigured(Rule):
+    """An experiment config lists fewer experiments than the prompt has run variations.
+
+    **What it does.** When the prompt requires every run variation in both `config/smoke_test.yaml`
+    and `config/full_experiment.yaml`, reads each file's experiment list and reports a file that
+    has fewer entries than the hypothesis has run variations, naming the variations that no entry
+    spells (in its run id, method or any other string, in any case or separator style).
+
+    **Why is this bad?** A variation missing from the smoke test is never exercised before the
+    full run; one missing from the full experiment is never run at all, and the comparison it
+    exists for has a hole. The report counts entries so that an entry named in another style
+    (`smoke_source` for `source-frozen`) is not taken for a missing one: with as many entries as
+    variations, the rule stays silent.
+
+    **Example.** Five variations (ZORRO-full, no-fisher, no-shrinkage, no-gate, no-rollback) and a
+    smoke_test.yaml with `smoke_source` and `smoke_zorro` only.
+
+    **Use instead.** One lightweight entry per variation in smoke_test.yaml, and one (per dataset
+    and model) in full_experiment.yaml.
+    """
+
+    code = "RA104"
+    name = "run-variation-not-configured"
+    topic = "completeness"
+    severity = Severity.major
+    requirement = "derived_variations_in_configs"
+    about_execution = False  # what the configs list against what the prompt names
+
+    _SPEC = {"requirements": {"derived_variations_in_configs": [2]}, "run_variations": ["ZORRO-full", "no-fisher", "no-gate"],
+             "run_config_files": ["config/smoke_test.yaml", "config/full_experiment.yaml"]}
+    _FULL = "experiments:\n  - run_id: cifar_zorro_full\n  - run_id: cifar_no_fisher\n  - run_id: cifar_no_gate\n"
+    VALID = [
+        Case(files={"config/smoke_test.yaml": "experiments:\n  - {run_id: smoke_a, method: zorro-full}\n  - {run_id: NO_FISHER}\n  - {run_id: smoke_nogate}\n",
+                    "config/full_experiment.yaml": _FULL}, spec=_SPEC),
+        # as many entries as variations, one named in another style: not reported
+        Case(files={"config/smoke_test.yaml": "- run_id: smoke_zorro\n- run_id: smoke_no_fisher\n- run_id: smoke_no_gate\n",
+                    "config/full_experiment.yaml": _FULL}, spec=_SPEC),
+        # no hypothesis section names the variations: nothing to count against
+        Case(files={"config/smoke_test.yaml": "experiments:\n  - run_id: smoke_source\n", "config/full_experiment.yaml": _FULL},
+             spec={**_SPEC, "run_variations": []}),
+    ]
+    INVALID = [
+        Case(files={"config/smoke_test.yaml": "# smoke\nexperiments:\n  - run_id: smoke_source\n  - run_id: smoke_zorro\n",
+                    "config/full_experiment.yaml": _FULL}, spec=_SPEC, path="config/smoke_test.yaml", line=2),
+    ]
+
+    def check(self, ctx):
+        variations = ctx.spec.run_variations
+        if not variations:
+            return
+        for path in ctx.spec.run_config_files:
+            doc = ctx.yaml_doc(path)
+            if doc is None:
+                continue  # absent (RA501) or broken (RA002)
+            key, entries = _experiments(doc.data)
+            if not entries or len(entries) >= len(variations):
+                continue
+            spelled = [s for e in entries for s in _spellings(e)]
+            missing = [v for v in variations if not any(_squash(v) and _squash(v) in s for s in spelled)]
+            if not missing:
+                continue
+            ids = [str(e.get("run_id") or e.get("name") or "?") for e in entries]
+            yield self.hit(path, doc.line_of(key) if key else 1,
+                           f"{path} lists {len(entries)} experiment{'s' if len(entries) != 1 else ''} ({', '.join(ids[:4])}{' …' if len(ids) > 4 else ''}) "
+                           f"for the prompt's {len(variations)} run variations, so at least {len(variations) - len(entries)} of them are missing; "
+                           f"no entry is named for {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}")

@@ -120,6 +120,7 @@ class AuditSpec(BaseModel):
     #: requirement name -> numbers of the criteria whose text states it.
     requirements: dict[str, list[int]] = Field(default_factory=dict)
     verdict_keys: list[str] = Field(default_factory=list)
+    run_variations: list[str] = Field(default_factory=list, description="The experiment's run variations, from the prompt's hypothesis section.")
 
     def has(self, requirement: str) -> bool:
         return requirement in self.requirements
@@ -192,7 +193,9 @@ def _cli_form(m: re.Match) -> CliForm:
 
 def spec_for_transcript(transcript) -> AuditSpec:
     base = transcript.base_bundle.paths() if transcript.base_bundle is not None else None
-    return spec_from_prompt(transcript.prompt, family=transcript.family, base_files=base)
+    spec = spec_from_prompt(transcript.prompt, family=transcript.family, base_files=base)
+    spec.run_variations = list(transcript.run_variations)
+    return spec
 
 
 @lru_cache(maxsize=1)

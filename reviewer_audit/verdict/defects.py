@@ -178,6 +178,11 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("placeholder", "completeness", ("RA101", "RA102"),
                 r"placeholder|\btodo\b|\bstubs?\b|for brevity|notimplementederror|unchanged – see|omitted|truncat|`pass`|"
                 r"[\"“']simplified|simplified (?:here|version|but)|acknowledg\w* .{0,40}missing|for demonstration", "no_placeholders"),
+    DefectClass("variation-coverage", "completeness", ("RA104",),
+                r"(?:all|every) (?:\w+ ){0,2}run[_ ]?variations?\b|variation[- ]coverage|"
+                r"(?:smoke_test|full_experiment)[^.;]{0,80}(?:only|not (?:list|include|contain|define|cover)|missing|lacks?)[^.;]{0,60}variation|"
+                r"only [^.;]{0,60}(?:are|is) (?:included|listed|defined),? whereas [^.;]{0,60}variations",
+                "derived_variations_in_configs"),
     # ---- WandB and logging
     DefectClass("stdout-json", "logging", ("RA606", "RA607"),
                 r"json\.dumps?|stdout json|json (?:dumps?|summary|metrics) .{0,30}stdout|results\.json|structured[- ]log|prints? (?:a |the )?json|emit json"),
