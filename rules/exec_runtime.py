@@ -525,6 +525,22 @@ class RunReachesRaise(Rule):
     _MODEL = ('def build(name):\n    if name == "cnn":\n        return 1\n    elif name == "mlp":\n        return 2\n'
               '    raise NotImplementedError(f"model {name}")\n')
     _SPEC = {"run_config_dir": "config/run"}
+    #: a pipeline without Hydra: main.py's flags pick an experiment list, and train.py reads
+    #: the experiment main wrote for it
+    _ARGPARSE_MAIN = ('import argparse, subprocess, sys\nfrom pathlib import Path\nimport yaml\n\n'
+                      'def main():\n    p = argparse.ArgumentParser()\n    g = p.add_mutually_exclusive_group(required=True)\n'
+                      '    g.add_argument("--smoke-test", action="store_true")\n    g.add_argument("--full-experiment", action="store_true")\n'
+                      '    p.add_argument("--results-dir", type=str, required=True)\n    args = p.parse_args()\n'
+                      '    cfg_path = Path(__file__).resolve().parent.parent / "config" / ("smoke_test.yaml" if args.smoke_test else "full_experiment.yaml")\n'
+                      '    for exp in yaml.safe_load(cfg_path.read_text())["experiments"]:\n'
+                      '        path = Path(args.results_dir) / exp["run_id"] / "config.yaml"\n        path.write_text(yaml.safe_dump(exp))\n'
+                      '        subprocess.run([sys.executable, "-m", "src.train", "--config-path", str(path)], check=True)\n\n'
+                      'if __name__ == "__main__":\n    main()\n')
+    _ARGPARSE_TRAIN = ('import argparse\nfrom pathlib import Path\nimport yaml\nfrom src.model import build\n\n'
+                       'def main():\n    p = argparse.ArgumentParser()\n    p.add_argument("--config-path", required=True)\n'
+                       '    cfg = yaml.safe_load(Path(p.parse_args().config_path).read_text())\n    build(cfg["model"].get("name", "cnn").lower())\n\n'
+                       'if __name__ == "__main__":\n    main()\n')
+    _EXPERIMENTS = "experiments:\n  - run_id: a\n    model: {{name: {smoke}}}\n"
     VALID = [
         Case(files={"src/main.py": _MAIN, "src/model.py": _MODEL, "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: mlp\n"}, spec=_SPEC),
         Case(files={"src/main.py": _MAIN, "src/model.py": _MODEL.replace("    raise", "    try:\n        open(name)\n    except OSError:\n        raise"),
@@ -537,10 +553,16 @@ class RunReachesRaise(Rule):
                     "src/model.py": "import sys\n\ndef build(name):\n    kv = {}\n    for arg in sys.argv[1:]:\n        k, v = arg.split('=', 1)\n        kv[k] = v\n"
                                     "    if 'results_dir' not in kv:\n        raise ValueError('results_dir= is required')\n"},
              runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC, note="a dict filled in a loop over unknown items: `'k' not in kv` is not decided"),
+        Case(files={"src/main.py": _ARGPARSE_MAIN, "src/train.py": _ARGPARSE_TRAIN, "src/model.py": _MODEL,
+                    "config/smoke_test.yaml": _EXPERIMENTS.format(smoke="cnn"), "config/full_experiment.yaml": _EXPERIMENTS.format(smoke="MLP")},
+             note="every experiment's model is built (after `.lower()`)"),
     ]
     INVALID = [
         Case(files={"src/main.py": _MAIN, "src/model.py": _MODEL, "config/config.yaml": _CONFIG}, runs={"r1": "model:\n  name: vit\n"}, spec=_SPEC,
              path="src/model.py", line=6),
+        Case(files={"src/main.py": _ARGPARSE_MAIN, "src/train.py": _ARGPARSE_TRAIN, "src/model.py": _MODEL,
+                    "config/smoke_test.yaml": _EXPERIMENTS.format(smoke="MLP"), "config/full_experiment.yaml": _EXPERIMENTS.format(smoke="ViT")},
+             path="src/model.py", line=6, note="only the full experiment's model is not built"),
     ]
 
     def check(self, ctx):
@@ -556,10 +578,33 @@ class RunReachesRaise(Rule):
                     continue  # a stub's NotImplementedError: RA102 says it of the function
                 yield r
 
-        for r, on in rm.grouped(definite):
+        origins: dict[tuple, dict] = {}
+
+        def collected(i, run):
+            for r in definite(i, run):
+                origins.setdefault((r.path, r.line, r.col), {}).update(dict.fromkeys(r.origins))
+                yield r
+
+        for r, on in rm.grouped(collected):
             why = _tests_text(r.tests)
             yield self.hit(r.path, r.line, f"{rm.commands_text(on)} reaches `raise {r.text}` on every path"
-                           + (f" ({why})" if why else "") + f": the run stops with {r.exc or 'an exception'} here", column=r.col, on=on)
+                           + (f" ({why})" if why else "") + f": the run stops with {r.exc or 'an exception'} here", column=r.col, on=on,
+                           related=_value_sources(ctx, origins.get((r.path, r.line, r.col), {})))
+
+
+def _value_sources(ctx, origins) -> list[Related]:
+    """The lines of the bundle's YAML that set the values that decided the way to a raise
+    (`dataset.name: synthetic_classification` of each experiment that reaches it)."""
+    out = []
+    per_file: dict[str, int] = {}
+    for path, keys in origins:
+        doc = ctx.yaml_doc(path)
+        if doc is None or not keys or per_file.get(path, 0) >= 2:
+            continue  # two lines of each file say where; the message says how many commands
+        per_file[path] = per_file.get(path, 0) + 1
+        dotted = ".".join(str(k) for k in keys)
+        out.append(Related(label=f"sets {dotted}", path=path, line=doc.line_of(dotted)))
+    return out
 
 
 # --------------------------------------------------------------------------- RA916

@@ -35,11 +35,12 @@ import re
 from typing import Any, Callable, Iterable
 
 from reviewer_audit.program.configstate import UNKNOWN, ConfigObj, Node, to_node
+from reviewer_audit.program.io_models import IoModels
 from reviewer_audit.program.library_models import LibraryModels, _dictconfig_attributes, _scalar
 from reviewer_audit.program.sources import Sources
 from reviewer_audit.program.values import (
-    Alt, Bound, Callback, CfgMethod, CfgRef, ClassRef, ConfigRead, ConfigWrite, Const, EnvSet, Event, Ext, Frame,
-    FuncRef, Instance, ModuleRef, Raised,
+    Alt, ArgParser, ArgParserMethod, ArgsNamespace, Bound, Callback, CfgMethod, CfgRef, ClassRef, ConfigRead, ConfigWrite, Const, EnvSet, Event, Ext, Frame,
+    FileText, FileWriter, FuncRef, Instance, ModuleRef, Raised,
     NodeFormatted, PathVal, Sampled, State, Template, Trace, Tup, _Builtin, _copy_heap, _has_unknown, _is_none, _join_heaps,
     _join_value, _parent, _PathMethod, _PathParents, _plain, _StrMethod, _truth_of, _Unlock, const_of,
 )
@@ -62,7 +63,7 @@ _CAUGHT_BY = {
 }
 
 
-class Interpreter(LibraryModels):
+class Interpreter(LibraryModels, IoModels):
     """Runs one command; see the module docstring. `budget` bounds the statements executed."""
 
     MAX_DEPTH = 40
@@ -101,6 +102,10 @@ class Interpreter(LibraryModels):
         #: bundle callables being run as a library would run them (unknown arguments)
         self.callbacks = 0
         self.frames: list[Frame] = []
+        #: the command's argv for argparse (None: not known) and the files earlier commands wrote
+        self.argv: list[str] | None = None
+        self.files: dict[str, Any] = {}
+        self.parser_specs = []
 
     # ------------------------------------------------------------------ public
 
@@ -298,8 +303,9 @@ class Interpreter(LibraryModels):
                 line, col = self._event_pos(frame, node)
                 decided = list({id(d): d for d in self.decided + frame.decided}.values())[-3:]  # the same record in both: once
                 tests = tuple((_source(t), truth, self._shown_operands(f, t)) for t, truth, f in decided)
+                origins = tuple(dict.fromkeys(o for t, _truth, f in decided for o in self._operand_origins(f, t)))
                 self._emit(self.trace.raises, Raised(frame.module, line, col, self.order, self._caught_exception(exc), exc=exc,
-                                                     text=_source(node.exc), tests=tests))
+                                                     text=_source(node.exc), tests=tests, origins=origins))
             state.done = True
             state.raised = True
             return state
@@ -404,7 +410,7 @@ class Interpreter(LibraryModels):
                         obj.set_struct(value.ref.path, False)
                     value = value.ref
                 if item.optional_vars is not None:
-                    self._bind_target(frame, item.optional_vars, value if isinstance(value, (CfgRef, Ext)) else UNKNOWN)
+                    self._bind_target(frame, item.optional_vars, value if isinstance(value, (CfgRef, Ext, FileText, FileWriter)) else UNKNOWN)
             state = self._block(frame, node.body, state)
             for oid, path, old in unlocked:
                 live = self.heap.get(oid)  # joins inside the block may have replaced the object
@@ -471,13 +477,16 @@ class Interpreter(LibraryModels):
 
     #: a loop over a known collection this long or shorter runs once per item
     MAX_UNROLL = 8
+    MAX_UNROLL_RECORDS = 16
 
     def _elements(self, items: Any) -> list | None:
         """The items a `for` loop visits, when they are known and few; None otherwise."""
         out: list | None = None
         if isinstance(items, Tup):
             out = list(items.items)
-        elif isinstance(items, Const) and isinstance(items.value, (list, tuple, frozenset, dict, str)) and not isinstance(items.value, str):
+        elif isinstance(items, Const) and isinstance(items.value, (list, tuple)):
+            out = [UNKNOWN if v is UNKNOWN else items.at(i, v) for i, v in enumerate(items.value)]
+        elif isinstance(items, Const) and isinstance(items.value, (frozenset, dict)):
             out = [Const(v) for v in items.value]
         elif isinstance(items, CfgRef):
             obj = self._cfg(items)
@@ -487,9 +496,12 @@ class Interpreter(LibraryModels):
             elif isinstance(node, list):
                 out = [CfgRef(items.obj, (*items.path, i)) if isinstance(v, (dict, list)) else (UNKNOWN if v is UNKNOWN else Const(v))
                        for i, v in enumerate(node)]
-        if out is None or not out or len(out) > self.MAX_UNROLL or any(o is UNKNOWN for o in out):
+        if out is None or not out or any(o is UNKNOWN for o in out):
             return None
-        return out
+        # a list of records read from a file (the experiments of a config) runs each one, up to
+        # the number of programs one command is followed into
+        limit = self.MAX_UNROLL_RECORDS if all(isinstance(o, Const) and isinstance(o.value, dict) for o in out) else self.MAX_UNROLL
+        return out if len(out) <= limit else None
 
     def _dead_import_handler(self, frame: Frame, node: ast.Try, names: list[str]) -> bool:
         """`try: from .x import y / except ImportError:` -- the handler never runs when every
@@ -799,7 +811,11 @@ class Interpreter(LibraryModels):
         if isinstance(fn, Ext):
             return self._library_call(frame, fn.name, args, kwargs, node, star)
         if isinstance(fn, _PathMethod):
+            if fn.name in ("read_text", "write_text", "open"):
+                return self._path_io(fn.path, fn.name, args, kwargs)
             return fn.apply(args)
+        if isinstance(fn, ArgParserMethod):
+            return self._parser_call(frame, fn, args, kwargs)
         for v in (*args, *kwargs.values()):
             self._escape(frame, v, node)
         if isinstance(node.func, ast.Attribute) and node.func.attr.startswith("suggest_") and args and isinstance(const_of(args[0]), str):
@@ -893,7 +909,8 @@ class Interpreter(LibraryModels):
             # unknown one (a stale `{}` would decide `"k" in kv` wrongly)
             item = const_of(value)
             grown = None
-            if isinstance(base.value, dict) and isinstance(key, (str, int, float, bool)) and item is not UNKNOWN:
+            if isinstance(base.value, dict) and isinstance(key, (str, int, float, bool)):
+                # an unknown value under a known key: the other keys are still known
                 grown = Const({**base.value, key: item})
             self._rebind(frame, target.value, grown or UNKNOWN)
             return
@@ -980,6 +997,18 @@ class Interpreter(LibraryModels):
                 if value is not UNKNOWN:
                     shown.append(f"{_source(operand)} = {value!r}")
         return ", ".join(shown)
+
+    def _operand_origins(self, frame: Frame, test: ast.expr) -> list[tuple[str, tuple]]:
+        """Where in the bundle's YAML the values a decided comparison compares are set."""
+        out = []
+        for cmp in (n for n in ast.walk(test) if isinstance(n, ast.Compare)):
+            for operand in (cmp.left, *cmp.comparators):
+                while isinstance(operand, ast.Call) and isinstance(operand.func, ast.Attribute) and operand.func.attr in _PURE_STR_METHODS:
+                    operand = operand.func.value  # `name.lower()`: the value is name's
+                value = self._peek_ref(frame, operand)
+                if isinstance(value, Const) and value.origin is not None:
+                    out.append(value.origin)
+        return out
 
     def _peek(self, frame: Frame, node: ast.expr) -> Any:
         """The known plain value of a name, attribute chain or pure string method call, without
@@ -1216,6 +1245,13 @@ class Interpreter(LibraryModels):
             return UNKNOWN
         if isinstance(base, Ext):
             return Ext(f"{base.name}.{attr}")
+        if isinstance(base, ArgParser):
+            return ArgParserMethod(base, attr)
+        if isinstance(base, ArgsNamespace):
+            value = base.get(attr)
+            return UNKNOWN if value is UNKNOWN else Const(value)
+        if isinstance(base, Const) and isinstance(base.value, dict) and attr in ("get", "keys", "values", "items"):
+            return _StrMethod(base.value, attr, base.origin)
         if isinstance(base, Const) and base.source is not None and _scalar(base.value) and not hasattr(base.value, attr):
             # a config value that is a scalar, read as if it were a node: `cfg.run.run_id` with
             # `run=<id>` a plain string. Python raises AttributeError; OmegaConf is not involved
@@ -1227,7 +1263,7 @@ class Interpreter(LibraryModels):
                                                    detail=f"{type(base.value).__name__!r} object has no attribute {attr!r}"))
             return UNKNOWN
         if isinstance(base, Const) and isinstance(base.value, str) and attr in _PURE_STR_METHODS:
-            return _StrMethod(base.value, attr)
+            return _StrMethod(base.value, attr, base.origin)
         if isinstance(base, PathVal):
             if attr == "parent":
                 return PathVal(_parent(base.text))
@@ -1241,7 +1277,7 @@ class Interpreter(LibraryModels):
                 return Const(posixpath.basename(base.text))
             if attr in ("stem",):
                 return Const(posixpath.splitext(posixpath.basename(base.text))[0])
-            if attr in ("exists", "is_file", "is_dir"):
+            if attr in ("exists", "is_file", "is_dir", "read_text", "write_text", "open"):
                 return _PathMethod(base, attr)
             return UNKNOWN
         return UNKNOWN
@@ -1257,7 +1293,7 @@ class Interpreter(LibraryModels):
                 v = base.value[k]
             except Exception:  # noqa: BLE001 -- not our question
                 return UNKNOWN
-            return Const(v)
+            return UNKNOWN if v is UNKNOWN else base.at(k, v)
         if isinstance(base, Tup) and isinstance(k, int) and -len(base.items) <= k < len(base.items):
             return base.items[k]
         if isinstance(base, _PathParents) and isinstance(k, int) and k >= 0:
@@ -1435,7 +1471,7 @@ class Interpreter(LibraryModels):
             if text and re.search(r"\.ya?ml$", text):
                 line, col = self._event_pos(frame, node)
                 self._load(frame, args[0], line, col)
-            return UNKNOWN
+            return self._open(args, kwargs)
         if name in ("print", "setattr", "vars", "iter", "next", "enumerate", "zip", "range", "map", "filter", "any", "all", "sum", "dict", "set", "type", "id", "hash"):
             if name == "dict" and not args and kwargs:
                 return Const({k: const_of(v) if not isinstance(v, CfgRef) else self._data_of(v) for k, v in kwargs.items()})

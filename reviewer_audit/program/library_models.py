@@ -120,8 +120,10 @@ class LibraryModels:
             return PathVal("@")
         if name in ("os.getcwd", "pathlib.Path.cwd"):
             return PathVal("@") if self.cwd_is_root else UNKNOWN
-        if name in ("yaml.safe_load", "yaml.load", "yaml.full_load") and args:
-            return UNKNOWN
+        if name in ("yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.safe_dump", "yaml.dump"):
+            return self._yaml_call(name, args, kwargs)
+        if name == "argparse.ArgumentParser":
+            return self._new_parser(frame)
         for v in (*args, *kwargs.values()):
             self._escape(frame, v, node)
         if name == "wandb.init":

@@ -29,6 +29,8 @@ from reviewer_audit.program.interp import Interpreter
 from reviewer_audit.program.sources import ModuleSource, Sources, load_yaml_data
 from reviewer_audit.program.values import Event, Launch, Trace
 
+#: programs one command may start that are each followed (one per experiment of a config)
+_MAX_CHILDREN = 16
 _MODULE_ARG = re.compile(r"-m\s+([\w.]+)")
 #: `"-m", "src.train"` or `-m src.train` in the source of a launch whose argv is not fully known
 _MODULE_LITERAL = re.compile(r"""["']-m["'],\s*["']([\w.]+)["']|-m\s+([\w.]+)""")
@@ -44,6 +46,8 @@ class Command:
     mode: str | None
     overrides: tuple[str, ...] = ()
     parent: int | None = None  # index of the command that starts this one
+    #: the overrides are the argv argparse parses (a pipeline not driven by Hydra)
+    argparse: bool = False
 
     @property
     def text(self) -> str:
@@ -170,6 +174,11 @@ class RunModel:
         run_ids = [r.run_id for r in self.ctx.run_files] or [None]
         hm = self._hydra
         main_entry = hm.entries.get(self.entry)
+        if main_entry is None and run_ids == [None]:
+            argparse_runs = self._argparse_runs()
+            if argparse_runs:
+                out += argparse_runs
+                run_ids = []
         for run_id in run_ids:
             for mode in self._modes():
                 overrides = hm.cli_overrides(run_id, mode or "full") if run_id is not None else []
@@ -188,17 +197,65 @@ class RunModel:
             out.append(self._interpret(cmd, hm.entries.get("src/evaluate.py"), overrides))
         return out
 
+    def _argparse_runs(self) -> list[CommandRun]:
+        """A main program that parses its flags with argparse (no Hydra, no run configs): one
+        command per command line its parser is meant to be given (`argparse_model.command_lines`,
+        e.g. `--smoke-test` and `--full-experiment`), each followed by the programs it starts,
+        one per distinct launch (`python -m src.train --config-path <file main wrote>` per
+        experiment), which read the files it wrote. Empty when main builds no such parser."""
+        from reviewer_audit.program.argparse_model import command_lines
+
+        probe = self._interpret(Command("main", self.entry, None, None), None, None)
+        specs = [p for p in probe.trace.parsers if p.module == self.entry]
+        lines = command_lines(specs[0]) if specs else []
+        out: list[CommandRun] = []
+        for line in lines:
+            out.append(self._interpret(Command("main", self.entry, None, None, line, argparse=True), None, None))
+            parent, at = out[-1], len(out) - 1
+            for child, launch, argv in self._launches(parent)[:_MAX_CHILDREN]:
+                cmd = Command("child", child, None, None, tuple(argv or ()), at, argparse=argv is not None)
+                out.append(self._interpret(cmd, self._hydra.entries.get(child), None, files=parent.trace.files_written))
+                out[-1].launch = launch
+        return out
+
+    def _launches(self, parent: CommandRun) -> list[tuple[str, Launch, list[str] | None]]:
+        """Every distinct start of a bundle module by `parent`, with the argv after the module
+        (None when part of it is not known)."""
+        out: list[tuple[str, Launch, list[str] | None]] = []
+        seen: set = set()
+        for launch in parent.trace.launches:
+            target = self._launch_target(parent, launch)
+            if target is None:
+                continue
+            dotted = target[:-3].replace("/", ".")
+            argv = list(launch.argv)
+            start = next((i + 1 for i, a in enumerate(argv) if a in (dotted, target)), None)
+            rest = argv[start:] if start is not None else None
+            if rest is not None and any(a is None for a in rest):
+                rest = None
+            key = (target, tuple(rest) if rest is not None else None)
+            if key not in seen:
+                seen.add(key)
+                out.append((target, launch, rest))
+        return out
+
+    def _launch_target(self, parent: CommandRun, launch: Launch) -> str | None:
+        text = " ".join(a if a is not None else "?" for a in launch.argv)
+        m = _MODULE_ARG.search(text) or _MODULE_LITERAL.search(launch.source)
+        if m:
+            target = (m.group(1) or m.group(2)).replace(".", "/") + ".py"
+        else:
+            target = next((a for a in launch.argv if a and a.endswith(".py") and a.replace("\\", "/") in self.sources.by_path), None)
+        if target and target in self.sources.by_path and target != parent.command.module:
+            return target
+        return None
+
     def _children(self, parent: CommandRun) -> list[tuple[str, Launch]]:
         """The bundle modules the parent starts as processes (`python -m src.train ...`)."""
         out: list[tuple[str, Launch]] = []
         for launch in parent.trace.launches:
-            text = " ".join(a if a is not None else "?" for a in launch.argv)
-            m = _MODULE_ARG.search(text) or _MODULE_LITERAL.search(launch.source)
-            if m:
-                target = (m.group(1) or m.group(2)).replace(".", "/") + ".py"
-            else:
-                target = next((a for a in launch.argv if a and a.endswith(".py") and a.replace("\\", "/") in self.sources.by_path), None)
-            if target and target in self.sources.by_path and target != parent.command.module and target not in [t for t, _ in out]:
+            target = self._launch_target(parent, launch)
+            if target is not None and target not in [t for t, _ in out]:
                 out.append((target, launch))
         return out
 
@@ -242,8 +299,11 @@ class RunModel:
             out.append(f"{name}={value}")
         return out
 
-    def _interpret(self, cmd: Command, entry, overrides: list[str] | None) -> CommandRun:
+    def _interpret(self, cmd: Command, entry, overrides: list[str] | None, files: dict | None = None) -> CommandRun:
         interp = Interpreter(self.sources)
+        if cmd.argparse:
+            interp.argv = list(cmd.overrides)
+        interp.files = dict(files or {})
         error = kind = None
         data: Any = UNKNOWN
         origin = "hydra"

@@ -23,6 +23,13 @@ class Const:
     #: the config node it was read from (`cfg.run`): an attribute read on the scalar is then a
     #: config read that fails (`cfg.run.run_id` while `cfg.run` is the run id string)
     source: "CfgRef | None" = field(default=None, compare=False)
+    #: the bundle YAML file and key path it was read from (`("config/smoke_test.yaml",
+    #: ("experiments", 0, "dataset", "name"))`): where a finding about the value points
+    origin: "tuple[str, tuple] | None" = field(default=None, compare=False)
+
+    def at(self, key: Any, value: Any) -> "Const":
+        """`value`, read under `key` of this one: it keeps the origin, one key deeper."""
+        return Const(value, origin=(self.origin[0], (*self.origin[1], key)) if self.origin else None)
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,56 @@ class PathVal:
     def shown(self) -> str:
         """As the program would print it: the repository sits at some absolute folder."""
         return REPO_ROOT + self.text[1:] if self.text.startswith("@") else self.text
+
+
+@dataclass(frozen=True)
+class FileText:
+    """The text of a file whose content is known, or an open handle on it: a bundle file, or
+    one an earlier command of the pipeline wrote. `yaml.safe_load` of it is `data`."""
+
+    path: str
+    data: Any
+    origin: "tuple[str, tuple] | None" = None  # the bundle YAML the data was first read from
+
+
+@dataclass(frozen=True)
+class FileWriter:
+    """A file opened for writing (`open(p, "w")`): `yaml.safe_dump(x, f)` makes `x` its content."""
+
+    path: Any
+
+
+@dataclass(frozen=True)
+class Dumped:
+    """`yaml.safe_dump(x)` of known data `x`: the file it is written to holds `x`."""
+
+    data: Any
+    origin: "tuple[str, tuple] | None" = None
+
+
+@dataclass(frozen=True)
+class ArgParser:
+    """An `argparse.ArgumentParser` the code builds (`program.argparse_model.ParserSpec` number
+    `spec` of the interpreter), or one of its mutually exclusive groups (`group`)."""
+
+    spec: int
+    group: int | None = None
+
+
+@dataclass(frozen=True)
+class ArgParserMethod:
+    parser: ArgParser
+    name: str
+
+
+@dataclass(frozen=True)
+class ArgsNamespace:
+    """What `parse_args()` returned on the command's argv: dest -> value (UNKNOWN: not known)."""
+
+    values: tuple[tuple[str, Any], ...]
+
+    def get(self, name: str) -> Any:
+        return dict(self.values).get(name, UNKNOWN)
 
 
 #: where the repository is taken to be checked out, for paths the code turns into strings
@@ -253,6 +310,8 @@ class Raised(Event):
     #: the branches whose test the run's values decided on the way to it: (test as written,
     #: truth, its operands' values as `name = 'value'`)
     tests: tuple = ()
+    #: where those operands' values are set in the bundle's YAML: (file, key path)
+    origins: tuple = ()
 
 
 @dataclass
@@ -291,6 +350,13 @@ class Trace:
     opaque_writes: list[tuple[int, tuple, int]] = field(default_factory=list)
     #: order at which the Hydra task function was entered (its composition happens just before)
     compose_order: int | None = None
+    #: argparse parsers whose `parse_args()` ran, with the module that built them (how the
+    #: command is meant to be started: `program.argparse_model.command_lines`)
+    parsers: list = field(default_factory=list)
+    #: files the command wrote with known content (`path.write_text(yaml.safe_dump(cfg))`):
+    #: path as the program spells it -> (data, the bundle YAML it came from); a command it
+    #: starts can read them
+    files_written: dict = field(default_factory=dict)
     #: the interpreter gave up somewhere (budget, unsupported construct): reach is incomplete
     incomplete: list[str] = field(default_factory=list)
     modules: set[str] = field(default_factory=set)
@@ -387,8 +453,11 @@ class _Builtin:
 
 @dataclass(frozen=True)
 class _StrMethod:
-    text: str
+    """A method without side effects of a known str (`lower`, `split`) or dict (`get`, `items`)."""
+
+    text: Any
     name: str
+    origin: "tuple[str, tuple] | None" = field(default=None, compare=False)  # of the str or dict
 
     def apply(self, args: list, kwargs: dict) -> Any:
         values = [const_of(a) for a in args]
@@ -399,9 +468,13 @@ class _StrMethod:
             out = getattr(self.text, self.name)(*values, **kw)
         except Exception:  # noqa: BLE001
             return UNKNOWN
-        if isinstance(out, list):
-            return Const(out)
-        return Const(out)
+        if isinstance(out, (type({}.keys()), type({}.values()), type({}.items()))):
+            out = [tuple(x) if isinstance(x, tuple) else x for x in out]
+        if out is UNKNOWN:
+            return UNKNOWN
+        if self.name == "get" and self.origin and values and values[0] in self.text:
+            return Const(out, origin=(self.origin[0], (*self.origin[1], values[0])))
+        return Const(out, origin=self.origin if isinstance(self.text, str) else None)
 
 
 @dataclass(frozen=True)
