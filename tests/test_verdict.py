@@ -133,6 +133,9 @@ def test_targets_files_lines_config_keys_apis_identifiers():
     assert "model.lr" in t.config_keys
     assert "OmegaConf.merge" in t.dotted and "training.lr_scheduler.total_steps" in t.dotted
     assert {"_tok_summarisation", "HESTAdapter"} <= set(t.identifiers)
+    # a module written as a path, then the function: the file and the function
+    t = extract_targets("src/preprocess._dataset_factory still only supports the synthetic placeholder")
+    assert t.files == ["preprocess.py"] and t.identifiers == ["_dataset_factory"]
 
 
 def test_stated_and_inferred_criteria():
