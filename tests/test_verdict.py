@@ -205,6 +205,19 @@ def test_related_end_of_a_cross_file_finding_counts():
     assert claims[0].status == "confirmed"
 
 
+def test_a_configured_name_the_code_rejects_is_confirmed_at_the_config_line_that_sets_it():
+    from rules.exec_runtime import RunReachesRaise as R
+
+    files = {"src/main.py": R._ARGPARSE_MAIN, "src/train.py": R._ARGPARSE_TRAIN, "src/model.py": R._MODEL,
+             "config/smoke_test.yaml": R._EXPERIMENTS.format(smoke="cnn"), "config/full_experiment.yaml": R._EXPERIMENTS.format(smoke="resnet20_gn")}
+    claims, findings, _ = _audit(files, "1. The full experiment config requests 'resnet20_gn', which is unsupported: build() only knows cnn and mlp.\n"
+                                        "2. The smoke-test configuration uses names the code does not recognise.")
+    raised = next(i for i, f in enumerate(findings) if f.rule == "RA915")
+    assert [r.path for r in findings[raised].related] == ["config/full_experiment.yaml"]
+    assert claims[0].status == "confirmed" and claims[0].findings == [raised], claims[0].evidence
+    assert claims[1].status != "confirmed"  # the smoke test's `cnn` is built: its config is not the finding's place
+
+
 def test_namespace_package_claim_refuted():
     claims, _, _ = _audit(_bundle(), "train.py uses relative imports (from .model import build), but without src/__init__.py Python cannot "
                                      "treat src as a package, so python -m src.train raises ImportError.")

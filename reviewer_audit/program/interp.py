@@ -911,7 +911,7 @@ class Interpreter(LibraryModels, IoModels):
             grown = None
             if isinstance(base.value, dict) and isinstance(key, (str, int, float, bool)):
                 # an unknown value under a known key: the other keys are still known
-                grown = Const({**base.value, key: item})
+                grown = Const({**base.value, key: item}, origin=base.origin)
             self._rebind(frame, target.value, grown or UNKNOWN)
             return
         if isinstance(base, CfgRef) and not isinstance(key, (str, int)):

@@ -371,6 +371,8 @@ _FILE_LINE = re.compile(r"(?<![\w/.])((?:[\w.-]+/)*[\w-]+\.(?:py|yaml|yml|toml))
 _LINE = re.compile(r"\blines?\s+(\d{1,5})(?:\s*[-–]\s*(\d{1,5}))?\b|\bL(\d{1,5})\b")
 _MODULE_ATTR = re.compile(r"(?<![\w./])(?:src[./])?(main|train|evaluate|preprocess|model)\.(?!(?:py|ya?ml|toml|json)\b)(_?[A-Za-z]\w*)(?![\w])")
 _SRC_MODULE = re.compile(r"(?<![\w.])src\.(main|train|evaluate|preprocess|model)\b")
+#: an experiment config named in words ("the smoke-test configuration", "full experiment yaml")
+_CONFIG_IN_WORDS = re.compile(r"\b(smoke|full)[- _](?:test|experiment)s?[- _](?:config(?:uration)?|ya?ml|file)s?\b", re.I)
 _TRANSPORT = re.compile(r"\b(main_py|train_py|evaluate_py|preprocess_py|model_py|config_yaml|pyproject_toml|full_experiment_yaml|smoke_test_yaml)\b")
 _BACKTICK = re.compile(r"`([^`\n]{1,200})`")
 _QUOTED = re.compile(r"[\"“'‘]([A-Za-z_][\w.]{1,80})[\"”'’]")
@@ -412,6 +414,8 @@ def extract_targets(text: str) -> RawTargets:
         add(t.identifiers, m.group(2))
     for m in _TRANSPORT.finditer(text):
         add(t.files, m.group(1))
+    for m in _CONFIG_IN_WORDS.finditer(text):
+        add(t.files, "smoke_test.yaml" if m.group(1).lower() == "smoke" else "full_experiment.yaml")
     mentions = [(m.start(), m.group(1)) for m in _FILE.finditer(text) if m.group(1).endswith((".py", ".yaml", ".yml", ".toml"))]
     for m in _LINE.finditer(text):
         a = int(m.group(1) or m.group(3))

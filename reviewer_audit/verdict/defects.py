@@ -94,7 +94,9 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("run-raises", "exec", ("RA915",),
                 r"notimplementederror|raises? (?:a |an )?(?:valueerror|keyerror|runtimeerror)|unsupported (?:model|dataset|tokenizer|method|algorithm|type|config)|"
                 r"(?:not|never) (?:recogni[sz]ed|supported|handled)|unknown (?:model|dataset|method|tokenizer|algorithm|optimizer|scheduler)|"
-                r"(?:supports?|handles?|knows?|implements?) only|only (?:supports|handles|knows|implements|builds|accepts)"),
+                r"(?:supports?|handles?|knows?|implements?) only|only (?:supports|handles|knows|implements|builds|accepts)|"
+                r"(?:is|are) (?:also |still )?unsupported|only [`'\"]?\w+[`'\"]? (?:is )?(?:implemented|supported)|"
+                r"(?:lacks?|missing) (?:an? )?implementations? for|(?:loaders?|builders?|factor(?:y|ies))\b[^.;]{0,30}\b(?:missing|absent)"),
     DefectClass("call-signature", "exec", ("RA904", "RA906", "RA908", "RA913"),
                 r"unexpected (?:keyword|kw)|takes \d+ positional|missing \d+ required|does not accept|doesn't accept|do not accept|not accept (?:a|an|the)|"
                 r"has no [`'\"]?\w+[`'\"]? (?:argument|parameter|kw)|no such (?:argument|parameter)|unexpected-kwarg|(?:its|the|their) (?:__init__ )?signature (?:does|do)|"
