@@ -413,6 +413,9 @@ class ConfigKeyMissing(Rule):
         Case(files={"src/main.py": _main("    print(cfg.run.training.batch_size)\n"), "config/config.yaml": _CONFIG}, runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4),
         Case(files={"src/main.py": _main("    print(cfg.run_id)\n    print(cfg.run.run_id)\n"), "config/config.yaml": "defaults:\n  - _self_\nrun: ???\nrun_id: x\nresults_dir: results\nmode: ???\n"},
              runs={"r1": _RUN}, path="src/main.py", line=5, note="`run=r1` is a plain string: it has no attribute run_id"),
+        Case(files={"src/main.py": _main("    print(cfg.run.model.name, cfg.training.epochs)\n"), "config/config.yaml": "defaults:\n  - _self_\nresults_dir: results\nmode: full\n"},
+             runs={"r1": _RUN}, spec=_SPEC, path="src/main.py", line=4,
+             note="`run=r1` fails (RA203: no run group in the defaults list); with `+run=r1` as meant, the run file is under cfg.run"),
     ]
 
     def check(self, ctx):
@@ -872,6 +875,8 @@ class RunSettingShadowed(Rule):
             msg = (f"{_key_text(key)} reads config.yaml's default {read.value!r}, but the run's config sets {_key_text(run_key)} = {run_value!r} "
                    f"(Hydra mounts the run file at {_key_text(run_key[: len(run_key) - len(key)])}): the run gets the default, not its own setting, "
                    f"on {rm.commands_text(on)}{also}")
+            if read.origin.startswith("hydra, "):
+                msg = f"{msg} (in {_origin(read.origin)})"  # the config only composes as the author meant it
             if read.maybe:
                 msg = f"{msg} ({SOME_PATHS})"
             yield self.hit(read.path, read.line, msg, column=read.col, on=on, severity=_severity(read))

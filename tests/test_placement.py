@@ -123,3 +123,19 @@ def test_json_and_sarif_carry_reach_consequences_and_commands(tmp_path):
     cause = next(r for r in results if r["ruleId"] == "RA501")
     assert any("consequence of this crash" in rel["message"]["text"] for rel in cause.get("relatedLocations", []))
     assert next(r for r in results if r["ruleId"] == "RA902")["properties"]["consequenceOf"] == "RA501"
+
+
+def test_code_behind_a_composition_failure_is_followed_as_meant_and_is_its_consequence():
+    # `run=<id>` fails: the defaults list has no run group. With `+run=<id>` (what the author
+    # meant) the run file lands under cfg.run, so the root read of cfg.training fails next
+    files = {"src/main.py": HEADER + "    print(cfg.run.model.name, cfg.training.epochs)\n" + FOOTER,
+             "config/config.yaml": "defaults:\n  - _self_\nresults_dir: results\nmode: full\n",
+             "config/run/proposed-bert-tiny--sst2.yaml": "run_id: proposed-bert-tiny--sst2\nmodel:\n  name: bert-tiny\n",
+             "config/run/comparative-1-bert-tiny--sst2.yaml": "run_id: comparative-1-bert-tiny--sst2\nmodel:\n  name: bert-tiny\n"}
+    report = _check(files)
+    cause = next(i for i, f in enumerate(report.findings) if f.rule == "RA203")
+    missing = next(f for f in report.findings if f.rule == "RA205" and "cfg.training" in f.message)
+    assert missing.consequence_of == cause and "assumed" in missing.message
+    assert not any(f.rule == "RA205" and "cfg.run.model" in f.message for f in report.findings)
+    mains = [c for c in report.commands if c.kind == "main"]
+    assert mains and all(c.first_blocker == cause for c in mains)

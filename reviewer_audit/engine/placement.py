@@ -56,7 +56,10 @@ def place(ctx, pairs: list[tuple[Finding, object, type]]) -> list[Command]:
         orders = []
         for i in on:
             order = rm.order(i, finding.path, finding.line) if finding.path and finding.line else None
-            orders.append(order if order is not None else (runs[i].trace.compose_order or 0))
+            # a finding on a command whose line that command does not run (the composition of
+            # its config, a YAML file): it happens while Hydra composes, just before the task
+            # function's first statement
+            orders.append(order if order is not None else max((runs[i].trace.compose_order or 0) - 1, 0))
         finding.reach = Reach(commands=[commands[i].command for i in on], order=orders, latent=not on)
         if not on and getattr(rule_cls, "about_execution", True) and finding.severity.rank > Severity.minor.rank:
             finding.demoted_from = finding.severity

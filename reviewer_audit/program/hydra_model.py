@@ -283,6 +283,27 @@ class HydraModel:
         meant = replace(entry, config_name="config", config_name_given=True)
         return meant if self.composable(meant) else None
 
+    def assumed_overrides(self, entry: EntryPoint, overrides: list[str], failed) -> list[str] | None:
+        """The command line as its author meant it, when Hydra rejects an override only because
+        the key or group is not in the primary config (`run=<id>` for a group missing from the
+        defaults list, `mode=full` for a key config.yaml lacks): the same override appended
+        (`+run=<id>`), if Hydra composes that. RA203 reports the failure; the run model follows
+        the code with this config, so what fails next is found too -- after RA203 in each
+        command, hence a consequence of it. None when no such reading composes."""
+        if failed.error_kind not in ("group_not_in_defaults", "override_missing_key"):
+            return None
+        named = re.search(r"Could not override '([^']+)'", failed.error or "")
+        if named is None:
+            return None
+        key = named.group(1)
+        primary = self.ctx.yaml_doc(f"{entry.config_dir}/{entry.config_name}.yaml" if entry.config_dir != "." else f"{entry.config_name}.yaml")
+        if primary is None or (isinstance(primary.data, dict) and key.split(".")[0] in primary.data):
+            return None  # `run: <id>` is a plain key the code reads as a string: the author meant that, not the group
+        meant = [("+" + o) if o.split("=", 1)[0] == key else o for o in overrides]
+        if meant == overrides:
+            return None
+        return meant if self.compose(entry, meant).config is not None else None
+
     def composable(self, entry: EntryPoint) -> bool:
         """The entry's config folder and primary config exist (else RA202 reports it)."""
         if not entry.literal or entry.config_dir is None or not self.config_dir_exists(entry.config_dir):

@@ -312,12 +312,18 @@ class RunModel:
             target = self._hydra.assumed_primary(entry) or entry
         if target is not None and overrides is not None and self._hydra.composable(target):
             res = self._hydra.compose(target, overrides)
+            meant = self._hydra.assumed_overrides(target, overrides, res) if res.config is None and target is entry else None
+            if meant is not None:
+                error, kind = res.error, res.error_kind  # RA203's finding; followed as the author meant it
+                res = self._hydra.compose(target, meant)
+                origin = f"hydra, `{' '.join(meant)}` assumed"
             if res.config is not None:
                 from reviewer_audit.program.hydra_model import plain
 
                 try:
                     data = plain(res.config)
-                    origin = "hydra" if target is entry else f"hydra, config_name={target.config_name!r} assumed"
+                    if target is not entry:
+                        origin = f"hydra, config_name={target.config_name!r} assumed"
                 except Exception:  # noqa: BLE001 -- an odd config: its values are unknown
                     data = UNKNOWN
             elif target is entry:

@@ -139,7 +139,7 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"(?:missing|absent) (?:from|in) (?:the )?(?:baseline|comparative|run|root|config)|is absent from|not present in (?:the )?(?:\w+ )?(?:config|run|yaml)|"
                 r"cfg\.runs?\b.{0,80}(?:string|missing|not exist|absent|empty)|(?:is|are) (?:a|just the) (?:cli )?string|"
                 r"(?:access|read|expect|assum|us)\w* .{0,80}(?:at|on|from) the (?:root|top)[- ]level|(?:root|top)[- ]level .{0,40}(?:missing|absent|not exist|empty)|"
-                r"nest(?:ed|s) (?:under|inside)|(?:located|placed|stored|lives?|available|is|are|sits?) (?:under|inside|within) (?:`?cfg\.|the )|"
+                r"nest(?:ed|s|ing)\b[^.;]{0,40}?\b(?:under|inside)|(?:attributes?|fields?|sections?) (?:are|is) (?:then )?(?:missing|absent|not (?:present|found))|(?:located|placed|stored|lives?|available|is|are|sits?) (?:under|inside|within) (?:`?cfg\.|the )|"
                 r"(?:stores?|puts?|mounts?|places?) (?:it|them) (?:under|inside|within|at) `?cfg\.|wrong (?:config|cfg) (?:access|key|path)|unguarded|without guarding|without a (?:guard|default)",
                 "hydra_run_configs"),
     DefectClass("optuna-params-unused", "config", ("RA210",),
