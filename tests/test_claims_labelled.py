@@ -19,6 +19,12 @@ R and S labelled 8 more blind (47 claims), scored once at 657ae57. Each
 group is scored on its own too (`GROUPS`), because figures on data a mechanism was tuned against
 overstate it.
 
+One labelling rule was settled after the fact. An all-clear statement ("all other criteria are
+met") denies defects; it raises no alarm and costs no fixer iteration. Readers B, M and S labelled
+such statements `not_a_claim`, reader A `false_alarm` (4 rows). The rows of reader A are
+relabelled `not_a_claim`, and their evidence keeps the original label. The blockers such a
+statement denies are counted once, as blockers the reviewer missed.
+
 Each labelled claim is matched to the claim `audit-review` extracted that overlaps its excerpt
 most, and the statuses are scored:
 
@@ -52,23 +58,23 @@ LABELS = {"real_defect", "false_alarm", "not_a_claim"}
 #: (status, label) -> (precision floor, recall floor), the figures reached (rounded down), on
 #: every labelled row and on each group of readers alone.
 FLOORS = {
-    ("confirmed", "real_defect"): (0.94, 0.52),
-    ("refuted", "false_alarm"): (0.92, 0.31),
-    ("context", "not_a_claim"): (0.93, 0.90),
+    ("confirmed", "real_defect"): (0.95, 0.58),
+    ("refuted", "false_alarm"): (1.00, 0.29),
+    ("context", "not_a_claim"): (0.93, 0.92),
 }
 GROUPS = {
-    "AB": {("confirmed", "real_defect"): (0.97, 0.54), ("refuted", "false_alarm"): (0.94, 0.57), ("context", "not_a_claim"): (0.94, 0.94)},
-    "CDE": {("confirmed", "real_defect"): (0.95, 0.40), ("refuted", "false_alarm"): (1.00, 0.34), ("context", "not_a_claim"): (0.98, 0.95)},
-    "FGH": {("confirmed", "real_defect"): (0.92, 0.50), ("refuted", "false_alarm"): (1.00, 0.10), ("context", "not_a_claim"): (0.95, 0.93)},
+    "AB": {("confirmed", "real_defect"): (0.97, 0.57), ("refuted", "false_alarm"): (1.00, 0.51), ("context", "not_a_claim"): (0.95, 0.96)},
+    "CDE": {("confirmed", "real_defect"): (0.95, 0.40), ("refuted", "false_alarm"): (1.00, 0.34), ("context", "not_a_claim"): (0.98, 0.96)},
+    "FGH": {("confirmed", "real_defect"): (0.93, 0.52), ("refuted", "false_alarm"): (1.00, 0.10), ("context", "not_a_claim"): (0.96, 1.00)},
     # labelled blind at 0b19703; I and J read for errors, K scored only before and after (see README)
-    "IJK": {("confirmed", "real_defect"): (0.87, 0.55), ("refuted", "false_alarm"): (1.00, 0.13), ("context", "not_a_claim"): (0.90, 0.75)},
+    "IJK": {("confirmed", "real_defect"): (0.89, 0.62), ("refuted", "false_alarm"): (1.00, 0.13), ("context", "not_a_claim"): (0.91, 0.81)},
     # labelled blind at d56f109 and scored once there (0.96 / 0.58, refuted 0.67 / 0.40) before their errors were read
-    "LMN": {("confirmed", "real_defect"): (0.95, 0.60), ("refuted", "false_alarm"): (0.66, 0.39), ("context", "not_a_claim"): (0.99, 0.80)},
+    "LMN": {("confirmed", "real_defect"): (0.96, 0.78), ("refuted", "false_alarm"): (1.00, 0.40), ("context", "not_a_claim"): (1.00, 0.85)},
     # labelled blind at ffd90c4 and scored once there (0.84 / 0.43, refuted 1.00 / 0.14) before their errors were read
-    "OPQ": {("confirmed", "real_defect"): (0.93, 0.45), ("refuted", "false_alarm"): (1.00, 0.14), ("context", "not_a_claim"): (0.90, 0.84)},
-    # labelled blind at 657ae57 and scored once there (1.00 / 0.48; its one refutation is of "Everything else complies",
-    # which the tool refutes by the blockers no claim names and the reader counted as no claim)
-    "RS": {("confirmed", "real_defect"): (0.99, 0.51), ("refuted", "false_alarm"): (0.00, 0.00), ("context", "not_a_claim"): (0.68, 0.78)},
+    "OPQ": {("confirmed", "real_defect"): (0.95, 0.59), ("refuted", "false_alarm"): (1.00, 0.14), ("context", "not_a_claim"): (0.90, 0.87)},
+    # labelled blind at 657ae57 and scored once there (1.00 / 0.48; its one refutation was of "Everything else complies",
+    # an all-clear statement, which the reader counted as no claim and the tool now keeps as context)
+    "RS": {("confirmed", "real_defect"): (1.00, 0.67), ("refuted", "false_alarm"): (0.00, 0.00), ("context", "not_a_claim"): (0.70, 0.85)},
 }
 
 

@@ -260,12 +260,14 @@ def test_claim_no_rule_covers_is_unverified_and_says_so():
     assert claims[0].evidence == "no rule covers shape-or-type"
 
 
-def test_all_clear_statement_refuted_by_a_missed_blocker():
-    claims, findings, missed = _audit(_bundle(), "config.yaml lacks a wandb section.\n\nAll other core criteria are met.")
+def test_all_clear_statement_is_no_false_alarm_but_lists_the_missed_blockers_against_it():
+    ctx = context_for_case(Case(files=_bundle()))
+    findings = run_rules(ctx, all_rules()).findings
+    claims, missed = adjudicate("config.yaml lacks a wandb section.\n\nAll other core criteria are met.", findings, ctx, Severity.major)
     clear = [c for c in claims if c.text.startswith("All other")]
-    assert clear and clear[0].status == "refuted"
+    assert clear and clear[0].status == "context"
     assert any(findings[i].rule == "RA801" for i in missed)
-    assert clear[0].evidence.startswith("all-clear statement, but no claim names") and set(clear[0].findings) == set(missed)
+    assert clear[0].evidence.startswith("all-clear statement, contradicted by what no claim names") and set(clear[0].findings) == set(missed)
 
 
 def test_criterion_table_reviewer_column_uses_the_claims_criteria():

@@ -16,8 +16,9 @@ For each claim `reviewer_audit.verdict.claims` extracted:
   key is in every run's composed config, the dependency is installed, the module parses,
   evaluate.py parses the prompt's command line) and no check finds the defect. A class no check
   covers keeps the claim from being refuted.
-* An all-clear statement ("all other criteria are met") is refuted by the findings at threshold
-  that no claim confirms; without such findings it stays context.
+* An all-clear statement ("all other criteria are met") stays context: it raises no alarm, so it
+  is no false alarm. When findings at threshold that no claim names contradict it, it lists them;
+  they are counted once, as blockers the reviewer missed.
 * **unverified** -- neither. The evidence says whether some rule covers the class (and did not
   fire) or none does: the tool's recall to-do list.
 
@@ -60,12 +61,14 @@ def adjudicate(issue: str, findings: list[Finding], ctx, fail_on: Severity, spec
 
 
 def _all_clear(claim: Claim, findings: list[Finding], missed: list[int]) -> Claim:
-    """"All other criteria are met" is refuted by the findings at threshold that no claim names."""
+    """"All other criteria are met", contradicted by the findings at threshold that no claim names.
+    It stays context: the reviewer approved too much (those findings are its missed blockers), it
+    did not raise an alarm that costs a fixer iteration."""
     f = findings[missed[0]]
     more = f" and {len(missed) - 1} more" if len(missed) > 1 else ""
     return claim.model_copy(update=dict(
-        status="refuted", kind="criterion", findings=list(missed),
-        evidence=f"all-clear statement, but no claim names {f.rule} at {f.where} ({one_line(f.message, 100)}){more}"))
+        findings=list(missed),
+        evidence=f"all-clear statement, contradicted by what no claim names: {f.rule} at {f.where} ({one_line(f.message, 100)}){more}"))
 
 
 def _adjudicate_one(raw: RawClaim, findings: list[Finding], ev: ProgramEvidence | None, spec) -> Claim:

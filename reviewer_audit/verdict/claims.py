@@ -58,13 +58,14 @@ class Claim(BaseModel):
     status: Literal["confirmed", "refuted", "unverified", "context"] = Field(
         description="confirmed: a finding reports the same defect at the same place; refuted: the tool has positive "
                     "evidence the point holds (a reviewer false alarm); unverified: neither (no rule covers it); "
-                    "context: a lead-in, heading, summary or fix instruction, not a claim.")
+                    "context: a lead-in, heading, summary, fix instruction or all-clear statement, not a claim of a defect.")
     evidence: str = Field(description="One line: what the tool checked and found.")
     kind: Literal["crash", "criterion", "advice"] | None = Field(default=None, description="None for context.")
     criterion: str | None = Field(default=None, description="Criterion number of the audited prompt the claim concerns ('exec' for execution), stated or inferred.")
     defects: list[str] = Field(default_factory=list, description="Defect classes the claim asserts (reviewer_audit.verdict.defects), most specific first.")
     targets: ClaimTargets = Field(default_factory=ClaimTargets)
-    findings: list[int] = Field(default_factory=list, description="Indexes into the report's findings that confirm it.")
+    findings: list[int] = Field(default_factory=list, description="Indexes into the report's findings that confirm it; for an "
+                                "all-clear statement, the findings at threshold no claim names, which contradict it.")
     start: int = Field(default=0, description="Offset of the claim in the issue text.")
 
     @property
