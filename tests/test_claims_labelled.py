@@ -15,7 +15,8 @@ only at 0b19703 and after the change that followed, before being read. Readers L
 labelled 12 more blind (12 transcripts, 71 claims) and were scored once at d56f109 before their
 errors were read; one change followed (the phrasing of a truncated file). Readers O, P and Q
 labelled 12 more blind (76 claims), scored once at ffd90c4; their errors were then read. Readers
-R and S labelled 8 more blind (47 claims), scored once at 657ae57. Each
+R and S labelled 8 more blind (47 claims), scored once at 657ae57. Readers T and U labelled the
+last 6 transcripts with reasons (32 claims) blind, scored once at 1295c0a. Each
 group is scored on its own too (`GROUPS`), because figures on data a mechanism was tuned against
 overstate it.
 
@@ -58,8 +59,8 @@ LABELS = {"real_defect", "false_alarm", "not_a_claim"}
 #: (status, label) -> (precision floor, recall floor), the figures reached (rounded down), on
 #: every labelled row and on each group of readers alone.
 FLOORS = {
-    ("confirmed", "real_defect"): (0.95, 0.58),
-    ("refuted", "false_alarm"): (1.00, 0.29),
+    ("confirmed", "real_defect"): (0.94, 0.59),
+    ("refuted", "false_alarm"): (0.97, 0.32),
     ("context", "not_a_claim"): (0.93, 0.92),
 }
 GROUPS = {
@@ -74,6 +75,8 @@ GROUPS = {
     "OPQ": {("confirmed", "real_defect"): (0.95, 0.59), ("refuted", "false_alarm"): (1.00, 0.14), ("context", "not_a_claim"): (0.90, 0.87)},
     # labelled blind at 657ae57 and scored once there (1.00 / 0.48; its one refutation was of "Everything else complies",
     # an all-clear statement, which the reader counted as no claim and the tool now keeps as context)
+    # labelled blind at 1295c0a and scored once there (0.83 / 0.62, refuted 0.67 / 0.22) before their errors were read
+    "TU": {("confirmed", "real_defect"): (0.85, 0.75), ("refuted", "false_alarm"): (0.85, 0.66), ("context", "not_a_claim"): (1.00, 0.80)},
     "RS": {("confirmed", "real_defect"): (1.00, 0.67), ("refuted", "false_alarm"): (0.00, 0.00), ("context", "not_a_claim"): (0.70, 0.85)},
 }
 

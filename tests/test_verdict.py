@@ -247,6 +247,25 @@ def test_syntax_error_claims_refuted_when_the_module_parses_and_confirmed_when_n
     assert claims[0].status == "confirmed" and findings[claims[0].findings[0]].rule == "RA001"
 
 
+def test_the_explanation_of_a_syntax_error_is_its_premise():
+    # the parameter named cache_dir is why the reviewer thinks it does not parse, not a cache claim
+    issue = ("Syntax error in src/model.py: build defines a keyword-only argument without a default (cache_dir) "
+             "after arguments that have defaults.")
+    claims, _, _ = _audit(_bundle(**{"src/model.py": "def build(cfg, *, depth=2, cache_dir) -> int:\n    return 1\n"}), issue)
+    assert claims[0].status == "refuted" and "src/model.py parses" in claims[0].evidence
+
+
+def test_a_missing_config_file_is_the_premise_of_a_composition_claim():
+    from rules.hydra import _CONFIG, _RUN, _main
+
+    files = {"src/main.py": _main("    print(cfg.run.model.name)\n"), "config/config.yaml": _CONFIG.replace("run: ???", "run: default")}
+    ctx = context_for_case(Case(files=files, runs={"r1": _RUN}, spec={"run_config_dir": "config/run"}))
+    findings = run_rules(ctx, all_rules()).findings
+    claims, _ = adjudicate("config/config.yaml contains `- run: default`, and config/run/default.yaml is not included, so Hydra "
+                           "raises ConfigNotFoundError before any run starts.", findings, ctx, Severity.major)
+    assert claims[0].status == "refuted" and "Hydra composes the config of src/main.py for every run" in claims[0].evidence, claims[0].evidence
+
+
 def test_transport_key_claim_refuted():
     claims, _, _ = _audit(_bundle(**{"config/config.yaml": "a: 1\n"}),
                           "File structure: the JSON bundle exposes keys (config_yaml, model_py) instead of real files such as config/config.yaml.")

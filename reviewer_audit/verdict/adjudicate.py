@@ -264,6 +264,9 @@ def _checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> dict[s
     return out
 
 
+_SYNTAX_HEADLINE = re.compile(r"syntax ?error|invalid syntax|does not parse|fails to parse", re.I)
+
+
 def _asserted(raw: RawClaim) -> list[str]:
     """The classes whose point the claim asserts. "src/__init__.py is missing, so the relative
     imports fail" asserts that the imports fail (namespace-package): the file's absence, true
@@ -272,6 +275,14 @@ def _asserted(raw: RawClaim) -> list[str]:
     files = raw.targets.files
     if "namespace-package" in raw.defects and any(f.rsplit("/", 1)[-1] == "__init__.py" for f in files):
         return [d for d in raw.defects if d not in ("file-missing", "extra-file")]
+    if "hydra-compose" in raw.defects:
+        # "config/run/default.yaml is not included, so Hydra raises ConfigNotFoundError": whether
+        # Hydra composes with the prompt's command line decides it; the file is its premise
+        return [d for d in raw.defects if d not in ("file-missing", "extra-file")]
+    if "python-syntax" in raw.defects and _SYNTAX_HEADLINE.search(raw.text[:80]):
+        # "Syntax error in preprocess.py: the keyword-only cache_dir ...": the rest explains the
+        # syntax error the claim is about; whether the module parses decides it
+        return ["python-syntax"]
     if "extra-file" in raw.defects and re.search(r"\bwould\b", raw.text, re.I):
         # "adding the module it imports would violate the file rule": a counterfactual, not the file set as it is
         return [d for d in raw.defects if d != "extra-file"]
@@ -287,6 +298,14 @@ def _config_key_checks(targets: ClaimTargets, ev: ProgramEvidence) -> list[Check
 
 
 def _file_checks(raw: RawClaim, targets: ClaimTargets, ev: ProgramEvidence) -> list[Check]:
+    if not raw.targets.files:
+        # "the required file is not included": every file the prompt requires is the evidence
+        required = ev.ctx.spec.required_files
+        absent = [p for p in required if not ev.present(p)]
+        if not required:
+            return []
+        return [Check(not absent, f"the bundle has no {_join(absent)}" if absent else
+                      f"every file the prompt requires is in the bundle and not empty ({len(required)})")]
     out = []
     for written in raw.targets.files:
         if not _claims_file_missing(raw.text, written):

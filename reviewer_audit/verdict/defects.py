@@ -127,7 +127,8 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("struct-config", "hydra", ("RA206", "RA207"),
                 r"\bstruct\b|open_dict|set_struct|omegaconf\.merge|merge\(|merg(?:e|es|ed|ing) .{0,60}(?:keys?|config)", "hydra_run_configs"),
     DefectClass("hydra-compose", "hydra", ("RA203",),
-                r"could not (?:load|override)|configloaderror|configcompositionexception|unable to load|missingmandatoryvalue|no match in the defaults|defaults list|"
+                r"could not (?:load|override)|configloaderror|configcompositionexception|confignotfounderror|missingconfigexception|unable to load|missingmandatoryvalue|no match in the defaults|defaults list|"
+                r"forces? hydra to load|before (?:the )?(?:cli )?overrides? (?:are|is) applied|"
                 r"config[- ]group|group selection|(?:fail|cannot|unable) to compose|will not (?:load|compose)|cannot be loaded|not (?:be )?(?:composed|loaded)|"
                 r"`?run=\{?run_id[^.;]{0,80}(?:fail|crash|error|cannot|unable|abort|no match|not (?:be )?(?:found|loaded|composed))|"
                 r"run=<[^.;]{0,80}(?:fail|crash|error|cannot|unable|abort|no match|not (?:be )?(?:found|loaded|composed))|hydra will (?:look|crash|fail)|`?defaults:?`?\s*-?\s*`?-?\s*run\b|(?:no|without|lacks?|missing) (?:a )?(?:run )?(?:config[- ])?group", "hydra_run_configs"),
@@ -140,7 +141,7 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"cfg\.runs?\b.{0,80}(?:string|missing|not exist|absent|empty)|(?:is|are) (?:a|just the) (?:cli )?string|"
                 r"(?:access|read|expect|assum|us)\w* .{0,80}(?:at|on|from) the (?:root|top)[- ]level|(?:root|top)[- ]level .{0,40}(?:missing|absent|not exist|empty)|"
                 r"nest(?:ed|s|ing)\b[^.;]{0,40}?\b(?:under|inside)|(?:attributes?|fields?|sections?) (?:are|is) (?:then )?(?:missing|absent|not (?:present|found))|(?:located|placed|stored|lives?|available|is|are|sits?) (?:under|inside|within) (?:`?cfg\.|the )|"
-                r"(?:stores?|puts?|mounts?|places?) (?:it|them) (?:under|inside|within|at) `?cfg\.|wrong (?:config|cfg) (?:access|key|path)|unguarded|without guarding|without a (?:guard|default)",
+                r"(?:stores?|puts?|mounts?|places?) (?:it|them) (?:under|inside|within|at) `?cfg\.|wrong (?:config|cfg) (?:access|key|path)|unguarded|without guarding|(?<!argument )without a (?:guard|default)",
                 "hydra_run_configs"),
     DefectClass("optuna-params-unused", "config", ("RA210",),
                 r"optuna.{0,80}(?:top-level|never read|no effect|not (?:applied|propagated))|hpo has no effect|sampled .{0,40}(?:ignored|never)", "hydra_run_configs"),
@@ -238,7 +239,8 @@ CLASSES: tuple[DefectClass, ...] = (
     DefectClass("confusion-matrix", "evaluate", ("RA813",), _absent_figure(r"confusion[-_ ]?matri(?:x|ces)"), "evaluate_run_figures", absence=True),
     DefectClass("confusion-unlogged", "evaluate", ("RA813",),
                 r"(?:y_true|y_pred|predictions?|confusion[-_ ]?matri\w*)\W.{0,80}(?:never|not) (?:logged|saved|written|stored)|"
-                r"(?:never|not|does not|doesn't) logs? .{0,60}(?:y_true|y_pred|predictions|confusion)", "evaluate_run_figures", absence=True),
+                r"(?:never|not|does not|doesn't) logs? .{0,60}(?:y_true|y_pred|predictions|confusion)|"
+                r"confusion[-_ ]?matri\w*[^.;]{0,60}\b(?:is |are )?(?:optional|skip(?:s|ped)?\b|only (?:if|when))", "evaluate_run_figures", absence=True),
     DefectClass("learning-curve", "evaluate", ("RA812",), _absent_figure(r"learning[-_ ]curves?"), "evaluate_run_figures", absence=True),
     DefectClass("missing-figures", "evaluate", (), r"box[- ]?plots?|violin|learning[- ]curve|legend|figures? .{0,40}(?:missing|absent|incomplete)|comparison figures"),
     DefectClass("metrics-table", "evaluate", (), r"(?:metrics|performance) tables?|cross-run tables?"),
