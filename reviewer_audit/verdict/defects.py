@@ -122,7 +122,8 @@ CLASSES: tuple[DefectClass, ...] = (
                 r"no run (?:yaml|config) is loaded|(?:loads?|reads?) run configs? from", "hydra_run_configs"),
     DefectClass("run-ids-listed", "config", ("RA213",),
                 r"(?:list|enumerat)\w* (?:of )?(?:all|every|the \w+) (?:\w+ )?run[_ ]?ids|run[_ ]?ids? .{0,40}(?:not listed|missing from|are missing)|"
-                r"(?:does not|doesn't|fails to) (?:list|enumerate) .{0,40}run[_ ]?ids|only (?:contains|names|lists) (?:one|a single) (?:default )?run",
+                r"(?:does not|doesn't|fails to) (?:list|enumerate) .{0,40}run[_ ]?ids|only (?:contains|names|lists) (?:one|a single) (?:default )?run|"
+                r"(?:lists?|contains?|names?) only (?:one|a single) (?:default )?run",
                 "config_lists_run_ids", absence=True),
     DefectClass("struct-config", "hydra", ("RA206", "RA207"),
                 r"\bstruct\b|open_dict|set_struct|omegaconf\.merge|merge\(|merg(?:e|es|ed|ing) .{0,60}(?:keys?|config)", "hydra_run_configs"),
