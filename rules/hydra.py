@@ -240,11 +240,13 @@ class RunConfigDoesNotCompose(Rule):
             first = rm.runs[on[0]].command
             runs = sorted({rm.runs[i].command.run_id for i in on if rm.runs[i].command.run_id})
             who = f"`python -m {path[:-3].replace('/', '.')}`" + (" (as its parent starts it)" if first.kind == "child" else "")
+            # the processes a failing command would start never start: this is what stops them
+            unstarted = [j for j, r in enumerate(rm.runs) if r.command.parent in on]
             yield self.hit(
                 path, ep.pos,
                 f"Hydra cannot compose the config of {who} for {_runs_text(runs, len(model.run_ids))} with `{' '.join(first.overrides)}`: "
                 f"{msg.replace('<run_id>', first.run_id or '')}{self._hint(model, ep, msg)}",
-                related=[self._cause(model, ep, msg)], on=on,
+                related=[self._cause(model, ep, msg)], on=sorted({*on, *unstarted}), prevents=tuple(unstarted),
             )
 
     @staticmethod

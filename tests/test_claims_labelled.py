@@ -59,16 +59,16 @@ LABELS = {"real_defect", "false_alarm", "not_a_claim"}
 #: (status, label) -> (precision floor, recall floor), the figures reached (rounded down), on
 #: every labelled row and on each group of readers alone.
 FLOORS = {
-    ("confirmed", "real_defect"): (0.94, 0.59),
+    ("confirmed", "real_defect"): (0.94, 0.60),
     ("refuted", "false_alarm"): (0.97, 0.32),
     ("context", "not_a_claim"): (0.93, 0.92),
 }
 GROUPS = {
     "AB": {("confirmed", "real_defect"): (0.97, 0.57), ("refuted", "false_alarm"): (1.00, 0.51), ("context", "not_a_claim"): (0.95, 0.96)},
-    "CDE": {("confirmed", "real_defect"): (0.95, 0.40), ("refuted", "false_alarm"): (1.00, 0.34), ("context", "not_a_claim"): (0.98, 0.96)},
+    "CDE": {("confirmed", "real_defect"): (0.96, 0.46), ("refuted", "false_alarm"): (1.00, 0.34), ("context", "not_a_claim"): (0.98, 0.96)},
     "FGH": {("confirmed", "real_defect"): (0.93, 0.52), ("refuted", "false_alarm"): (1.00, 0.10), ("context", "not_a_claim"): (0.96, 1.00)},
     # labelled blind at 0b19703; I and J read for errors, K scored only before and after (see README)
-    "IJK": {("confirmed", "real_defect"): (0.89, 0.62), ("refuted", "false_alarm"): (1.00, 0.13), ("context", "not_a_claim"): (0.91, 0.81)},
+    "IJK": {("confirmed", "real_defect"): (0.87, 0.64), ("refuted", "false_alarm"): (1.00, 0.13), ("context", "not_a_claim"): (0.91, 0.81)},
     # labelled blind at d56f109 and scored once there (0.96 / 0.58, refuted 0.67 / 0.40) before their errors were read
     "LMN": {("confirmed", "real_defect"): (0.96, 0.78), ("refuted", "false_alarm"): (1.00, 0.40), ("context", "not_a_claim"): (1.00, 0.85)},
     # labelled blind at ffd90c4 and scored once there (0.84 / 0.43, refuted 1.00 / 0.14) before their errors were read
@@ -77,7 +77,7 @@ GROUPS = {
     # an all-clear statement, which the reader counted as no claim and the tool now keeps as context)
     # labelled blind at 1295c0a and scored once there (0.83 / 0.62, refuted 0.67 / 0.22) before their errors were read
     "TU": {("confirmed", "real_defect"): (0.85, 0.75), ("refuted", "false_alarm"): (0.85, 0.66), ("context", "not_a_claim"): (1.00, 0.80)},
-    "RS": {("confirmed", "real_defect"): (1.00, 0.67), ("refuted", "false_alarm"): (0.00, 0.00), ("context", "not_a_claim"): (0.70, 0.85)},
+    "RS": {("confirmed", "real_defect"): (1.00, 0.70), ("refuted", "false_alarm"): (0.00, 0.00), ("context", "not_a_claim"): (0.70, 0.85)},
 }
 
 

@@ -139,3 +139,22 @@ def test_code_behind_a_composition_failure_is_followed_as_meant_and_is_its_conse
     assert not any(f.rule == "RA205" and "cfg.run.model" in f.message for f in report.findings)
     mains = [c for c in report.commands if c.kind == "main"]
     assert mains and all(c.first_blocker == cause for c in mains)
+
+
+def test_what_a_command_whose_config_does_not_compose_would_start_is_its_consequence():
+    # `run: ???` is a plain key, but config/run/ makes `run=<id>` a group override Hydra rejects
+    # (RA203). Followed as meant (run is the id string), main would start src.train with
+    # `run_id=<id>`, a key src.train's config lacks (RA209): that child never starts
+    main = HEADER + ("    import subprocess, sys\n"
+                     "    subprocess.run([sys.executable, '-m', 'src.train', f'run_id={cfg.run}'], check=True)\n") + FOOTER
+    train = HEADER + "    print(cfg.run)\n" + FOOTER
+    files = {"src/main.py": main, "src/train.py": train,
+             "config/config.yaml": "defaults:\n  - _self_\nrun: ???\nresults_dir: results\nmode: full\n",
+             "config/run/proposed-bert-tiny--sst2.yaml": "run_id: proposed-bert-tiny--sst2\n",
+             "config/run/comparative-1-bert-tiny--sst2.yaml": "run_id: comparative-1-bert-tiny--sst2\n"}
+    report = _check(files)
+    cause = next(i for i, f in enumerate(report.findings) if f.rule == "RA203")
+    child = next(f for f in report.findings if f.rule == "RA209")
+    assert child.consequence_of == cause
+    children = [c for c in report.commands if c.kind == "child"]
+    assert children and all(c.first_blocker == cause for c in children)

@@ -54,7 +54,13 @@ def place(ctx, pairs: list[tuple[Finding, object, type]]) -> list[Command]:
             elsewhere = [i for i in on if runs[i].command.kind not in affects]
             on = [i for i in on if runs[i].command.kind in affects]
         orders = []
+        prevents = set(getattr(hit, "prevents", ()))
         for i in on:
+            if i in prevents:
+                # the command never starts: before anything it would run, after what stops every
+                # command alike (the install, a module that does not parse: -1 in `settle`)
+                orders.append(0)
+                continue
             order = rm.order(i, finding.path, finding.line) if finding.path and finding.line else None
             # a finding on a command whose line that command does not run (the composition of
             # its config, a YAML file): it happens while Hydra composes, just before the task

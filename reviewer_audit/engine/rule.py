@@ -53,6 +53,9 @@ class Hit:
     #: it can only follow this one, and is its consequence
     provides: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
+    #: indexes among `on` of commands this defect keeps from starting at all (the children of a
+    #: command whose config does not compose): there it comes before anything they would run
+    prevents: tuple[int, ...] = ()
 
 
 class Rule:

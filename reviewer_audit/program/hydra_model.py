@@ -283,26 +283,39 @@ class HydraModel:
         meant = replace(entry, config_name="config", config_name_given=True)
         return meant if self.composable(meant) else None
 
-    def assumed_overrides(self, entry: EntryPoint, overrides: list[str], failed) -> list[str] | None:
+    def assumed_overrides(self, entry: EntryPoint, overrides: list[str], failed) -> tuple[list[str], dict[str, str]] | None:
         """The command line as its author meant it, when Hydra rejects an override only because
-        the key or group is not in the primary config (`run=<id>` for a group missing from the
-        defaults list, `mode=full` for a key config.yaml lacks): the same override appended
-        (`+run=<id>`), if Hydra composes that. RA203 reports the failure; the run model follows
-        the code with this config, so what fails next is found too -- after RA203 in each
-        command, hence a consequence of it. None when no such reading composes."""
+        the key or group is not in the primary config: `(overrides, plain values)`. RA203
+        reports the failure; the run model follows the code with this config, so what fails next
+        is found too -- after RA203 in each command, hence a consequence of it.
+
+        * `run=<id>` for a group missing from the defaults list, or `mode=full` for a key
+          config.yaml lacks: the same override appended (`+run=<id>`).
+        * `run=<id>` where config.yaml has a plain `run:` key that a `config/run/` folder turns
+          into a group override: the author meant the plain string (the code then reads the run
+          file itself): composed without that override, then `run` set to the id.
+
+        None when no such reading composes."""
         if failed.error_kind not in ("group_not_in_defaults", "override_missing_key"):
             return None
         named = re.search(r"Could not override '([^']+)'", failed.error or "")
         if named is None:
             return None
         key = named.group(1)
-        primary = self.ctx.yaml_doc(f"{entry.config_dir}/{entry.config_name}.yaml" if entry.config_dir != "." else f"{entry.config_name}.yaml")
-        if primary is None or (isinstance(primary.data, dict) and key.split(".")[0] in primary.data):
-            return None  # `run: <id>` is a plain key the code reads as a string: the author meant that, not the group
-        meant = [("+" + o) if o.split("=", 1)[0] == key else o for o in overrides]
-        if meant == overrides:
+        mine = [o for o in overrides if o.split("=", 1)[0] == key]
+        if not mine:
             return None
-        return meant if self.compose(entry, meant).config is not None else None
+        primary = self.ctx.yaml_doc(f"{entry.config_dir}/{entry.config_name}.yaml" if entry.config_dir != "." else f"{entry.config_name}.yaml")
+        if primary is None or not isinstance(primary.data, dict):
+            return None
+        if key in primary.data and "." not in key and not isinstance(primary.data[key], (dict, list)):
+            meant = [o for o in overrides if o not in mine]
+            plain = {key: mine[-1].split("=", 1)[1].strip().strip("'\"")}
+        elif key.split(".")[0] in primary.data:
+            return None
+        else:
+            meant, plain = [("+" + o) if o in mine else o for o in overrides], {}
+        return (meant, plain) if self.compose(entry, meant).config is not None else None
 
     def composable(self, entry: EntryPoint) -> bool:
         """The entry's config folder and primary config exist (else RA202 reports it)."""

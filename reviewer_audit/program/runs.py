@@ -312,16 +312,21 @@ class RunModel:
             target = self._hydra.assumed_primary(entry) or entry
         if target is not None and overrides is not None and self._hydra.composable(target):
             res = self._hydra.compose(target, overrides)
-            meant = self._hydra.assumed_overrides(target, overrides, res) if res.config is None and target is entry else None
-            if meant is not None:
+            assumed = self._hydra.assumed_overrides(target, overrides, res) if res.config is None and target is entry else None
+            values: dict[str, str] = {}
+            if assumed is not None:
                 error, kind = res.error, res.error_kind  # RA203's finding; followed as the author meant it
+                meant, values = assumed
                 res = self._hydra.compose(target, meant)
-                origin = f"hydra, `{' '.join(meant)}` assumed"
+                shown = " ".join([*meant, *(f"{k}: {v!r} as a plain value" for k, v in values.items())])
+                origin = f"hydra, `{shown}` assumed"
             if res.config is not None:
                 from reviewer_audit.program.hydra_model import plain
 
                 try:
                     data = plain(res.config)
+                    if isinstance(data, dict):
+                        data.update(values)
                     if target is not entry:
                         origin = f"hydra, config_name={target.config_name!r} assumed"
                 except Exception:  # noqa: BLE001 -- an odd config: its values are unknown
