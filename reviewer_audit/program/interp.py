@@ -42,7 +42,7 @@ from reviewer_audit.program.values import (
     Alt, ArgParser, ArgParserMethod, ArgsNamespace, Bound, Callback, CfgMethod, CfgRef, ClassRef, ConfigRead, ConfigWrite, Const, EnvSet, Event, Ext, Frame,
     FileText, FileWriter, FuncRef, Instance, ModuleRef, Raised,
     NodeFormatted, PathVal, Sampled, State, Template, Trace, Tup, _Builtin, _copy_heap, _has_unknown, _is_none, _join_heaps,
-    _join_value, _parent, _PathMethod, _PathParents, _plain, _StrMethod, _truth_of, _Unlock, const_of,
+    _join_value, _parent, _PathMethod, _PathParents, _plain, _PureMethod, _truth_of, _Unlock, const_of,
 )
 
 # --------------------------------------------------------------------------- the interpreter
@@ -806,7 +806,7 @@ class Interpreter(LibraryModels, IoModels):
             return UNKNOWN
         if isinstance(fn, CfgMethod):
             return self._cfg_method(frame, fn, args, kwargs, node)
-        if isinstance(fn, _StrMethod):
+        if isinstance(fn, _PureMethod):
             return fn.apply(args, kwargs)
         if isinstance(fn, Ext):
             return self._library_call(frame, fn.name, args, kwargs, node, star)
@@ -1251,7 +1251,7 @@ class Interpreter(LibraryModels, IoModels):
             value = base.get(attr)
             return UNKNOWN if value is UNKNOWN else Const(value)
         if isinstance(base, Const) and isinstance(base.value, dict) and attr in ("get", "keys", "values", "items"):
-            return _StrMethod(base.value, attr, base.origin)
+            return _PureMethod(base.value, attr, base.origin)
         if isinstance(base, Const) and base.source is not None and _scalar(base.value) and not hasattr(base.value, attr):
             # a config value that is a scalar, read as if it were a node: `cfg.run.run_id` with
             # `run=<id>` a plain string. Python raises AttributeError; OmegaConf is not involved
@@ -1263,7 +1263,7 @@ class Interpreter(LibraryModels, IoModels):
                                                    detail=f"{type(base.value).__name__!r} object has no attribute {attr!r}"))
             return UNKNOWN
         if isinstance(base, Const) and isinstance(base.value, str) and attr in _PURE_STR_METHODS:
-            return _StrMethod(base.value, attr, base.origin)
+            return _PureMethod(base.value, attr, base.origin)
         if isinstance(base, PathVal):
             if attr == "parent":
                 return PathVal(_parent(base.text))

@@ -17,7 +17,6 @@ follows both so that branches on those settings are decided as a run decides the
 """
 from __future__ import annotations
 
-import ast
 import posixpath
 from typing import Any
 
@@ -96,8 +95,10 @@ class IoModels:
         return None
 
     def _path_io(self, path: PathVal, name: str, args: list, kwargs: dict) -> Any:
-        """`path.read_text()`, `path.open()`, `path.write_text(...)`."""
-        if name in ("read_text", "open") and not any(isinstance(const_of(a), str) and ("w" in const_of(a) or "a" in const_of(a)) for a in args):
+        """`path.read_text()`, `path.open(mode)`, `path.write_text(...)`."""
+        if name == "open":
+            return self._open([path, *args], kwargs)
+        if name == "read_text":
             return self._known_file(path) or UNKNOWN
         if name == "write_text" and args:
             self._wrote(path, args[0])

@@ -13,6 +13,15 @@ launches, composes each one's config with Hydra itself (`hydra_model`), and runs
 * `traces`: every config read/write/merge/load with its outcome and value, per command, for the
   rules that judge configs and modes on the values a run really has.
 
+A pipeline without Hydra (no `@hydra.main` entry, no run configs) is followed the same way:
+main's argparse parser says which command lines it is meant to get (one per option of a required
+group: `--smoke-test`, `--full-experiment`), and every distinct launch of a child is a command of
+its own that can read the files main wrote (`program.io_models`).
+
+A command whose `run=<id>` Hydra rejects only because the group or key is missing from the
+primary config is followed with the config its author meant (`hydra_model.assumed_overrides`);
+RA203 reports the failure, and what fails after it is its consequence.
+
 Nothing is run: Hydra composes YAML text, and the interpreter reads CPython's `ast`.
 """
 from __future__ import annotations

@@ -452,7 +452,7 @@ class _Builtin:
 
 
 @dataclass(frozen=True)
-class _StrMethod:
+class _PureMethod:
     """A method without side effects of a known str (`lower`, `split`) or dict (`get`, `items`)."""
 
     text: Any
