@@ -5,6 +5,7 @@ import re
 
 from reviewer_audit.engine import Case, Rule
 from reviewer_audit.engine.findings import Severity
+from reviewer_audit.ingest.yamlio import leaf_items
 
 #: Text that marks unfinished or elided code in generated bundles.
 PLACEHOLDER_TEXT = re.compile(
@@ -175,15 +176,10 @@ def _experiments(data) -> tuple[str | None, list[dict]]:
     return None, []
 
 
-def _spellings(entry: dict, depth: int = 2) -> list[str]:
-    """Every string value an experiment entry holds (run id, method, variation, names), squashed."""
-    out = []
-    for value in entry.values():
-        if isinstance(value, str) and _squash(value):
-            out.append(_squash(value))
-        elif isinstance(value, dict) and depth > 0:
-            out += _spellings(value, depth - 1)
-    return out
+def _spellings(entry: dict) -> list[str]:
+    """Every string value an experiment entry holds, two mappings deep at most (run id, method,
+    `model.name`), squashed."""
+    return [_squash(v) for _keys, v in leaf_items(entry, depth=3) if isinstance(v, str) and _squash(v)]
 
 
 class VariationNotConfigured(Rule):

@@ -253,8 +253,8 @@ class RunConfigDoesNotCompose(Rule):
     def _cause(model, ep, msg: str) -> Related:
         """Where in the primary config the failure comes from: the key Hydra's message names
         (`Could not override 'run'` -> the plain `run:` key), else the defaults list."""
-        path = f"{ep.config_dir}/{ep.config_name}.yaml"
-        doc = model.ctx.yaml_doc(path)
+        path = ep.primary_config
+        doc = model.primary_doc(ep)
         lines = doc.lines if doc is not None else {}
         named = re.findall(r"'([\w.]+)(?:/[^']*)?'", msg)
         line = next((lines[k] for k in named if k in lines), None) or lines.get("defaults") or 1
@@ -265,7 +265,7 @@ class RunConfigDoesNotCompose(Rule):
         spec_dir = model.ctx.spec.run_config_dir or ""
         groups = model.config_groups(ep)
         folder = spec_dir[len(ep.config_dir) + 1:] if spec_dir.startswith(f"{ep.config_dir}/") else None
-        primary = model.ctx.yaml_doc(f"{ep.config_dir}/{ep.config_name}.yaml")
+        primary = model.primary_doc(ep)
         data = primary.data if primary is not None and isinstance(primary.data, dict) else {}
         m = re.search(r"Could not override '(\w+)'\. No match in the defaults list", msg)
         if m:

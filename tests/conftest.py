@@ -44,3 +44,17 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subpro
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "reviewer_audit.cli"]
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env)
+
+
+def main_runs(files: dict[str, str], run_yaml: str):
+    """The commands of `python -m src.main` for a small Hydra bundle with one run config `r1`
+    under config/run/, each followed by the run model (their traces are what interpreter tests
+    read)."""
+    from reviewer_audit.engine import Case
+    from reviewer_audit.engine.runner import context_for_case
+    from reviewer_audit.program.runs import run_model
+
+    ctx = context_for_case(Case(files=files, runs={"r1": run_yaml}, spec={"run_config_dir": "config/run"}))
+    runs = [r for r in run_model(ctx).runs if r.command.module == "src/main.py"]
+    assert runs
+    return runs

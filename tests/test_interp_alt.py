@@ -6,9 +6,7 @@ Before this, such a write was dropped and a later read saw the composed value: R
 """
 from __future__ import annotations
 
-from reviewer_audit.engine import Case
-from reviewer_audit.engine.runner import context_for_case
-from reviewer_audit.program.runs import run_model
+from .conftest import main_runs
 
 _CONFIG = "defaults:\n  - _self_\n  - run: ???\nresults_dir: results\nmode: full\nwandb:\n  mode: online\n"
 _MAIN = '''import os
@@ -35,11 +33,7 @@ if __name__ == "__main__":
 
 
 def test_a_write_through_an_alternative_reaches_every_object_it_may_be():
-    ctx = context_for_case(Case(files={"src/main.py": _MAIN, "config/config.yaml": _CONFIG},
-                                runs={"r1": "run_id: r1\n"}, spec={"run_config_dir": "config/run"}))
-    runs = [r for r in run_model(ctx).runs if r.command.module == "src/main.py"]
-    assert runs
-    for run in runs:
+    for run in main_runs({"src/main.py": _MAIN, "config/config.yaml": _CONFIG}, "run_id: r1\n"):
         writes = [w for w in run.trace.writes if w.line == 15 and w.key == ("wandb", "mode")]
         assert writes and all(w.speculative for w in writes), writes  # through the alternative: no run is known to take one option
         after = [r for r in run.trace.reads if r.line == 16 and r.key == ("wandb", "mode") and r.status == "ok"]

@@ -3,9 +3,7 @@ branch tests the run's values decided on the way and what those values are (RA91
 and a dict literal filled later is no longer taken for the empty one it started as."""
 from __future__ import annotations
 
-from reviewer_audit.engine import Case
-from reviewer_audit.engine.runner import context_for_case
-from reviewer_audit.program.runs import run_model
+from .conftest import main_runs
 
 _CONFIG = "defaults:\n  - _self_\n  - run: ???\nresults_dir: results\nmode: full\n"
 _MAIN = '''import sys
@@ -43,10 +41,7 @@ if __name__ == "__main__":
 
 
 def _raises():
-    ctx = context_for_case(Case(files={"src/main.py": _MAIN, "config/config.yaml": _CONFIG},
-                                runs={"r1": "run_id: r1\ndataset:\n  tokenizer: sentencepiece\n"}, spec={"run_config_dir": "config/run"}))
-    runs = [r for r in run_model(ctx).runs if r.command.module == "src/main.py"]
-    assert runs
+    runs = main_runs({"src/main.py": _MAIN, "config/config.yaml": _CONFIG}, "run_id: r1\ndataset:\n  tokenizer: sentencepiece\n")
     return runs[0].trace.raises
 
 

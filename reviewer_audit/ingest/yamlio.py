@@ -46,11 +46,15 @@ class YamlDoc:
         return leaf_items(self.data)
 
 
-def leaf_items(data: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+def leaf_items(data: Any, prefix: tuple[str, ...] = (), *, lists: bool = False, depth: int | None = None) -> list[tuple[tuple[str, ...], Any]]:
     """(key path, value) of every leaf below the mappings of `data` (an empty mapping has none;
-    a bare scalar at the top is no keyed setting)."""
-    if isinstance(data, dict):
-        return [kv for k, v in data.items() for kv in leaf_items(v, prefix + (str(k),))]
+    a bare scalar at the top is no keyed setting). With `lists`, the items of lists too, keyed by
+    their index (`experiments.0.model.name`); `depth` bounds the key paths' length."""
+    if depth is not None and len(prefix) > depth:
+        return []
+    if isinstance(data, dict) or (lists and isinstance(data, list)):
+        items = data.items() if isinstance(data, dict) else enumerate(data)
+        return [kv for k, v in items for kv in leaf_items(v, prefix + (str(k),), lists=lists, depth=depth)]
     return [(prefix, data)] if prefix else []
 
 

@@ -60,6 +60,14 @@ class EntryPoint:
     config_dir: str | None = None
 
     @property
+    def primary_config(self) -> str | None:
+        """The bundle path of the primary config (`config/config.yaml`); None when unknown."""
+        if self.config_dir is None or self.config_name is None:
+            return None
+        name = self.config_name if self.config_name.endswith((".yaml", ".yml")) else self.config_name + ".yaml"
+        return name if self.config_dir == "." else f"{self.config_dir}/{name}"
+
+    @property
     def compose_version_base(self) -> str | None:
         """What `hydra.main` hands `version.setbase`: an absent argument means 1.1 behaviour."""
         return self.version_base if self.version_base_given else "1.1"
@@ -305,7 +313,7 @@ class HydraModel:
         mine = [o for o in overrides if o.split("=", 1)[0] == key]
         if not mine:
             return None
-        primary = self.ctx.yaml_doc(f"{entry.config_dir}/{entry.config_name}.yaml" if entry.config_dir != "." else f"{entry.config_name}.yaml")
+        primary = self.primary_doc(entry)
         if primary is None or not isinstance(primary.data, dict):
             return None
         if key in primary.data and "." not in key and not isinstance(primary.data[key], (dict, list)):
@@ -321,11 +329,11 @@ class HydraModel:
         """The entry's config folder and primary config exist (else RA202 reports it)."""
         if not entry.literal or entry.config_dir is None or not self.config_dir_exists(entry.config_dir):
             return False
-        if entry.config_name is None:
-            return False
-        name = entry.config_name if entry.config_name.endswith((".yaml", ".yml")) else entry.config_name + ".yaml"
-        full = name if entry.config_dir == "." else f"{entry.config_dir}/{name}"
-        return full in self.files
+        return entry.primary_config is not None and entry.primary_config in self.files
+
+    def primary_doc(self, entry: EntryPoint):
+        """The entry's primary config, parsed with its key lines; None when absent or broken."""
+        return self.ctx.yaml_doc(entry.primary_config) if entry.primary_config else None
 
     def composed(self, entry: EntryPoint, run_id: str, variant: str = "full"):
         """The entry composed with the prompt's command line for a run. (A child's real command

@@ -984,30 +984,25 @@ class Interpreter(LibraryModels, IoModels):
         """`name = 'value'` for the operands of a decided comparison the run's values settle, read
         without recording anything (the test itself was just evaluated): what a finding under
         the branch says the run really has."""
-        compares = [n for n in ast.walk(test) if isinstance(n, ast.Compare)]
         shown = []
         for call in (n for n in ast.walk(test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "isinstance" and n.args):
             if isinstance(self._peek_ref(frame, call.args[0]), CfgRef):
                 shown.append(f"{_source(call.args[0])} is an OmegaConf node, not a dict or list")
-        for cmp in compares[:2]:
-            for operand in (cmp.left, *cmp.comparators):
-                if isinstance(operand, ast.Constant):
-                    continue
-                value = self._peek(frame, operand)
-                if value is not UNKNOWN:
-                    shown.append(f"{_source(operand)} = {value!r}")
+        for operand in _compared(test, first=2):
+            value = self._peek(frame, operand)
+            if value is not UNKNOWN:
+                shown.append(f"{_source(operand)} = {value!r}")
         return ", ".join(shown)
 
     def _operand_origins(self, frame: Frame, test: ast.expr) -> list[tuple[str, tuple]]:
         """Where in the bundle's YAML the values a decided comparison compares are set."""
         out = []
-        for cmp in (n for n in ast.walk(test) if isinstance(n, ast.Compare)):
-            for operand in (cmp.left, *cmp.comparators):
-                while isinstance(operand, ast.Call) and isinstance(operand.func, ast.Attribute) and operand.func.attr in _PURE_STR_METHODS:
-                    operand = operand.func.value  # `name.lower()`: the value is name's
-                value = self._peek_ref(frame, operand)
-                if isinstance(value, Const) and value.origin is not None:
-                    out.append(value.origin)
+        for operand in _compared(test):
+            while isinstance(operand, ast.Call) and isinstance(operand.func, ast.Attribute) and operand.func.attr in _PURE_STR_METHODS:
+                operand = operand.func.value  # `name.lower()`: the value is name's
+            value = self._peek_ref(frame, operand)
+            if isinstance(value, Const) and value.origin is not None:
+                out.append(value.origin)
         return out
 
     def _peek(self, frame: Frame, node: ast.expr) -> Any:
@@ -1540,6 +1535,12 @@ def _source(node: ast.AST) -> str:
         return ast.unparse(node)[:80]
     except Exception:  # noqa: BLE001 -- an odd node: no name to show
         return ""
+
+
+def _compared(test: ast.expr, first: int | None = None) -> Iterable[ast.expr]:
+    """The operands a test compares, constants aside (in its `first` comparisons, or all)."""
+    for cmp in [n for n in ast.walk(test) if isinstance(n, ast.Compare)][:first]:
+        yield from (o for o in (cmp.left, *cmp.comparators) if not isinstance(o, ast.Constant))
 
 
 def _exc_name(node: ast.expr) -> str:

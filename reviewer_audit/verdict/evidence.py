@@ -21,6 +21,7 @@ from functools import cached_property
 
 from reviewer_audit.engine.context import STANDARD_MODULES, AuditContext
 from reviewer_audit.ingest.bundle import KEY_TO_PATH
+from reviewer_audit.ingest.yamlio import leaf_items
 from reviewer_audit.program.bundle_index import bundle_index, import_name_data
 from reviewer_audit.program.hydra_model import MODE_EVIDENCE, hydra_model, mode_evidence, walk
 from reviewer_audit.program.wandb_model import cli_model, saved_figures, wandb_model
@@ -178,10 +179,11 @@ class ProgramEvidence:
                 for i in range(len(parts)):
                     add("cfg:" + ".".join(parts[i:]), s)
                 add(parts[-1], s)
-            for key, value in _string_values(doc.data):
+            for keys, value in leaf_items(doc.data, lists=True, depth=13):
                 # a name the config sets (`model: {name: mobilenet_v2_gn}`) is a place too, as a
                 # string in the code is: the line where the runs get it
-                add(value, Site(path, doc.line_of(key), "yaml value"))
+                if isinstance(value, str) and 0 < len(value) < 120:
+                    add(value, Site(path, doc.line_of(".".join(keys)), "yaml value"))
         return out
 
     def sites(self, name: str) -> list[Site]:
@@ -598,15 +600,3 @@ def _same_word(key_word: str, word: str) -> bool:
 #: keys every training loop logs next to its metrics: naming one of them is no claim about metrics
 _BOOKKEEPING_KEYS = frozenset({"epoch", "step", "global_step", "lr", "learning_rate", "batch", "batch_idx", "iteration", "task", "trial"})
 
-
-def _string_values(data, prefix: str = "", depth: int = 0):
-    """(dotted key, value) of every short string a YAML document sets, lists included."""
-    if depth > 12:
-        return
-    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
-    for k, v in items:
-        key = f"{prefix}.{k}" if prefix else str(k)
-        if isinstance(v, str) and 0 < len(v) < 120:
-            yield key, v
-        elif isinstance(v, (dict, list)):
-            yield from _string_values(v, key, depth + 1)
